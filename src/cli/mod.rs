@@ -1,0 +1,70 @@
+//! The `hoist` command line: argument parsing (clap) and one module per subcommand. Library
+//! errors are turned into one clear message here; exit codes: 0 success, 1 findings or failure,
+//! 2 bad usage or unreadable input.
+
+mod completions;
+mod lint;
+mod parse;
+mod rules;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success, nothing at or above the failure threshold.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: findings at or above the threshold, or an operation failed.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: bad usage or unreadable input.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hoist",
+    version,
+    about = "Lint Dockerfiles; build, sign and push OCI images without a daemon",
+    after_help = "Examples:\n  hoist lint Dockerfile\n  hoist lint --format sarif . > hoist.sarif\n  hoist parse --format json Dockerfile\n  hoist rules\n  hoist completions bash > /etc/bash_completion.d/hoist"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Lint Dockerfiles
+    Lint(lint::LintArgs),
+    /// Parse a Dockerfile and print its syntax tree
+    Parse(parse::ParseArgs),
+    /// List every lint rule
+    Rules(rules::RulesArgs),
+    /// Print shell completions
+    Completions(completions::CompletionsArgs),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Cmd::Lint(a) => lint::run(a),
+        Cmd::Parse(a) => parse::run(a),
+        Cmd::Rules(a) => rules::run(a),
+        Cmd::Completions(a) => completions::run(a),
+    }
+}
+
+/// Prints `error: <msg>` and an optional hint to stderr.
+pub(crate) fn report_error(msg: &str, hint: Option<&str>) {
+    use std::io::Write;
+    let mut err = anstream::stderr();
+    let red = anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let _ = writeln!(err, "{red}error{red:#}: {msg}");
+    if let Some(h) = hint {
+        let _ = writeln!(err, "  hint: {h}");
+    }
+}

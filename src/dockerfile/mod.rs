@@ -1,0 +1,19 @@
+//! The Dockerfile front end shared by `hoist lint` and `hoist build`: a BuildKit-faithful lexer
+//! and parser ([`parse`]), the typed AST ([`ast`]), typed flags ([`flags`]), the variable engine
+//! ([`expand`]) and ARG/ENV scoping ([`scope`]).
+//!
+//! The parser is written by hand: the only crate for this (`dockerfile-parser`) is deprecated and
+//! does not handle heredocs, `# escape=`, flags such as `--mount`, or BuildKit's JSON fallback, and
+//! we need spans on every node plus error recovery, which no crate offers.
+
+pub mod ast;
+pub mod dump;
+pub mod expand;
+pub mod flags;
+mod parser;
+pub mod scope;
+pub mod span;
+
+pub use ast::*;
+pub use parser::parse;
+pub use span::{LineIndex, Pos, Span};

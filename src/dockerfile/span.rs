@@ -1,0 +1,115 @@
+//! Source positions.
+//!
+//! Every node of the AST carries a [`Span`]: a start and an end [`Pos`], each with a 1-based line,
+//! a 1-based column counted in Unicode scalar values, and a 0-based byte offset into the source
+//! text the parser was given. `end` is exclusive: it is the position just after the last character.
+
+use serde::Serialize;
+
+/// One point in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pos {
+    /// 1-based line number.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+    /// 0-based byte offset into the source.
+    pub offset: u32,
+}
+
+/// A range of source text; `end` is exclusive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    pub fn new(start: Pos, end: Pos) -> Self {
+        Span { start, end }
+    }
+
+    /// The byte range of this span in the source.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start.offset as usize..self.end.offset as usize
+    }
+
+    /// The smallest span covering both.
+    pub fn cover(&self, other: &Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// Maps byte offsets of one source text to line/column positions.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    /// Byte offset where each line starts.
+    line_starts: Vec<u32>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push((i + 1) as u32);
+            }
+        }
+        LineIndex { line_starts }
+    }
+
+    /// The position of byte `offset` in `text` (the text this index was built from).
+    /// Offsets past the end clamp to the end; offsets inside a UTF-8 sequence round down.
+    pub fn pos(&self, text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let line = match self.line_starts.binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let mut end = offset;
+        while end > start && !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = text[start..end].chars().count() as u32 + 1;
+        Pos {
+            line: line as u32 + 1,
+            column,
+            offset: offset as u32,
+        }
+    }
+
+    /// The span of the byte range `start..end`.
+    pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
+        Span::new(self.pos(text, start), self.pos(text, end))
+    }
+
+    /// Byte offset where 1-based `line` starts, if the line exists.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        self.line_starts
+            .get(line.checked_sub(1)? as usize)
+            .map(|&o| o as usize)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let text = "FROM a\nRUN é x\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.pos(text, 0), Pos { line: 1, column: 1, offset: 0 });
+        let x = text.find('x').unwrap();
+        assert_eq!(idx.pos(text, x), Pos { line: 2, column: 7, offset: x as u32 });
+        assert_eq!(idx.pos(text, text.len()).line, 3);
+    }
+}

@@ -1,0 +1,12 @@
+//! hoist: lint Dockerfiles and build, sign and push OCI images without a daemon.
+//!
+//! Modules by concern:
+//! - [`dockerfile`]: the parser, AST and variable engine shared by lint and build.
+//! - [`shell`]: POSIX shell parsing of RUN bodies.
+//! - [`lint`]: the rules, their registry, configuration and output formats.
+//! - [`cli`]: the `hoist` command line.
+
+pub mod cli;
+pub mod dockerfile;
+pub mod lint;
+pub mod shell;

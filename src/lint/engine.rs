@@ -1,0 +1,99 @@
+//! Runs the rules on one file: parse, build the [`Context`], run every enabled rule, add parse
+//! errors as DL1000, run ShellCheck when asked, then apply suppression pragmas and level overrides.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use super::config::{Level, LintOptions};
+use super::{registry, shellcheck, suppress, Category, Context, Diagnostics, Finding, Severity};
+use crate::dockerfile::{self, Dockerfile};
+
+/// The result of linting one file.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub source: String,
+    pub findings: Vec<Finding>,
+}
+
+impl FileReport {
+    /// True when a finding is at or above the threshold.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.level <= threshold)
+    }
+}
+
+/// Whether a rule runs under these options.
+pub fn rule_enabled(rule: &super::Rule, options: &LintOptions) -> bool {
+    if options.ignored.iter().any(|c| registry::matches(rule, c)) {
+        return false;
+    }
+    if matches!(
+        options.levels.iter().find(|(c, _)| registry::matches(rule, c)),
+        Some((_, Level::Ignore))
+    ) {
+        return false;
+    }
+    !rule.meta.opt_in || options.enabled.iter().any(|c| registry::matches(rule, c))
+}
+
+/// Lints `source` (the contents of `path`).
+pub fn lint_source(path: &Path, source: &str, options: &LintOptions) -> FileReport {
+    let df = dockerfile::parse(source);
+    let findings = lint_parsed(path, source, &df, options);
+    FileReport {
+        path: path.to_path_buf(),
+        source: source.to_string(),
+        findings,
+    }
+}
+
+/// Lints an already parsed file.
+pub fn lint_parsed(path: &Path, source: &str, df: &Dockerfile, options: &LintOptions) -> Vec<Finding> {
+    let mut diags = Diagnostics::new();
+    for e in &df.errors {
+        diags.push(Finding {
+            code: Cow::Borrowed("DL1000"),
+            level: Severity::Error,
+            category: Category::Syntax,
+            message: e.message.clone(),
+            span: e.span,
+            help: None,
+            fix: None,
+        });
+    }
+    let cx = Context::new(path, source, df, options);
+    for rule in registry::all() {
+        if !rule_enabled(rule, options) {
+            continue;
+        }
+        diags.current = Some(&rule.meta);
+        (rule.check)(&cx, &mut diags);
+    }
+    diags.current = None;
+    if options.shellcheck {
+        shellcheck::run(&cx, &mut diags);
+    }
+    let mut findings = suppress::apply(&cx, diags.findings);
+    for f in &mut findings {
+        if let Some((_, Level::Set(sev))) = options
+            .levels
+            .iter()
+            .find(|(c, _)| registry::code_matches(&f.code, c))
+        {
+            f.level = *sev;
+        }
+    }
+    findings.retain(|f| {
+        !options.ignored.iter().any(|c| registry::code_matches(&f.code, c))
+            && !options
+                .levels
+                .iter()
+                .any(|(c, l)| *l == Level::Ignore && registry::code_matches(&f.code, c))
+    });
+    findings.sort_by(|a, b| {
+        (a.span.start, &a.code, &a.message).cmp(&(b.span.start, &b.code, &b.message))
+    });
+    findings.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    findings
+}

@@ -1,0 +1,1 @@
+//! Applying safe fixes (`hoist lint --fix`). (Being written.)

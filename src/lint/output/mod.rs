@@ -1,0 +1,1 @@
+//! Output formats of `hoist lint`. (Being written.)

@@ -1,0 +1,1 @@
+//! Secret detection patterns, loaded from `rules/secrets.toml`. (Being written.)
