@@ -6,9 +6,12 @@ use super::{rules, Rule};
 pub fn all() -> impl Iterator<Item = &'static Rule> {
     rules::core::RULES
         .iter()
+        .chain(rules::packages::RULES)
         .chain(rules::shell::RULES)
         .chain(rules::instr::RULES)
+        .chain(rules::labels::RULES)
         .chain(rules::buildkit::RULES)
+        .chain(rules::meta::RULES)
         .copied()
 }
 
@@ -35,7 +38,7 @@ pub fn matches(rule: &Rule, name: &str) -> bool {
         || rule.meta.aliases.iter().any(|a| normalize_code(a) == n)
 }
 
-/// The rule designated by `name`, if any.
+/// The first rule designated by `name`, if any.
 pub fn find(name: &str) -> Option<&'static Rule> {
     all().find(|r| matches(r, name))
 }
@@ -54,14 +57,24 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// Codes and names are unique. An alias may name several rules (BuildKit's
+    /// `MultipleInstructionsDisallowed` covers hadolint's DL4003, DL4004 and DL3012), but never
+    /// another rule's code or name.
     #[test]
-    fn codes_and_aliases_are_unique() {
+    fn codes_and_names_are_unique() {
         let mut seen = HashSet::new();
         for r in all() {
             assert!(seen.insert(normalize_code(r.meta.code)), "duplicate {}", r.meta.code);
             assert!(seen.insert(r.meta.name.to_ascii_uppercase()), "duplicate name {}", r.meta.name);
+        }
+        for r in all() {
             for a in r.meta.aliases {
-                assert!(seen.insert(normalize_code(a)), "duplicate alias {a}");
+                let n = normalize_code(a);
+                assert!(
+                    !all().any(|o| normalize_code(o.meta.code) == n || o.meta.name.eq_ignore_ascii_case(a)),
+                    "alias {a} of {} is another rule's code or name",
+                    r.meta.code
+                );
             }
         }
     }

@@ -3,11 +3,17 @@
 //!
 //! - [`core`]: the headline families: base-image pinning, root user, shell-form CMD/ENTRYPOINT,
 //!   secrets.
-//! - [`shell`]: rules over the shell commands of RUN (package managers, `cd`, `sudo`, pipes…).
-//! - [`instr`]: other instruction rules from hadolint and Trivy (labels, ports, stages…).
+//! - [`packages`]: package-manager rules over RUN commands (pins, caches, prompts).
+//! - [`shell`]: other rules over the shell commands of RUN (`cd`, `sudo`, pipes, `wget`…).
+//! - [`instr`]: other instruction rules from hadolint and Trivy (ports, stages, COPY/ADD…).
+//! - [`labels`]: LABEL schema rules.
 //! - [`buildkit`]: BuildKit's build checks not covered above.
+//! - [`meta`]: rules about the lint pragmas themselves.
 
 pub mod buildkit;
 pub mod core;
 pub mod instr;
+pub mod labels;
+pub mod meta;
+pub mod packages;
 pub mod shell;

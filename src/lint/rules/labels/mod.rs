@@ -1,0 +1,5 @@
+//! Rule group `labels`. One file per rule; list each in [`RULES`].
+
+use crate::lint::Rule;
+
+pub static RULES: &[&Rule] = &[];
