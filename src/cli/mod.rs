@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Lint Dockerfiles
-    Lint(lint::LintArgs),
+    Lint(Box<lint::LintArgs>),
     /// Parse a Dockerfile and print its syntax tree
     Parse(parse::ParseArgs),
     /// List every lint rule
@@ -51,7 +51,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Cmd::Lint(a) => lint::run(a),
+        Cmd::Lint(a) => lint::run(*a),
         Cmd::Parse(a) => parse::run(a),
         Cmd::Rules(a) => rules::run(a),
         Cmd::Completions(a) => completions::run(a),

@@ -1,8 +1,132 @@
-//! ARG/ENV scoping: global ARGs, stages, predefined ARGs. (Being written: API fixed, body pending.)
+//! ARG/ENV scoping with Docker's rules: the stages of a file and the variables visible at each
+//! instruction.
+//!
+//! * Global ARGs (those before the first FROM) and the automatic platform ARGs (`TARGETPLATFORM`,
+//!   `BUILDARCH`, …) are visible only to FROM lines, unless a stage redeclares them with a bare
+//!   `ARG NAME`, which then takes the global value.
+//! * An `ARG` inside a stage declares the name; its value is the build-arg override, else its
+//!   default (expanded with the variables in scope), else the global value.
+//! * `ENV` sets values (expanded when declared, quotes removed) and always wins over an `ARG` of
+//!   the same name.
+//! * A stage `FROM <earlier stage>` starts with that stage's ENV, not its ARGs.
+//!
+//! Expansion failures never abort: the variable is left unset (ENV keeps its raw text).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::ast::Dockerfile;
+use super::ast::{Dockerfile, InstructionKind};
+use super::expand::{Env, Lexer};
+
+/// The platform ARGs BuildKit defines automatically in the global scope.
+pub const PLATFORM_ARGS: [&str; 8] = [
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+];
+
+/// Proxy ARGs Docker predefines: usable by RUN without an `ARG` when passed as build args.
+pub const PROXY_ARGS: [&str; 10] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// Whether `name` is one of Docker's predefined ARGs (platform or proxy).
+pub fn is_predefined_arg(name: &str) -> bool {
+    PLATFORM_ARGS.contains(&name) || PROXY_ARGS.contains(&name)
+}
+
+/// An OS/architecture/variant triple, as in `linux/arm/v7`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Platform {
+    pub os: String,
+    pub arch: String,
+    pub variant: String,
+}
+
+impl Platform {
+    /// The platform images built on this host default to: Linux (Windows on Windows hosts) and the
+    /// host CPU architecture named the way OCI images name it.
+    pub fn host() -> Platform {
+        let os = if std::env::consts::OS == "windows" {
+            "windows"
+        } else {
+            "linux"
+        };
+        let little = cfg!(target_endian = "little");
+        let (arch, variant) = match std::env::consts::ARCH {
+            "x86_64" => ("amd64", ""),
+            "x86" => ("386", ""),
+            "aarch64" => ("arm64", ""),
+            "arm" => ("arm", "v7"),
+            "powerpc64" if little => ("ppc64le", ""),
+            "powerpc64" => ("ppc64", ""),
+            "mips64" if little => ("mips64le", ""),
+            "loongarch64" => ("loong64", ""),
+            other => (other, ""),
+        };
+        Platform {
+            os: os.to_string(),
+            arch: arch.to_string(),
+            variant: variant.to_string(),
+        }
+    }
+
+    /// Parses `os[/arch[/variant]]`; `None` when empty or with more than three parts.
+    pub fn parse(s: &str) -> Option<Platform> {
+        let mut parts = s.split('/');
+        let os = parts.next().filter(|p| !p.is_empty())?;
+        let arch = parts.next().unwrap_or_default();
+        let variant = parts.next().unwrap_or_default();
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Platform {
+            os: os.to_ascii_lowercase(),
+            arch: arch.to_ascii_lowercase(),
+            variant: variant.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.os)?;
+        if !self.arch.is_empty() {
+            write!(f, "/{}", self.arch)?;
+            if !self.variant.is_empty() {
+                write!(f, "/{}", self.variant)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The automatic platform ARGs for a build on `build` producing `target`.
+pub fn platform_args(build: &Platform, target: &Platform) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("BUILDPLATFORM".to_string(), build.to_string());
+    m.insert("BUILDOS".to_string(), build.os.clone());
+    m.insert("BUILDARCH".to_string(), build.arch.clone());
+    m.insert("BUILDVARIANT".to_string(), build.variant.clone());
+    m.insert("TARGETPLATFORM".to_string(), target.to_string());
+    m.insert("TARGETOS".to_string(), target.os.clone());
+    m.insert("TARGETARCH".to_string(), target.arch.clone());
+    m.insert("TARGETVARIANT".to_string(), target.variant.clone());
+    m
+}
 
 /// One build stage: a FROM and the instructions after it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,11 +147,120 @@ pub struct Stage {
     pub platform: Option<String>,
 }
 
+/// The lexer for `df`'s escape character (`\` unless the file chose `` ` ``).
+fn lexer_for(df: &Dockerfile) -> Lexer {
+    Lexer::new(if df.escape == '`' { '`' } else { '\\' })
+}
+
+/// Index of the first FROM, or the number of instructions when there is none.
+fn first_from(df: &Dockerfile) -> usize {
+    df.instructions
+        .iter()
+        .position(|i| matches!(i.kind, InstructionKind::From { .. }))
+        .unwrap_or(df.instructions.len())
+}
+
+/// Applies one global `ARG` instruction to the global scope.
+fn apply_global_arg(
+    vars: &mut Vars,
+    decls: &[super::ast::ArgDecl],
+    lexer: &Lexer,
+    build_args: &BTreeMap<String, String>,
+) {
+    for d in decls {
+        let name = d.name.value.clone();
+        if name.is_empty() {
+            continue;
+        }
+        let value = match build_args.get(&name) {
+            Some(v) => Some(v.clone()),
+            None => d
+                .default
+                .as_ref()
+                .and_then(|w| lexer.process_word(&w.value, &*vars).ok())
+                .map(|e| e.value),
+        };
+        match value {
+            Some(v) => {
+                vars.values.insert(name.clone(), v);
+            }
+            None => {
+                // A later bare declaration shadows an earlier value, as a new entry would.
+                if d.default.is_none() {
+                    vars.values.remove(&name);
+                }
+            }
+        }
+        vars.declared.insert(name);
+    }
+}
+
+/// The global scope seen by every FROM: the automatic platform ARGs (host platform, overridable
+/// by `build_args`) and the ARGs declared before the first FROM (build-arg override, else the
+/// default expanded with the global ARGs declared before it).
+pub fn global_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vars {
+    let lexer = lexer_for(df);
+    let mut vars = base_global_vars(build_args);
+    for ins in &df.instructions[..first_from(df)] {
+        if let InstructionKind::Arg(decls) = &ins.kind {
+            apply_global_arg(&mut vars, decls, &lexer, build_args);
+        }
+    }
+    vars
+}
+
+/// The platform ARGs alone, with build-arg overrides.
+fn base_global_vars(build_args: &BTreeMap<String, String>) -> Vars {
+    let host = Platform::host();
+    let mut vars = Vars::default();
+    for (k, v) in platform_args(&host, &host) {
+        let v = build_args.get(&k).cloned().unwrap_or(v);
+        vars.declared.insert(k.clone());
+        vars.values.insert(k, v);
+    }
+    vars
+}
+
 /// The stages of `df`, with FROM images resolved against the global ARGs (those before the first
 /// FROM, their defaults overridden by `build_args`).
 pub fn stages(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vec<Stage> {
-    let _ = (df, build_args);
-    Vec::new()
+    let lexer = lexer_for(df);
+    let global = global_args(df, build_args);
+    let mut out: Vec<Stage> = Vec::new();
+    for (i, ins) in df.instructions.iter().enumerate() {
+        let InstructionKind::From { image, alias } = &ins.kind else {
+            continue;
+        };
+        if let Some(prev) = out.last_mut() {
+            prev.end = i;
+        }
+        let expanded = lexer
+            .process_word(&image.value, &global)
+            .ok()
+            .map(|e| e.value)
+            .filter(|v| !v.is_empty());
+        let base_stage = expanded
+            .as_deref()
+            .and_then(|img| find_stage(&out, img, out.len()));
+        let platform = ins
+            .flag("platform")
+            .and_then(|f| f.value.as_deref())
+            .and_then(|v| lexer.process_word(v, &global).ok())
+            .map(|e| e.value);
+        out.push(Stage {
+            index: out.len(),
+            from: i,
+            end: df.instructions.len(),
+            name: alias
+                .as_ref()
+                .map(|a| a.value.to_lowercase())
+                .filter(|n| !n.is_empty()),
+            image: expanded,
+            base_stage,
+            platform,
+        });
+    }
+    out
 }
 
 /// The variables visible at one instruction: global ARGs (for FROM), or the stage's declared ARGs
@@ -54,6 +287,31 @@ impl super::expand::Env for Vars {
     }
 }
 
+/// The running state of one stage: its ARGs and ENVs kept apart so that ENV always wins.
+#[derive(Clone, Debug, Default)]
+struct StageScope {
+    /// Declared ARGs and their values (`None`: declared without a value).
+    args: BTreeMap<String, Option<String>>,
+    envs: BTreeMap<String, String>,
+}
+
+impl StageScope {
+    fn snapshot(&self) -> Vars {
+        let mut vars = Vars::default();
+        for (k, v) in &self.args {
+            vars.declared.insert(k.clone());
+            if let Some(v) = v {
+                vars.values.insert(k.clone(), v.clone());
+            }
+        }
+        for (k, v) in &self.envs {
+            vars.declared.insert(k.clone());
+            vars.values.insert(k.clone(), v.clone());
+        }
+        vars
+    }
+}
+
 /// The variables in scope for every instruction of `df`, indexed like `df.instructions`
 /// (the value for instruction `i` is what `i` sees, not including what `i` itself sets).
 pub fn vars_per_instruction(
@@ -61,6 +319,443 @@ pub fn vars_per_instruction(
     stages: &[Stage],
     build_args: &BTreeMap<String, String>,
 ) -> Vec<Vars> {
-    let _ = (stages, build_args);
-    vec![Vars::default(); df.instructions.len()]
+    let lexer = lexer_for(df);
+    let n = df.instructions.len();
+    let first = first_from(df);
+    let mut out = Vec::with_capacity(n);
+
+    // Before the first FROM: the global scope as it grows.
+    let mut global = base_global_vars(build_args);
+    for ins in &df.instructions[..first] {
+        out.push(global.clone());
+        if let InstructionKind::Arg(decls) = &ins.kind {
+            apply_global_arg(&mut global, decls, &lexer, build_args);
+        }
+    }
+
+    // Final ENV of each stage, for stages built FROM an earlier one.
+    let mut final_envs: Vec<BTreeMap<String, String>> = Vec::new();
+    let mut scope = StageScope::default();
+    let mut current_stage: Option<usize> = None;
+    for (i, ins) in df.instructions.iter().enumerate().skip(first) {
+        if matches!(ins.kind, InstructionKind::From { .. }) {
+            if let Some(s) = current_stage {
+                store_final(&mut final_envs, s, &scope);
+            }
+            let stage = stages.iter().find(|s| s.from == i);
+            current_stage = stage.map(|s| s.index);
+            scope = StageScope::default();
+            if let Some(base) = stage.and_then(|s| s.base_stage) {
+                if let Some(envs) = final_envs.get(base) {
+                    scope.envs = envs.clone();
+                }
+            }
+            out.push(global.clone());
+            continue;
+        }
+        out.push(scope.snapshot());
+        match &ins.kind {
+            InstructionKind::Arg(decls) => {
+                for d in decls {
+                    let name = d.name.value.clone();
+                    if name.is_empty() {
+                        continue;
+                    }
+                    let value = if let Some(v) = build_args.get(&name) {
+                        Some(v.clone())
+                    } else if let Some(default) = &d.default {
+                        let env = scope.snapshot();
+                        lexer
+                            .process_word(&default.value, &env)
+                            .ok()
+                            .map(|e| e.value)
+                    } else {
+                        global.lookup(&name).map(str::to_string)
+                    };
+                    scope.args.insert(name, value);
+                }
+            }
+            InstructionKind::Env(pairs) => {
+                // Every pair of one ENV is expanded with the variables from before it.
+                let env = scope.snapshot();
+                let mut set = Vec::with_capacity(pairs.len());
+                for kv in pairs {
+                    let key = lexer
+                        .process_word(&kv.key.value, &env)
+                        .map(|e| e.value)
+                        .unwrap_or_else(|_| kv.key.value.clone());
+                    if key.is_empty() {
+                        continue;
+                    }
+                    let value = lexer
+                        .process_word(&kv.value.value, &env)
+                        .map(|e| e.value)
+                        .unwrap_or_else(|_| kv.value.value.clone());
+                    set.push((key, value));
+                }
+                scope.envs.extend(set);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = current_stage {
+        store_final(&mut final_envs, s, &scope);
+    }
+    out
+}
+
+fn store_final(final_envs: &mut Vec<BTreeMap<String, String>>, stage: usize, scope: &StageScope) {
+    if final_envs.len() <= stage {
+        final_envs.resize(stage + 1, BTreeMap::new());
+    }
+    if let Some(slot) = final_envs.get_mut(stage) {
+        slot.clone_from(&scope.envs);
+    }
+}
+
+/// The stage that `reference` (a stage name, any case, or a stage number) names among the
+/// stages before stage `before` — how `FROM` and `COPY --from` / `RUN --mount=from=` resolve.
+pub fn find_stage(stages: &[Stage], reference: &str, before: usize) -> Option<usize> {
+    let earlier = stages.get(..before.min(stages.len()))?;
+    let lower = reference.to_lowercase();
+    if let Some(s) = earlier
+        .iter()
+        .rev()
+        .find(|s| s.name.as_deref() == Some(lower.as_str()))
+    {
+        return Some(s.index);
+    }
+    if reference.is_empty() || !reference.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    reference
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n < earlier.len())
+}
+
+/// The names declared anywhere in `vars` that have no value (bare `ARG NAME`).
+pub fn valueless(vars: &Vars) -> BTreeSet<&str> {
+    vars.declared
+        .iter()
+        .filter(|k| !vars.values.contains_key(*k))
+        .map(String::as_str)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dockerfile::ast::{ArgDecl, Flag, Instruction, KeyValue, Keyword, Word};
+    use crate::dockerfile::Span;
+
+    fn w(s: &str) -> Word {
+        Word {
+            value: s.to_string(),
+            span: Span::default(),
+        }
+    }
+
+    /// Builds an instruction from a one-line form; values must not contain spaces.
+    fn ins(line: &str) -> Instruction {
+        let mut words: Vec<&str> = line.split_whitespace().collect();
+        let kw = Keyword::from_word(words.remove(0));
+        let mut flags = Vec::new();
+        while let Some(f) = words.first().and_then(|x| x.strip_prefix("--")) {
+            let (name, value) = match f.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (f.to_string(), None),
+            };
+            flags.push(Flag {
+                name,
+                value,
+                span: Span::default(),
+                value_span: None,
+            });
+            words.remove(0);
+        }
+        let kind = match kw {
+            Keyword::From => InstructionKind::From {
+                image: w(words[0]),
+                alias: words.get(2).map(|a| w(a)),
+            },
+            Keyword::Arg => InstructionKind::Arg(
+                words
+                    .iter()
+                    .map(|x| match x.split_once('=') {
+                        Some((n, d)) => ArgDecl {
+                            name: w(n),
+                            default: Some(w(d)),
+                        },
+                        None => ArgDecl {
+                            name: w(x),
+                            default: None,
+                        },
+                    })
+                    .collect(),
+            ),
+            Keyword::Env => InstructionKind::Env(
+                words
+                    .iter()
+                    .map(|x| {
+                        let (k, v) = x.split_once('=').unwrap_or((x, ""));
+                        KeyValue {
+                            key: w(k),
+                            value: w(v),
+                            legacy: false,
+                        }
+                    })
+                    .collect(),
+            ),
+            _ => InstructionKind::Other(words.iter().map(|x| w(x)).collect()),
+        };
+        Instruction {
+            keyword: kw,
+            keyword_word: w(kw.as_str()),
+            flags,
+            kind,
+            heredocs: Vec::new(),
+            args: Vec::new(),
+            json: false,
+            span: Span::default(),
+            args_span: Span::default(),
+        }
+    }
+
+    fn df(lines: &[&str]) -> Dockerfile {
+        Dockerfile {
+            escape: '\\',
+            instructions: lines.iter().map(|l| ins(l)).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn run(d: &Dockerfile, build: &[(&str, &str)]) -> (Vec<Stage>, Vec<Vars>) {
+        let ba: BTreeMap<String, String> = build
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let st = stages(d, &ba);
+        let vars = vars_per_instruction(d, &st, &ba);
+        assert_eq!(vars.len(), d.instructions.len());
+        (st, vars)
+    }
+
+    fn val<'a>(v: &'a Vars, k: &str) -> Option<&'a str> {
+        v.values.get(k).map(String::as_str)
+    }
+
+    #[test]
+    fn global_args_only_in_from() {
+        let d = df(&["ARG V=1", "FROM img:$V", "RUN x"]);
+        let (st, vars) = run(&d, &[]);
+        assert_eq!(st[0].image.as_deref(), Some("img:1"));
+        assert_eq!(val(&vars[1], "V"), Some("1"));
+        assert_eq!(val(&vars[2], "V"), None);
+        assert!(!vars[2].is_declared("V"));
+    }
+
+    #[test]
+    fn redeclared_global_takes_its_value() {
+        let d = df(&["ARG V=1", "FROM img", "ARG V", "RUN x", "FROM img", "RUN y"]);
+        let (_, vars) = run(&d, &[]);
+        assert_eq!(val(&vars[3], "V"), Some("1"));
+        assert_eq!(val(&vars[5], "V"), None, "ARG scope ends with the stage");
+        // A redeclaration with its own default uses the default.
+        let d = df(&["ARG V=1", "FROM img", "ARG V=2", "RUN x"]);
+        let (_, vars) = run(&d, &[]);
+        assert_eq!(val(&vars[3], "V"), Some("2"));
+    }
+
+    #[test]
+    fn bare_arg_is_declared_without_value() {
+        let d = df(&["FROM img", "ARG NOPE", "RUN x"]);
+        let (_, vars) = run(&d, &[]);
+        assert!(vars[2].is_declared("NOPE"));
+        assert_eq!(val(&vars[2], "NOPE"), None);
+        assert!(valueless(&vars[2]).contains("NOPE"));
+        assert!(
+            !vars[1].is_declared("NOPE"),
+            "an instruction does not see its own ARG"
+        );
+    }
+
+    #[test]
+    fn env_overrides_arg_either_order() {
+        let d = df(&[
+            "FROM img",
+            "ARG A=arg",
+            "ENV A=env",
+            "RUN x",
+            "ARG A=again",
+            "RUN y",
+        ]);
+        let (_, vars) = run(&d, &[]);
+        assert_eq!(val(&vars[3], "A"), Some("env"));
+        assert_eq!(val(&vars[5], "A"), Some("env"));
+    }
+
+    #[test]
+    fn env_values_expand_and_lose_quotes() {
+        let d = df(&[
+            "FROM img",
+            "ARG B=base",
+            "ENV P=${B}/bin Q=\"quoted\" R=$P",
+            "RUN x",
+        ]);
+        let (_, vars) = run(&d, &[]);
+        assert_eq!(val(&vars[3], "P"), Some("base/bin"));
+        assert_eq!(val(&vars[3], "Q"), Some("quoted"));
+        // Pairs of one ENV see the variables from before the instruction only.
+        assert_eq!(val(&vars[3], "R"), Some(""));
+    }
+
+    #[test]
+    fn arg_defaults_expand_sequentially() {
+        let d = df(&["FROM img", "ENV E=e", "ARG A=${E}1 B=${A}2", "RUN x"]);
+        let (_, vars) = run(&d, &[]);
+        assert_eq!(val(&vars[3], "A"), Some("e1"));
+        assert_eq!(val(&vars[3], "B"), Some("e12"));
+    }
+
+    #[test]
+    fn child_stage_inherits_env_not_args() {
+        let d = df(&[
+            "FROM img AS Builder",
+            "ARG A=1",
+            "ENV E=2",
+            "FROM builder",
+            "RUN x",
+            "FROM other",
+            "RUN y",
+        ]);
+        let (st, vars) = run(&d, &[]);
+        assert_eq!(st[0].name.as_deref(), Some("builder"));
+        assert_eq!(st[1].base_stage, Some(0));
+        assert_eq!(st[2].base_stage, None);
+        assert_eq!(val(&vars[4], "E"), Some("2"));
+        assert_eq!(val(&vars[4], "A"), None);
+        assert_eq!(val(&vars[6], "E"), None);
+    }
+
+    #[test]
+    fn build_args_override() {
+        let d = df(&["ARG V=1", "FROM img:$V", "ARG V", "ARG W=def", "RUN x"]);
+        let (st, vars) = run(&d, &[("V", "9"), ("W", "w"), ("UNUSED", "u")]);
+        assert_eq!(st[0].image.as_deref(), Some("img:9"));
+        assert_eq!(val(&vars[4], "V"), Some("9"));
+        assert_eq!(val(&vars[4], "W"), Some("w"));
+        assert!(!vars[4].is_declared("UNUSED"));
+    }
+
+    #[test]
+    fn predefined_platform_args() {
+        let d = df(&[
+            "FROM --platform=$BUILDPLATFORM img AS b",
+            "RUN x",
+            "ARG TARGETARCH",
+            "RUN y",
+        ]);
+        let (st, vars) = run(&d, &[]);
+        let host = Platform::host();
+        assert_eq!(st[0].platform, Some(host.to_string()));
+        assert_eq!(val(&vars[0], "TARGETOS"), Some(host.os.as_str()));
+        assert!(!vars[1].is_declared("TARGETARCH"));
+        assert_eq!(val(&vars[3], "TARGETARCH"), Some(host.arch.as_str()));
+        let (st, vars) = run(
+            &d,
+            &[("BUILDPLATFORM", "linux/arm64"), ("TARGETARCH", "s390x")],
+        );
+        assert_eq!(st[0].platform.as_deref(), Some("linux/arm64"));
+        assert_eq!(val(&vars[3], "TARGETARCH"), Some("s390x"));
+        assert!(is_predefined_arg("https_proxy"));
+        assert!(is_predefined_arg("TARGETVARIANT"));
+        assert!(!is_predefined_arg("PATH"));
+    }
+
+    #[test]
+    fn from_with_defaults_and_global_chain() {
+        let d = df(&[
+            "ARG BASE=debian",
+            "ARG VERSION=${BASE}-12",
+            "ARG EMPTY",
+            "FROM ${BASE}:${VERSION}",
+            "FROM $EMPTY",
+            "FROM ${BASE:?}",
+        ]);
+        let (st, vars) = run(&d, &[]);
+        assert_eq!(st.len(), 3);
+        assert_eq!(st[0].image.as_deref(), Some("debian:debian-12"));
+        assert_eq!(st[1].image, None, "empty expansion");
+        assert_eq!(st[2].image.as_deref(), Some("debian"));
+        assert_eq!((st[0].from, st[0].end), (3, 4));
+        assert_eq!((st[2].from, st[2].end), (5, 6));
+        // Each global ARG sees the ones before it only.
+        assert!(!vars[0].is_declared("BASE"));
+        assert_eq!(val(&vars[1], "BASE"), Some("debian"));
+        assert!(vars[3].is_declared("EMPTY"));
+        let (st, _) = run(&d, &[("BASE", "alpine")]);
+        assert_eq!(st[0].image.as_deref(), Some("alpine:alpine-12"));
+    }
+
+    #[test]
+    fn stage_by_index_and_bad_expansion() {
+        let d = df(&["FROM a AS one", "FROM 0", "FROM 5", "FROM ${X:?boom}"]);
+        let (st, vars) = run(&d, &[]);
+        assert_eq!(st[1].base_stage, Some(0));
+        assert_eq!(st[2].base_stage, None);
+        assert_eq!(st[3].image, None);
+        assert_eq!(st[3].base_stage, None);
+        assert_eq!(vars.len(), 4);
+    }
+
+    #[test]
+    fn find_stage_by_name_or_index() {
+        let d = df(&["FROM a AS one", "FROM b AS Two", "FROM c"]);
+        let (st, _) = run(&d, &[]);
+        assert_eq!(find_stage(&st, "ONE", 3), Some(0));
+        assert_eq!(find_stage(&st, "two", 3), Some(1));
+        assert_eq!(find_stage(&st, "two", 1), None, "only earlier stages count");
+        assert_eq!(find_stage(&st, "2", 3), Some(2));
+        assert_eq!(find_stage(&st, "2", 2), None);
+        assert_eq!(find_stage(&st, "", 3), None);
+        assert_eq!(find_stage(&st, "nope", 3), None);
+        assert_eq!(find_stage(&st, "0", 99), Some(0));
+    }
+
+    #[test]
+    fn failed_expansion_leaves_values_raw_or_absent() {
+        let d = df(&["FROM img", "ARG A=${X:?no}", "ENV E=${Y:?no}", "RUN x"]);
+        let (_, vars) = run(&d, &[]);
+        assert!(vars[3].is_declared("A"));
+        assert_eq!(val(&vars[3], "A"), None);
+        assert_eq!(val(&vars[3], "E"), Some("${Y:?no}"));
+    }
+
+    #[test]
+    fn no_from_and_empty_file() {
+        let (st, vars) = run(&df(&[]), &[]);
+        assert!(st.is_empty() && vars.is_empty());
+        let (st, vars) = run(&df(&["ARG A=1", "RUN x"]), &[]);
+        assert!(st.is_empty());
+        assert_eq!(val(&vars[1], "A"), Some("1"));
+    }
+
+    #[test]
+    fn platform_parse_and_format() {
+        let p = Platform::parse("linux/arm/v7").unwrap();
+        assert_eq!(
+            (p.os.as_str(), p.arch.as_str(), p.variant.as_str()),
+            ("linux", "arm", "v7")
+        );
+        assert_eq!(p.to_string(), "linux/arm/v7");
+        assert_eq!(Platform::parse("linux").unwrap().to_string(), "linux");
+        assert!(Platform::parse("").is_none());
+        assert!(Platform::parse("a/b/c/d").is_none());
+        let host = Platform::host();
+        assert!(!host.os.is_empty() && !host.arch.is_empty());
+        if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            assert_eq!(host.to_string(), "linux/amd64");
+        }
+    }
 }

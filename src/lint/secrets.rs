@@ -1,1 +1,364 @@
-//! Secret detection patterns, loaded from `rules/secrets.toml`. (Being written.)
+//! Secret detection shared by the lint rule HO3001 and the image layer scanner.
+//!
+//! The patterns are data: `rules/secrets.toml`, embedded at build time and compiled once on first
+//! use. [`scan`] runs a cheap case-insensitive keyword prefilter per pattern, then the pattern's
+//! regex, then drops placeholders (`${TOKEN}`, `changeme`, `<password>`…) and values below the
+//! pattern's entropy threshold. [`redact`] shortens a secret for display.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// The embedded pattern file.
+const PATTERNS_TOML: &str = include_str!("../../rules/secrets.toml");
+
+/// Errors loading a pattern file.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("invalid secret pattern file: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("pattern `{id}`: invalid regex: {source}")]
+    Regex {
+        id: String,
+        #[source]
+        source: regex::Error,
+    },
+    #[error("pattern `{0}` has no keywords")]
+    NoKeywords(String),
+}
+
+#[derive(Debug, Deserialize)]
+struct PatternFile {
+    pattern: Vec<PatternDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PatternDef {
+    id: String,
+    description: String,
+    keywords: Vec<String>,
+    regex: String,
+    entropy: Option<f64>,
+    min_length: Option<usize>,
+    #[serde(default)]
+    mixed: bool,
+}
+
+/// One compiled pattern.
+#[derive(Debug)]
+pub struct Pattern {
+    pub id: String,
+    pub description: String,
+    /// Lower-cased keywords.
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    pub entropy: Option<f64>,
+    pub min_length: Option<usize>,
+    /// The secret must mix at least two character classes.
+    pub mixed: bool,
+}
+
+/// A secret found in a text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMatch {
+    /// The pattern's id, e.g. `github-token`.
+    pub rule_id: String,
+    /// What was found, e.g. `GitHub token`.
+    pub description: String,
+    /// Byte range of the secret in the scanned text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Parses and compiles a pattern file in the `rules/secrets.toml` format.
+pub fn load(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
+    let file: PatternFile = toml::from_str(toml_text)?;
+    file.pattern
+        .into_iter()
+        .map(|d| {
+            if d.keywords.is_empty() {
+                return Err(SecretsError::NoKeywords(d.id));
+            }
+            let regex = Regex::new(&d.regex).map_err(|source| SecretsError::Regex {
+                id: d.id.clone(),
+                source,
+            })?;
+            Ok(Pattern {
+                keywords: d.keywords.iter().map(|k| k.to_lowercase()).collect(),
+                id: d.id,
+                description: d.description,
+                regex,
+                entropy: d.entropy,
+                min_length: d.min_length,
+                mixed: d.mixed,
+            })
+        })
+        .collect()
+}
+
+static PATTERNS: LazyLock<Result<Vec<Pattern>, SecretsError>> =
+    LazyLock::new(|| load(PATTERNS_TOML));
+
+/// The built-in patterns (empty if the embedded file were invalid; a unit test guards that).
+pub fn patterns() -> &'static [Pattern] {
+    match &*PATTERNS {
+        Ok(p) => p,
+        Err(_) => &[],
+    }
+}
+
+/// Shannon entropy of `s` in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut n = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// How many of the classes lower-case, upper-case, digit and other a string uses.
+fn char_classes(s: &str) -> usize {
+    let lower = s.chars().any(|c| c.is_lowercase());
+    let upper = s.chars().any(|c| c.is_uppercase());
+    let digit = s.chars().any(|c| c.is_ascii_digit());
+    let other = s.chars().any(|c| !c.is_alphanumeric());
+    [lower, upper, digit, other].iter().filter(|&&b| b).count()
+}
+
+/// Whether a candidate secret is a placeholder, a variable reference or a path rather than a
+/// value.
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim_matches(|c| c == '"' || c == '\'');
+    let lower = v.to_ascii_lowercase();
+    if v.is_empty()
+        || v.contains('$')
+        || v.contains("{{")
+        || v.contains("%%")
+        || (v.starts_with('<') && v.ends_with('>'))
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("file:")
+    {
+        return true;
+    }
+    const WORDS: &[&str] = &[
+        "changeme",
+        "change_me",
+        "change-me",
+        "xxx",
+        "example",
+        "dummy",
+        "placeholder",
+        "your_",
+        "your-",
+        "yourpassword",
+        "redacted",
+        "***",
+        "...",
+        "sample",
+        "fake",
+        "notasecret",
+        "not-a-secret",
+        "replace",
+        "insert",
+        "todo",
+        "test1234",
+        "password",
+        "secret_here",
+    ];
+    if WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    // One character repeated (`aaaaaaaa`, `00000000`).
+    let mut chars = v.chars();
+    let first = chars.next();
+    first.is_some_and(|f| chars.all(|c| c == f))
+}
+
+/// A lower-case identifier such as `my-app-secret-tls` or `db.primary_host`.
+fn is_identifier(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_lowercase() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Finds secrets in `text` with the built-in patterns. Matches are sorted by start; overlapping
+/// matches of different patterns are all kept except exact duplicates of a range.
+pub fn scan(text: &str) -> Vec<SecretMatch> {
+    scan_with(patterns(), text)
+}
+
+/// As [`scan`], with explicit patterns.
+pub fn scan_with(patterns: &[Pattern], text: &str) -> Vec<SecretMatch> {
+    let lower = text.to_lowercase();
+    // Lower-casing can change byte lengths for a few non-ASCII characters; keywords are only a
+    // prefilter, so a text whose length changed is simply scanned without it.
+    let prefilter = lower.len() == text.len();
+    let mut out: Vec<SecretMatch> = Vec::new();
+    for p in patterns {
+        if prefilter && !p.keywords.iter().any(|k| lower.contains(k.as_str())) {
+            continue;
+        }
+        for caps in p.regex.captures_iter(text) {
+            let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
+                continue;
+            };
+            let value = m.as_str();
+            if p.min_length.is_some_and(|n| value.chars().count() < n) {
+                continue;
+            }
+            if p.entropy.is_some_and(|e| entropy(value) < e)
+                || (p.mixed && (char_classes(value) < 2 || is_identifier(value)))
+                || is_placeholder(value)
+            {
+                continue;
+            }
+            if out.iter().any(|o| o.start == m.start() && o.end == m.end()) {
+                continue;
+            }
+            out.push(SecretMatch {
+                rule_id: p.id.clone(),
+                description: p.description.clone(),
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    out.sort_by_key(|m| (m.start, m.end));
+    // A generic match that overlaps a specific one adds nothing.
+    let specific: Vec<(usize, usize)> = out
+        .iter()
+        .filter(|m| m.rule_id != "generic-secret-assignment")
+        .map(|m| (m.start, m.end))
+        .collect();
+    out.retain(|m| {
+        m.rule_id != "generic-secret-assignment"
+            || !specific.iter().any(|&(s, e)| s < m.end && m.start < e)
+    });
+    out
+}
+
+/// A display form of a secret: its first few characters and its length, never the whole value.
+pub fn redact(secret: &str) -> String {
+    let n = secret.chars().count();
+    let shown = if n >= 16 {
+        4
+    } else if n >= 8 {
+        2
+    } else {
+        0
+    };
+    let prefix: String = secret.chars().take(shown).collect();
+    format!("{prefix}… ({n} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str) -> Vec<String> {
+        scan(text).into_iter().map(|m| m.rule_id).collect()
+    }
+
+    #[test]
+    fn embedded_patterns_load() {
+        assert!(PATTERNS.is_ok(), "{:?}", PATTERNS.as_ref().err());
+        assert!(patterns().len() >= 15);
+    }
+
+    #[test]
+    fn finds_known_token_shapes() {
+        let gh = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5");
+        assert_eq!(ids(&format!("TOKEN={gh}")), vec!["github-token"]);
+        let m = &scan(&format!("x {gh} y"))[0];
+        assert_eq!((m.start, m.end), (2, 2 + gh.len()));
+        assert_eq!(
+            ids("key AKIAZ7QRSTUVWXYZ2345 end"),
+            vec!["aws-access-key-id"]
+        );
+        assert_eq!(
+            ids("-----BEGIN OPENSSH PRIVATE KEY-----\nabc"),
+            vec!["private-key"]
+        );
+        assert_eq!(ids("-----BEGIN RSA PRIVATE KEY-----"), vec!["private-key"]);
+        assert_eq!(ids("glpat-Ab3De5Fg7Hj9Kl1Mn3Pq"), vec!["gitlab-token"]);
+        assert_eq!(ids("xoxb-1234567890-abcdefghij"), vec!["slack-token"]);
+        assert_eq!(
+            ids(&format!("sk_live_{}", "4eC39HqLyjWDarjtT1zdp7dc")),
+            vec!["stripe-key"]
+        );
+        assert_eq!(
+            ids(&format!("npm_{}", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5")),
+            vec!["npm-token"]
+        );
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(ids(jwt), vec!["jwt"]);
+        assert_eq!(
+            ids("\"type\": \"service_account\","),
+            vec!["gcp-service-account"]
+        );
+        assert_eq!(
+            ids(&format!("AIza{}", "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q")),
+            vec!["gcp-api-key"]
+        );
+        assert_eq!(
+            ids("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9vLm3Tq8"),
+            vec!["aws-secret-access-key"]
+        );
+    }
+
+    #[test]
+    fn generic_assignments_need_entropy_and_real_values() {
+        assert_eq!(
+            ids("DB_PASSWORD=S3cr3tP4ss!x"),
+            vec!["generic-secret-assignment"]
+        );
+        assert_eq!(
+            ids("--api-key=9f8e7d6c5b4a3210"),
+            vec!["generic-secret-assignment"]
+        );
+        for quiet in [
+            "PASSWORD=${DB_PASSWORD}",
+            "password=$PASS",
+            "password=changeme123",
+            "api_key: <your-api-key>",
+            "password=xxxxxxxxxx",
+            "PASSWORD_FILE=/run/secrets/db",
+            "password=aaaaaaaaaaa",
+            "password=hunter22",
+            "RUN --mount=type=secret,id=npmrc cat /run/secrets/npmrc",
+            "secretName: my-app-secret-tls",
+            "password=abcdefghijk",
+            "postgres://user:${DB_PASSWORD}@db/app",
+            "https://example.com:8443/path",
+            "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",
+            "AKIAIOSFODNN7EXAMPLE",
+        ] {
+            assert!(ids(quiet).is_empty(), "{quiet}: {:?}", ids(quiet));
+        }
+    }
+
+    #[test]
+    fn redacts() {
+        assert_eq!(redact("ghp_abcdefghijklmnop"), "ghp_… (20 characters)");
+        assert_eq!(redact("abc"), "… (3 characters)");
+        assert!(!redact("S3cr3tP4ss").contains("cr3t"));
+    }
+
+    #[test]
+    fn entropy_is_bits_per_char() {
+        assert_eq!(entropy("aaaa"), 0.0);
+        assert!((entropy("abcd") - 2.0).abs() < 1e-9);
+    }
+}

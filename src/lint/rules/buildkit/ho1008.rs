@@ -1,0 +1,148 @@
+//! HO1008 (BuildKit UndefinedVar): an instruction BuildKit expands uses a variable that no ARG or
+//! ENV declared.
+//!
+//! The environment of an external base image is unknown at lint time, so in stages built on one
+//! only likely typos (a declared name is close) are reported; in stages built FROM scratch every
+//! undefined name is.
+use super::util::suggest;
+use crate::dockerfile::expand::Lexer;
+use crate::dockerfile::{InstructionKind, Word};
+use crate::lint::rules::instr::util::{stage_index, stages, unquote, var_refs};
+use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        code: "HO1008",
+        name: "undefined-var",
+        severity: Severity::Warning,
+        category: Category::Correctness,
+        summary: "Variables should be defined before their use",
+        aliases: &["UndefinedVar"],
+        opt_in: false,
+    },
+    check,
+};
+
+/// Variables every build has.
+const ALWAYS_SET: &[&str] = &["PATH"];
+
+/// The words of an instruction that BuildKit expands.
+fn expanded_words(kind: &InstructionKind) -> Vec<&Word> {
+    match kind {
+        InstructionKind::Env(p) => p.iter().map(|kv| &kv.value).collect(),
+        InstructionKind::Label(p) => p.iter().flat_map(|kv| [&kv.key, &kv.value]).collect(),
+        InstructionKind::Arg(d) => d.iter().filter_map(|a| a.default.as_ref()).collect(),
+        InstructionKind::Add(a) | InstructionKind::Copy(a) => {
+            a.sources.iter().chain([&a.dest]).collect()
+        }
+        InstructionKind::Expose(w) => w.iter().collect(),
+        InstructionKind::Volume { paths, .. } => paths.iter().collect(),
+        InstructionKind::User(w) | InstructionKind::Workdir(w) | InstructionKind::Stopsignal(w) => {
+            vec![w]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn check(cx: &Context, d: &mut Diagnostics) {
+    let st = stages(cx);
+    let lexer = Lexer::new(cx.df.escape);
+    for (i, ins) in cx.instructions() {
+        let Some(k) = stage_index(&st, i) else {
+            continue;
+        };
+        if i == st[k].from {
+            continue;
+        }
+        let Some(vars) = cx.vars.get(i) else {
+            continue;
+        };
+        // Follow FROM <stage> links to the image the stage chain starts from.
+        let mut root = k;
+        let mut hops = 0;
+        while let Some(b) = st[root].base.filter(|b| *b < root) {
+            root = b;
+            hops += 1;
+            if hops > st.len() {
+                break;
+            }
+        }
+        let from_scratch = unquote(&st[root].image.value).eq_ignore_ascii_case("scratch");
+        for w in expanded_words(&ins.kind) {
+            if w.value.starts_with("<<") {
+                continue;
+            }
+            let unmatched = lexer.process(&w.value, vars).unmatched;
+            let base = w.span.start.offset as usize;
+            let mut reported: Vec<String> = Vec::new();
+            for r in var_refs(&w.value, cx.df.escape) {
+                let text = w.value.get(r.start..r.end).unwrap_or("");
+                let plain = text == format!("${}", r.name) || text == format!("${{{}}}", r.name);
+                if !plain
+                    || !unmatched.contains(&r.name)
+                    || vars.is_declared(&r.name)
+                    || ALWAYS_SET.contains(&r.name.as_str())
+                    || reported.contains(&r.name)
+                {
+                    continue;
+                }
+                let candidates = vars
+                    .declared
+                    .iter()
+                    .chain(vars.values.keys())
+                    .map(String::as_str)
+                    .chain(ALWAYS_SET.iter().copied());
+                let hint = suggest(&r.name, candidates);
+                if hint.is_none() && !from_scratch {
+                    continue;
+                }
+                let mut msg = format!("Usage of undefined variable '${}'", r.name);
+                if let Some(h) = hint {
+                    msg.push_str(&format!(" (did you mean ${h}?)"));
+                }
+                reported.push(r.name.clone());
+                d.report(cx.span(base + r.start, base + r.end), msg)
+                    .with_help(format!(
+                        "declare it first with `ARG {}` or `ENV {}=…`",
+                        r.name, r.name
+                    ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::testing::{findings_of, positions};
+
+    #[test]
+    fn flags_typos_and_undefined_in_scratch() {
+        let f = findings_of("HO1008", "FROM alpine\nENV PATH=$PAHT:/app/bin\n");
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "Usage of undefined variable '$PAHT' (did you mean $PATH?)"
+        );
+        assert_eq!((f[0].span.start.line, f[0].span.start.column), (2, 10));
+        assert_eq!(
+            positions("HO1008", "FROM scratch AS base\nCOPY $foo .\n"),
+            vec![(2, 6)]
+        );
+    }
+
+    #[test]
+    fn accepts_declared_and_unknown_base_env() {
+        assert!(positions(
+            "HO1008",
+            "FROM scratch\nARG foo\nCOPY $foo .\nENV A=1\nENV B=$A\n"
+        )
+        .is_empty());
+        // GOPATH may come from the base image: not reported.
+        assert!(positions("HO1008", "FROM golang:1\nENV X=$GOPATH/bin\n").is_empty());
+        assert!(positions(
+            "HO1008",
+            "FROM scratch\nENV X=${NOPE:-default}\nRUN echo $NOPE\n"
+        )
+        .is_empty());
+    }
+}

@@ -1,0 +1,135 @@
+//! Helpers for the BuildKit checks: global ARGs, BuildKit's predefined platform ARGs, "did you
+//! mean" suggestions and image reference validation.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::dockerfile::{InstructionKind, Keyword};
+use crate::lint::Context;
+
+/// ARGs BuildKit defines for every build (usable in FROM without declaring them).
+pub(crate) const PREDEFINED_PLATFORM_ARGS: &[&str] = &[
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "TARGETSTAGE",
+];
+
+/// Names of the ARGs declared before the first FROM.
+pub(crate) fn global_args(cx: &Context) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, ins) in cx.instructions() {
+        if ins.keyword == Keyword::From {
+            break;
+        }
+        if let InstructionKind::Arg(decls) = &ins.kind {
+            out.extend(decls.iter().map(|d| d.name.value.clone()));
+        }
+    }
+    out
+}
+
+/// Edit distance counting a swap of two adjacent characters as one edit (optimal string
+/// alignment), so `PAHT` is one edit from `PATH`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut m = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        m[i * w] = i;
+    }
+    for (j, cell) in m.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (m[(i - 1) * w + j - 1] + cost)
+                .min(m[(i - 1) * w + j] + 1)
+                .min(m[i * w + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(m[(i - 2) * w + j - 2] + 1);
+            }
+            m[i * w + j] = v;
+        }
+    }
+    m[a.len() * w + b.len()]
+}
+
+/// The candidate closest to `name` when it is close enough to be a likely typo.
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        // One edit (or a case difference) away: close enough to be a typo, strict enough not to
+        // "correct" unrelated names such as GOPATH to PATH.
+        let dist = if c.eq_ignore_ascii_case(name) {
+            0
+        } else {
+            edit_distance(name, c)
+        };
+        if dist <= 1 && !matches!(best, Some((d, _)) if d <= dist) {
+            best = Some((dist, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Whether `s` parses as an image reference (`[domain/]path[:tag][@digest]`, lowercase path).
+pub(crate) fn is_valid_reference(s: &str) -> bool {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        let comp = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*";
+        let domain = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?";
+        let tag = r"[\w][\w.-]{0,127}";
+        let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+        Regex::new(&format!(
+            r"^(?:{domain}/)?{comp}(?:/{comp})*(?::{tag})?(?:@{digest})?$"
+        ))
+        .ok()
+    });
+    match re {
+        Some(re) => re.is_match(s),
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(suggest("PAHT", ["PATH", "HOME"]), Some("PATH"));
+        assert_eq!(suggest("version", ["VERSION"]), Some("VERSION"));
+        assert_eq!(suggest("FOO", ["PATH"]), None);
+        assert_eq!(suggest("GOPATH", ["PATH"]), None);
+    }
+
+    #[test]
+    fn validates_references() {
+        for ok in [
+            "alpine",
+            "alpine:3.20",
+            "docker.io/library/alpine:3",
+            "localhost:5000/a/b@sha256:0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(is_valid_reference(ok), "{ok}");
+        }
+        for bad in ["", "python:", "Alpine", ":3", "a//b", "a:b:c"] {
+            assert!(!is_valid_reference(bad), "{bad}");
+        }
+    }
+}

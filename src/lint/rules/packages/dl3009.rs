@@ -1,0 +1,102 @@
+//! DL3009: `apt-get update` in a RUN that does not delete the package lists afterwards.
+use crate::lint::rules::packages::pm::{apt_subcommand, is_rm_of, mounts_any};
+use crate::lint::rules::shell::cmd::{commands_of, is_templated};
+use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        code: "DL3009",
+        name: "apt-lists-not-deleted",
+        severity: Severity::Info,
+        category: Category::Packages,
+        summary: "Delete the apt-get lists after installing something",
+        aliases: &[],
+        opt_in: false,
+    },
+    check,
+};
+
+const LISTS: &str = "/var/lib/apt/lists";
+
+/// Whether the stage of instruction `i` ends up in an image: the final stage, or a stage another
+/// stage is built FROM. Unknown stages count as kept.
+fn stage_is_kept(cx: &Context, i: usize) -> bool {
+    let Some(Some(s)) = cx.stage_of.get(i) else {
+        return true;
+    };
+    let last = cx.stages.len().saturating_sub(1);
+    *s >= last || cx.stages.iter().any(|o| o.base_stage == Some(*s))
+}
+
+fn check(cx: &Context, d: &mut Diagnostics) {
+    for (i, scripts) in cx.scripts.iter().enumerate() {
+        if is_templated(scripts) {
+            continue;
+        }
+        let cmds = commands_of(i, scripts);
+        let Some(update) = cmds
+            .iter()
+            .find(|c| apt_subcommand(c, true) == Some("update"))
+        else {
+            continue;
+        };
+        let cleaned = cmds.iter().any(|c| {
+            is_rm_of(c, LISTS)
+                || is_rm_of(c, "/var/lib/apt")
+                || apt_subcommand(c, true) == Some("dist-clean")
+        });
+        let ins = cx.df.instructions.get(i);
+        // Lists kept in a cache or tmpfs mount never reach the layer.
+        let mounted = mounts_any(ins, &["cache", "tmpfs"], &[LISTS])
+            || (mounts_any(ins, &["cache", "tmpfs"], &["/var/lib/apt"]));
+        if cleaned || mounted || !stage_is_kept(cx, i) {
+            continue;
+        }
+        d.report(
+            update.name_span(cx),
+            "Delete the apt-get lists after installing something.",
+        )
+        .with_help("end the RUN with `rm -rf /var/lib/apt/lists/*`, or mount a cache at /var/lib/apt/lists");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::testing::positions;
+
+    #[test]
+    fn flags_update_without_cleanup() {
+        assert_eq!(
+            positions("DL3009", "FROM debian:12\nRUN apt-get update && apt-get install -y vim\n"),
+            vec![(2, 5)]
+        );
+        assert_eq!(
+            positions("DL3009", "FROM debian:12\nRUN set -e; \\\n  apt-get update; apt-get install -y vim\n"),
+            vec![(3, 3)]
+        );
+        assert_eq!(
+            positions("DL3009", "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y vim\nEOF\n"),
+            vec![(3, 1)]
+        );
+        // A stage used as the base of another stage is kept.
+        assert_eq!(
+            positions("DL3009", "FROM debian:12 AS base\nRUN apt-get update\nFROM base\nRUN true\n"),
+            vec![(2, 5)]
+        );
+    }
+
+    #[test]
+    fn accepts_cleanup_mounts_and_discarded_stages() {
+        for src in [
+            "FROM debian:12\nRUN apt-get update && apt-get install -y vim && rm -rf /var/lib/apt/lists/*\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y vim; apt-get dist-clean\n",
+            "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y vim\n",
+            "FROM debian:12\nRUN --mount=type=tmpfs,target=/var/lib/apt/lists/ apt-get update\n",
+            "FROM debian:12 AS build\nRUN apt-get update\nFROM debian:12\nCOPY --from=build /x /x\n",
+            "FROM debian:12\nRUN apt-get install -y ./x.deb\n",
+            "FROM debian:12\nRUN [\"apt-get\", \"update\"]\n",
+        ] {
+            assert!(positions("DL3009", src).is_empty(), "{src}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! DL3030: `yum install` without `-y`.
+use crate::lint::rules::packages::pm::rpm_sub;
+use crate::lint::rules::shell::cmd::run_commands;
+use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        code: "DL3030",
+        name: "yum-missing-yes",
+        severity: Severity::Warning,
+        category: Category::Packages,
+        summary: "Use the -y switch with yum install",
+        aliases: &[],
+        opt_in: false,
+    },
+    check,
+};
+
+fn check(cx: &Context, d: &mut Diagnostics) {
+    for c in run_commands(cx) {
+        if rpm_sub(&c, &["yum"], &["install", "groupinstall", "localinstall"])
+            && !c.has_any_flag(&["y", "assumeyes"])
+        {
+            d.report(
+                c.name_span(cx),
+                "Use the -y switch to avoid manual input `yum install -y <package`",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::testing::positions;
+
+    #[test]
+    fn flags_missing_yes() {
+        assert_eq!(
+            positions("DL3030", "FROM centos:7\nRUN yum install httpd-2.4 && yum clean all\n"),
+            vec![(2, 5)]
+        );
+        assert_eq!(
+            positions("DL3030", "FROM centos:7\nRUN yum module install nodejs:18\n"),
+            vec![(2, 5)]
+        );
+    }
+
+    #[test]
+    fn accepts_yes() {
+        for src in [
+            "FROM centos:7\nRUN yum install -y httpd-2.4\n",
+            "FROM centos:7\nRUN yum -y groupinstall 'Development Tools'\n",
+            "FROM centos:7\nRUN yum --assumeyes localinstall x.rpm\n",
+            "FROM centos:7\nRUN yum clean all\n",
+        ] {
+            assert!(positions("DL3030", src).is_empty(), "{src}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! DL3038: `dnf install` without `-y`.
+use crate::lint::rules::packages::pm::rpm_sub;
+use crate::lint::rules::shell::cmd::run_commands;
+use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        code: "DL3038",
+        name: "dnf-missing-yes",
+        severity: Severity::Warning,
+        category: Category::Packages,
+        summary: "Use the -y switch with dnf install",
+        aliases: &[],
+        opt_in: false,
+    },
+    check,
+};
+
+fn check(cx: &Context, d: &mut Diagnostics) {
+    for c in run_commands(cx) {
+        if rpm_sub(&c, &["dnf", "microdnf"], &["install", "groupinstall", "localinstall"])
+            && !c.has_any_flag(&["y", "assumeyes"])
+        {
+            d.report(
+                c.name_span(cx),
+                "Use the -y switch to avoid manual input `dnf install -y <package>`.",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::testing::positions;
+
+    #[test]
+    fn flags_missing_yes() {
+        assert_eq!(
+            positions("DL3038", "FROM fedora:40\nRUN dnf install httpd-2.4.58 && dnf clean all\n"),
+            vec![(2, 5)]
+        );
+        assert_eq!(
+            positions("DL3038", "FROM fedora:40\nRUN true; microdnf install httpd-2.4.58\n"),
+            vec![(2, 11)]
+        );
+    }
+
+    #[test]
+    fn accepts_yes() {
+        for src in [
+            "FROM fedora:40\nRUN dnf install -y httpd-2.4.58\n",
+            "FROM fedora:40\nRUN dnf -y module install nodejs:18\n",
+            "FROM fedora:40\nRUN dnf --assumeyes groupinstall 'C Development Tools'\n",
+            "FROM fedora:40\nRUN dnf clean all\n",
+        ] {
+            assert!(positions("DL3038", src).is_empty(), "{src}");
+        }
+    }
+}
