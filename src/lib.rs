@@ -5,8 +5,10 @@
 //! - [`shell`]: POSIX shell parsing of RUN bodies.
 //! - [`lint`]: the rules, their registry, configuration and output formats.
 //! - [`cli`]: the `hoist` command line.
+//! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
 
 pub mod cli;
 pub mod dockerfile;
 pub mod lint;
+pub mod oci;
 pub mod shell;

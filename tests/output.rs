@@ -225,10 +225,13 @@ fn sarif_is_structurally_valid() {
     assert_eq!(rep["insertedContent"]["text"], ":24.04");
 }
 
+/// An XML element: name, unescaped attributes, text content.
+type Element = (String, Vec<(String, String)>, String);
+
 /// Start and empty elements of an XML document with their unescaped attributes.
-fn xml_elements(text: &str) -> Vec<(String, Vec<(String, String)>, String)> {
+fn xml_elements(text: &str) -> Vec<Element> {
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut out: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
+    let mut out: Vec<Element> = Vec::new();
     loop {
         match reader.read_event().expect("well-formed XML") {
             Event::Start(e) | Event::Empty(e) => {

@@ -42,13 +42,28 @@ const DIFFERENCES: &[(&str, &str, u32, bool)] = &[
     ("python/3.15-rc/slim-trixie/Dockerfile", "DL3009", 13, false),
     // hoist also reads the script of `su nobody -s /bin/sh -c "…"`, where this RUN calls curl
     // (the stage calls wget elsewhere); hadolint does not look inside strings.
-    ("docker-nginx/mainline/alpine-slim/Dockerfile", "DL4001", 14, true),
-    ("docker-nginx/stable/alpine-slim/Dockerfile", "DL4001", 14, true),
+    (
+        "docker-nginx/mainline/alpine-slim/Dockerfile",
+        "DL4001",
+        14,
+        true,
+    ),
+    (
+        "docker-nginx/stable/alpine-slim/Dockerfile",
+        "DL4001",
+        14,
+        true,
+    ),
     // hadolint cannot parse the docker-library templates (`{{ … }}` lines, DL1000) and reports
     // nothing on them; hoist parses them and reports what the generated files also have
     // (unpinned packages, a pipe in `$(echo … | tr …)` without pipefail). Rules that look for a
     // missing cleanup stay silent on RUNs with `{{ … }}` placeholders.
-    ("docker-nginx/Dockerfile-debian.template", "DL3008", 11, true),
+    (
+        "docker-nginx/Dockerfile-debian.template",
+        "DL3008",
+        11,
+        true,
+    ),
     ("python/Dockerfile-linux.template", "DL3008", 44, true),
     ("python/Dockerfile-linux.template", "DL3018", 38, true),
     ("python/Dockerfile-linux.template", "DL4006", 333, true),
@@ -97,7 +112,9 @@ fn hoist_rows(rel: &str, text: &str, path: &Path) -> BTreeSet<Row> {
         let line = df
             .instructions
             .iter()
-            .find(|i| i.span.start.offset <= off && off < i.span.end.offset.max(i.span.start.offset + 1))
+            .find(|i| {
+                i.span.start.offset <= off && off < i.span.end.offset.max(i.span.start.offset + 1)
+            })
             .map(|i| i.span.start.line)
             .unwrap_or(f.span.start.line);
         rows.insert((rel.to_string(), f.code.to_string(), line));
@@ -149,9 +166,15 @@ fn shell_rules_match_hadolint_on_corpus() {
     for (file, code, line, hoist_has) in DIFFERENCES {
         let row = (file.to_string(), code.to_string(), *line);
         if *hoist_has {
-            assert!(expected.insert(row.clone()), "difference {row:?} is already expected");
+            assert!(
+                expected.insert(row.clone()),
+                "difference {row:?} is already expected"
+            );
         } else {
-            assert!(expected.remove(&row), "difference {row:?} is not in the hadolint snapshot");
+            assert!(
+                expected.remove(&row),
+                "difference {row:?} is not in the hadolint snapshot"
+            );
         }
     }
     let missing: Vec<_> = expected.difference(&actual).collect();

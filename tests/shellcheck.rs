@@ -94,6 +94,16 @@ fn heredoc_body_findings_land_on_their_line() {
         "{:?}",
         places(&f)
     );
+    // A heredoc script is checked in the dialect of its shebang.
+    let src = "FROM alpine:3.20\nRUN <<EOF\n#!/bin/bash\n[[ -n \"$HOME\" ]] && echo $1\nEOF\n";
+    let f = sc(src);
+    assert!(has(&f, "SC2086", 4, 26), "{:?}", places(&f));
+    assert!(!f.iter().any(|f| f.code == "SC3010"), "{:?}", places(&f));
+    // A data heredoc with expansions: ShellCheck sees it as the shell does, on its own lines.
+    let src = "FROM alpine:3.20\nRUN cat <<EOT > /x.sh && echo $1\nhome is $undefined_var\nEOT\n";
+    let f = sc(src);
+    assert!(has(&f, "SC2086", 2, 31), "{:?}", places(&f));
+    assert!(has(&f, "SC2154", 3, 9), "{:?}", places(&f));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! or as JSON with every span. Parse errors go to stderr as `FILE:LINE:COL: error: MESSAGE`.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
@@ -27,7 +27,7 @@ pub struct ParseArgs {
     pub file: PathBuf,
 }
 
-fn read_input(file: &PathBuf) -> Result<(String, Vec<u8>), String> {
+fn read_input(file: &Path) -> Result<(String, Vec<u8>), String> {
     let is_stdin = file.as_os_str() == "-";
     let name = if is_stdin {
         "<stdin>".to_string()

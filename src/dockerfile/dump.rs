@@ -168,7 +168,10 @@ mod tests {
         assert_eq!(ins[6]["kind"]["pairs"][0]["key"]["value"], "a");
         assert_eq!(ins[16]["kind"]["instruction"]["kind"]["kind"], "label");
         assert_eq!(ins[10]["heredocs"][0]["body"], "body\n");
-        assert_eq!(v["errors"][0]["message"], "unknown instruction: FOO");
+        assert_eq!(
+            v["errors"][0]["message"],
+            "unknown instruction: FOO (did you mean FROM?)"
+        );
         assert!(!out.contains("unserializable"));
     }
 

@@ -74,7 +74,7 @@ impl<'a> Locator<'a> {
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
         let column = if self.ascii.get(line).copied().unwrap_or(false) {
-            (offset - start) as u32 + 1
+            offset.saturating_sub(start) as u32 + 1
         } else {
             let mut end = offset;
             while end > start && !self.src.is_char_boundary(end) {
@@ -815,10 +815,11 @@ impl<'a> Parser<'a> {
                 }
             }
             Keyword::Unknown => {
-                self.error(
-                    format!("unknown instruction: {}", keyword_word.value),
-                    keyword_word.span,
-                );
+                let mut msg = format!("unknown instruction: {}", keyword_word.value);
+                if let Some(s) = suggest_keyword(&keyword_word.value) {
+                    msg.push_str(&format!(" (did you mean {s}?)"));
+                }
+                self.error(msg, keyword_word.span);
                 args.push(String::new());
                 InstructionKind::Other(self.ws_words(lg, aa, ab))
             }
@@ -992,4 +993,64 @@ fn valid_stage_name(name: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+}
+
+/// BuildKit's suggestion for an unknown instruction: the keyword at edit distance below 3
+/// (closest first, ties to the alphabetically first), in the case style of what was written.
+fn suggest_keyword(word: &str) -> Option<String> {
+    const KEYWORDS: [&str; 18] = [
+        "add",
+        "arg",
+        "cmd",
+        "copy",
+        "entrypoint",
+        "env",
+        "expose",
+        "from",
+        "healthcheck",
+        "label",
+        "maintainer",
+        "onbuild",
+        "run",
+        "shell",
+        "stopsignal",
+        "user",
+        "volume",
+        "workdir",
+    ];
+    let lower = word.to_lowercase();
+    if lower.chars().count() > 64 {
+        return None;
+    }
+    let mut best: Option<(&str, usize)> = None;
+    for k in KEYWORDS {
+        let d = levenshtein(&lower, k);
+        if d < best.map_or(3, |b| b.1) {
+            best = Some((k, d));
+        }
+    }
+    let (k, _) = best?;
+    Some(if word == lower {
+        k.to_string()
+    } else if word == word.to_uppercase() {
+        k.to_uppercase()
+    } else {
+        k.to_string()
+    })
+}
+
+/// Edit distance in characters.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
 }

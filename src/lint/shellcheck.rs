@@ -190,8 +190,9 @@ fn only_heredoc_markers(text: &str) -> bool {
 }
 
 /// The dialect of a heredoc script: its shebang's shell, else the shell the RUN command starts
-/// (`RUN bash <<EOF`), else the SHELL's.
-fn heredoc_dialect(body: &str, command: Option<&str>, shell: &'static str) -> &'static str {
+/// (`RUN bash <<EOF`), else the SHELL's. `None` when the shebang names a shell ShellCheck does
+/// not check (zsh).
+fn heredoc_dialect(body: &str, command: Option<&str>, shell: &'static str) -> Option<&'static str> {
     if let Some(shebang) = body.lines().next().and_then(|l| l.strip_prefix("#!")) {
         let words: Vec<&str> = shebang.split_whitespace().collect();
         let prog = match words.as_slice() {
@@ -199,11 +200,11 @@ fn heredoc_dialect(body: &str, command: Option<&str>, shell: &'static str) -> &'
             [p, ..] => Some(*p),
             [] => None,
         };
-        if let Some(d) = prog.and_then(dialect) {
-            return d;
+        if let Some(p) = prog {
+            return dialect(p);
         }
     }
-    command.and_then(dialect).unwrap_or(shell)
+    Some(command.and_then(dialect).unwrap_or(shell))
 }
 
 /// The scripts of RUN instruction `i` as segments, each with its dialect (`shell` is the
@@ -265,7 +266,10 @@ fn segments_of(cx: &Context, i: usize, shell: &'static str) -> Vec<(&'static str
             }
         }
         let d = if rs.from_heredoc {
-            heredoc_dialect(&rs.text, command, shell)
+            match heredoc_dialect(&rs.text, command, shell) {
+                Some(d) => d,
+                None => continue,
+            }
         } else {
             shell
         };
@@ -657,11 +661,17 @@ mod tests {
 
     #[test]
     fn heredoc_dialects() {
-        assert_eq!(heredoc_dialect("#!/bin/bash\necho", None, "sh"), "bash");
-        assert_eq!(heredoc_dialect("#!/usr/bin/env bash\n", None, "sh"), "bash");
-        assert_eq!(heredoc_dialect("echo\n", Some("bash"), "sh"), "bash");
-        assert_eq!(heredoc_dialect("echo\n", Some("apk"), "dash"), "dash");
-        assert_eq!(heredoc_dialect("#!/bin/zsh\n", None, "sh"), "sh");
+        assert_eq!(
+            heredoc_dialect("#!/bin/bash\necho", None, "sh"),
+            Some("bash")
+        );
+        assert_eq!(
+            heredoc_dialect("#!/usr/bin/env bash\n", None, "sh"),
+            Some("bash")
+        );
+        assert_eq!(heredoc_dialect("echo\n", Some("bash"), "sh"), Some("bash"));
+        assert_eq!(heredoc_dialect("echo\n", Some("apk"), "dash"), Some("dash"));
+        assert_eq!(heredoc_dialect("#!/bin/zsh\n", None, "sh"), None);
     }
 
     #[test]

@@ -277,7 +277,7 @@ impl<'a> Parser<'a> {
             let n = match (c, next) {
                 (b'&', Some(b'&')) | (b'|', Some(b'|')) => 2,
                 (b'<' | b'>', Some(b'(')) => 0,
-                (b'<' | b'>' | b'(' | b')', _) => 1,
+                (b'<' | b'>' | b'(' | b')' | b'|', _) => 1,
                 _ => 0,
             };
             if n > 0 {
@@ -672,10 +672,10 @@ impl<'a> Parser<'a> {
                 }
                 text.push(ch);
             }
-            self.run_child(&text, 0, Some((s, end)), true);
+            self.run_child(&text, 0, Some((s, end)), true, false);
         } else {
             let src = self.src.get(..close).unwrap_or("");
-            self.run_child(src, s + 1, None, true);
+            self.run_child(src, s + 1, None, true, false);
         }
     }
 

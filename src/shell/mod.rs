@@ -140,6 +140,8 @@ pub struct Command {
     /// Runs in a subshell (`( … )`, `$( … )`, backticks, process substitution, `sh -c`), so
     /// `cd` or `set` there does not affect the rest of the script.
     pub in_subshell: bool,
+    /// Parsed from a string that another shell runs (`sh -c '…'`, `su -c "…"`, `eval '…'`).
+    pub in_string: bool,
 }
 
 /// A pipeline: one or more commands joined by `|` or `|&`.

@@ -107,6 +107,8 @@ pub(super) struct Parser<'a> {
     pub(super) closers: u32,
     /// Inside `[[ … ]]`: operators are words.
     pub(super) cond: bool,
+    /// Parsing a string run by another shell (`sh -c`).
+    in_string: bool,
     heredocs: Vec<PendingHeredoc>,
     commands: Vec<Command>,
     pipelines: Vec<Pipeline>,
@@ -184,6 +186,7 @@ impl<'a> Parser<'a> {
             subshell: 0,
             closers: 0,
             cond: false,
+            in_string: false,
             heredocs: Vec::new(),
             commands: Vec::new(),
             pipelines: Vec::new(),
@@ -684,6 +687,7 @@ impl<'a> Parser<'a> {
         cmd.nested = self.nest > 0;
         cmd.depth = self.nest;
         cmd.in_subshell = self.subshell > 0;
+        cmd.in_string = self.in_string;
         command::strip_wrappers(&mut cmd);
         let script = command::inline_script(&cmd).cloned();
         let idx = self.commands.len();
@@ -721,11 +725,11 @@ impl<'a> Parser<'a> {
         match exact {
             Some((s, e)) => {
                 let src = self.src.get(..e).unwrap_or("");
-                self.run_child(src, s, None, true);
+                self.run_child(src, s, None, true, true);
             }
             None => {
                 let text = w.value.clone();
-                self.run_child(&text, 0, Some((w.start, w.end)), true);
+                self.run_child(&text, 0, Some((w.start, w.end)), true, true);
             }
         }
         // Substitutions in a double-quoted string are run by the outer shell and were already
@@ -767,19 +771,22 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses `text` from `start` as a nested script and adds its commands. With `remap`, every
-    /// offset becomes that range (the text is not a slice of ours).
+    /// offset becomes that range (the text is not a slice of ours). `in_string`: the text is a
+    /// string run by another shell.
     pub(super) fn run_child(
         &mut self,
         text: &str,
         start: usize,
         remap: Option<(usize, usize)>,
         subshell: bool,
+        in_string: bool,
     ) {
         let base = self.pipeline_base + self.pipelines.len();
         let mut child = Parser::new(text, start, base);
         child.depth = self.depth + 1;
         child.nest = self.nest + 1;
         child.subshell = self.subshell + usize::from(subshell);
+        child.in_string = self.in_string || in_string;
         child.parse_all();
         let mut cmds = child.commands;
         cmds.sort_by_key(|c| c.start);

@@ -160,7 +160,7 @@ fn command_substitution() {
     assert_eq!(s.commands[0].assignments[0].value, "PY=$(which python)");
     assert!(s.commands[0].assignments[0].dynamic);
     let which = &s.commands[1];
-    assert!(which.nested && which.in_subshell);
+    assert!(which.nested && which.in_subshell && !which.in_string);
     assert_eq!(which.start, 5);
     assert_eq!(at(t, &which.words[1]), "python");
     let id = &s.commands[4];
@@ -198,7 +198,8 @@ fn sh_c() {
         ]
     );
     let apk = &s.commands[1];
-    assert!(apk.nested && apk.in_subshell);
+    assert!(apk.nested && apk.in_subshell && apk.in_string);
+    assert!(!s.commands[0].in_string);
     assert_eq!(at(t, &apk.words[2]), "foo");
     assert_eq!(apk.start, 7);
     // bash with options, single quotes
@@ -268,6 +269,7 @@ fn wrappers() {
         "apt-mark manual"
     );
     assert_eq!(one("eatmydata builtin echo").1, "echo");
+    assert_eq!(one("doas -u app stdbuf -oL ionice -c 3 tar x").1, "tar x");
     // a wrapper alone stays the command
     assert_eq!(one("sudo -i"), ("".into(), "sudo -i".into()));
     assert_eq!(one("env"), ("".into(), "env".into()));
@@ -495,6 +497,9 @@ fn double_bracket() {
     assert_eq!(cmds(t), ["[[ -f x && $a < b ]]", "echo no"]);
     let s = checked(t);
     assert!(s.commands[0].redirects.is_empty());
+    let t = "[[ $x =~ ^(a|b)$ ]] && y";
+    assert_eq!(cmds(t), ["[[ $x =~ ^ ( a | b ) $ ]]", "y"]);
+    assert!(!checked(t).has_pipe());
 }
 
 #[test]

@@ -350,7 +350,7 @@ fn errors_are_all_reported_and_parsing_continues() {
         got,
         vec![
             (1, 6, "FROM requires either one or three arguments"),
-            (2, 1, "unknown instruction: FOO"),
+            (2, 1, "unknown instruction: FOO (did you mean FROM?)"),
             (3, 6, "COPY requires at least two arguments, but only one was provided. Destination could not be determined"),
             (4, 5, "ENV must have two arguments"),
             (5, 1, "RUN requires at least one argument"),
@@ -401,6 +401,21 @@ fn garbage_never_panics() {
             }
         }
     }
+}
+
+#[test]
+fn unknown_instruction_suggestions() {
+    let df = parse("FRON a\nfrom b\nrun x\nRUNN y\nCopi a b\nXYZZY q\n");
+    let msgs: Vec<_> = df.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        vec![
+            "unknown instruction: FRON (did you mean FROM?)",
+            "unknown instruction: RUNN (did you mean RUN?)",
+            "unknown instruction: Copi (did you mean copy?)",
+            "unknown instruction: XYZZY",
+        ]
+    );
 }
 
 #[test]
@@ -574,7 +589,7 @@ fn random_documents_keep_span_invariants() {
         seed ^= seed << 17;
         seed
     };
-    for _ in 0..3000 {
+    for _ in 0..5000 {
         let n = (next() % 40) as usize;
         let mut src = String::new();
         for _ in 0..n {

@@ -67,6 +67,13 @@ mod tests {
         );
         assert!(positions("DL3006", "ARG BASE=debian\nARG V=12\nFROM ${BASE}:${V}\n").is_empty());
         assert!(positions("DL3006", "ARG IMAGE=nginx:mainline\nFROM ${IMAGE}\n").is_empty());
+        assert_eq!(
+            positions("DL3006", "ARG B\nFROM ${B:-debian}\n"),
+            vec![(2, 6)]
+        );
+        assert!(positions("DL3006", "ARG B\nFROM ${B:-debian}:12\n").is_empty());
+        // `debian${SUFFIX}` with SUFFIX unset is not resolvable: no guess.
+        assert!(positions("DL3006", "ARG SUFFIX\nFROM debian${SUFFIX}\n").is_empty());
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             if let Some(kind) = secret_kind(&value) {
                 d.report(
                     src.span,
-                    format!("{kw} puts a {kind} (`{value}`) into the image"),
+                    format!("{kw} puts `{value}` ({kind}) into the image"),
                 )
                 .with_help("files copied into a layer stay in the image even if deleted later: use `RUN --mount=type=secret,id=<name>` (or `--mount=type=ssh` for SSH keys) during the build, and mount secrets at run time");
                 continue;

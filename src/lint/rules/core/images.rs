@@ -151,14 +151,20 @@ pub fn parse_reference(s: &str) -> Option<ImageRef> {
 }
 
 /// Expands `word` with the variables in scope at instruction `instr`; `None` when a referenced
-/// variable has no value or expansion fails.
+/// variable has no value (and no default in the word) or expansion fails.
 pub fn resolve(cx: &Context, instr: usize, word: &str) -> Option<String> {
     if !word.contains('$') {
         return Some(word.to_string());
     }
     let vars = cx.vars.get(instr)?;
     let e = Lexer::new(cx.df.escape).process_word(word, vars).ok()?;
-    if !e.unmatched.is_empty() || e.value.contains('$') {
+    // An unset variable is fine only where the word supplies its value (`${X:-default}`).
+    let defaulted = |name: &String| {
+        ["-", ":-", "+", ":+"]
+            .iter()
+            .any(|op| word.contains(&format!("${{{name}{op}")))
+    };
+    if !e.unmatched.iter().all(defaulted) || e.value.contains('$') {
         return None;
     }
     Some(e.value)

@@ -24,7 +24,11 @@ fn command_count(cx: &Context, i: usize, ins: &Instruction) -> Option<usize> {
             if scripts.is_empty() {
                 return None;
             }
-            Some(scripts.iter().map(|s| s.script.commands.len()).sum())
+            // Commands inside `sh -c '…'` strings or substitutions are part of one top-level
+            // command; count top-level commands unless there are none (`RUN (a; b)`).
+            let all: Vec<_> = scripts.iter().flat_map(|s| &s.script.commands).collect();
+            let top = all.iter().filter(|c| !c.nested).count();
+            Some(if top > 0 { top } else { all.len() })
         }
         _ => None,
     }
@@ -82,6 +86,8 @@ mod tests {
         let mounts =
             "FROM a:1\nRUN --mount=type=cache,target=/x c\nRUN --mount=type=cache,target=/x d\n";
         assert_eq!(positions("DL3059", mounts), vec![(3, 1)]);
+        let nested = "FROM a:1\nRUN sh -c 'a; b'\nRUN c\n";
+        assert_eq!(positions("DL3059", nested), vec![(3, 1)]);
     }
 
     #[test]

@@ -48,24 +48,39 @@ mod tests {
     #[test]
     fn flags_unpinned_packages() {
         assert_eq!(
-            positions("DL3008", "FROM debian:12\nRUN apt-get update && apt-get install -y curl=7.88 wget\n"),
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN apt-get update && apt-get install -y curl=7.88 wget\n"
+            ),
             vec![(2, 52)]
         );
         assert_eq!(
-            positions("DL3008", "FROM debian:12\nRUN apt-get install -y \\\n    curl\n"),
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN apt-get install -y \\\n    curl\n"
+            ),
             vec![(3, 5)]
         );
         // Heredoc bodies, `sh -c` strings and subshells are looked at too.
         assert_eq!(
-            positions("DL3008", "FROM debian:12\nRUN <<EOF\nset -e\napt-get install -y vim\nEOF\n"),
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN <<EOF\nset -e\napt-get install -y vim\nEOF\n"
+            ),
             vec![(4, 20)]
         );
         assert_eq!(
-            positions("DL3008", "FROM debian:12\nRUN (apt-get install -y vim) || true\n"),
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN (apt-get install -y vim) || true\n"
+            ),
             vec![(2, 25)]
         );
         assert_eq!(
-            positions("DL3008", "FROM debian:12\nRUN sudo apt-get install -y vim\n"),
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN sudo apt-get install -y vim\n"
+            ),
             vec![(2, 29)]
         );
     }

@@ -67,20 +67,32 @@ mod tests {
     #[test]
     fn flags_update_without_cleanup() {
         assert_eq!(
-            positions("DL3009", "FROM debian:12\nRUN apt-get update && apt-get install -y vim\n"),
+            positions(
+                "DL3009",
+                "FROM debian:12\nRUN apt-get update && apt-get install -y vim\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3009", "FROM debian:12\nRUN set -e; \\\n  apt-get update; apt-get install -y vim\n"),
+            positions(
+                "DL3009",
+                "FROM debian:12\nRUN set -e; \\\n  apt-get update; apt-get install -y vim\n"
+            ),
             vec![(3, 3)]
         );
         assert_eq!(
-            positions("DL3009", "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y vim\nEOF\n"),
+            positions(
+                "DL3009",
+                "FROM debian:12\nRUN <<EOF\napt-get update\napt-get install -y vim\nEOF\n"
+            ),
             vec![(3, 1)]
         );
         // A stage used as the base of another stage is kept.
         assert_eq!(
-            positions("DL3009", "FROM debian:12 AS base\nRUN apt-get update\nFROM base\nRUN true\n"),
+            positions(
+                "DL3009",
+                "FROM debian:12 AS base\nRUN apt-get update\nFROM base\nRUN true\n"
+            ),
             vec![(2, 5)]
         );
     }

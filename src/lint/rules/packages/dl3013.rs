@@ -61,19 +61,31 @@ mod tests {
     #[test]
     fn flags_unpinned_packages() {
         assert_eq!(
-            positions("DL3013", "FROM python:3.12\nRUN pip install --no-cache-dir requests\n"),
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN pip install --no-cache-dir requests\n"
+            ),
             vec![(2, 32)]
         );
         assert_eq!(
-            positions("DL3013", "FROM python:3.12\nRUN python3 -m pip install flask==3.0 gunicorn\n"),
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN python3 -m pip install flask==3.0 gunicorn\n"
+            ),
             vec![(2, 39)]
         );
         assert_eq!(
-            positions("DL3013", "FROM python:3.12\nRUN pip3 install --upgrade pip\n"),
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN pip3 install --upgrade pip\n"
+            ),
             vec![(2, 28)]
         );
         assert_eq!(
-            positions("DL3013", "FROM python:3.12\nRUN true && \\\n  pip install -i https://x/simple foo\n"),
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN true && \\\n  pip install -i https://x/simple foo\n"
+            ),
             vec![(3, 35)]
         );
     }

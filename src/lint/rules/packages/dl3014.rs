@@ -56,7 +56,10 @@ mod tests {
     #[test]
     fn flags_missing_yes() {
         assert_eq!(
-            positions("DL3014", "FROM debian:12\nRUN apt-get update && apt-get install vim=1\n"),
+            positions(
+                "DL3014",
+                "FROM debian:12\nRUN apt-get update && apt-get install vim=1\n"
+            ),
             vec![(2, 23)]
         );
         assert_eq!(
@@ -64,12 +67,18 @@ mod tests {
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3014", "FROM debian:12\nRUN sh -c 'apt-get install vim=1'\n"),
+            positions(
+                "DL3014",
+                "FROM debian:12\nRUN sh -c 'apt-get install vim=1'\n"
+            ),
             vec![(2, 12)]
         );
         let f = findings_of("DL3014", "FROM debian:12\nRUN apt-get install vim=1\n");
         let fix = f[0].fix.as_ref().map(|x| x.edits[0].clone());
-        assert_eq!(fix.map(|e| (e.start, e.replacement)), Some((34, " -y".to_string())));
+        assert_eq!(
+            fix.map(|e| (e.start, e.replacement)),
+            Some((34, " -y".to_string()))
+        );
     }
 
     #[test]

@@ -46,11 +46,17 @@ mod tests {
     #[test]
     fn flags_missing_option() {
         assert_eq!(
-            positions("DL3015", "FROM debian:12\nRUN apt-get update && apt-get install -y vim\n"),
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN apt-get update && apt-get install -y vim\n"
+            ),
             vec![(2, 23)]
         );
         assert_eq!(
-            positions("DL3015", "FROM debian:12\nRUN <<EOF\n  apt-get install -y vim\nEOF\n"),
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN <<EOF\n  apt-get install -y vim\nEOF\n"
+            ),
             vec![(3, 3)]
         );
     }

@@ -16,7 +16,15 @@ pub static RULE: Rule = Rule {
 };
 
 /// npm options that take a separate value.
-const NPM_VALUE_FLAGS: &[&str] = &["prefix", "registry", "cache", "userconfig", "tag", "w", "workspace"];
+const NPM_VALUE_FLAGS: &[&str] = &[
+    "prefix",
+    "registry",
+    "cache",
+    "userconfig",
+    "tag",
+    "w",
+    "workspace",
+];
 
 fn pinned(p: &str) -> bool {
     if ["git://", "git+ssh://", "git+http://", "git+https://"]
@@ -26,7 +34,9 @@ fn pinned(p: &str) -> bool {
         return p.contains('#');
     }
     if [".tar", ".tar.gz", ".tgz"].iter().any(|s| p.ends_with(s))
-        || ["/", "./", "../", "~/", "file:"].iter().any(|s| p.starts_with(s))
+        || ["/", "./", "../", "~/", "file:"]
+            .iter()
+            .any(|s| p.starts_with(s))
     {
         return true;
     }
@@ -66,11 +76,17 @@ mod tests {
     #[test]
     fn flags_unpinned_packages() {
         assert_eq!(
-            positions("DL3016", "FROM node:20\nRUN npm install -g typescript@5.4 @angular/cli\n"),
+            positions(
+                "DL3016",
+                "FROM node:20\nRUN npm install -g typescript@5.4 @angular/cli\n"
+            ),
             vec![(2, 35)]
         );
         assert_eq!(
-            positions("DL3016", "FROM node:20\nRUN cd app && npm install express\n"),
+            positions(
+                "DL3016",
+                "FROM node:20\nRUN cd app && npm install express\n"
+            ),
             vec![(2, 27)]
         );
     }

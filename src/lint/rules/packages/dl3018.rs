@@ -48,11 +48,17 @@ mod tests {
     #[test]
     fn flags_unpinned_packages() {
         assert_eq!(
-            positions("DL3018", "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.0-r0 git\n"),
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.0-r0 git\n"
+            ),
             vec![(2, 38)]
         );
         assert_eq!(
-            positions("DL3018", "FROM alpine:3.20\nRUN apk add --no-cache --virtual .deps \\\n  gcc\n"),
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN apk add --no-cache --virtual .deps \\\n  gcc\n"
+            ),
             vec![(3, 3)]
         );
     }

@@ -28,7 +28,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         }
         // A cache mount keeps the index out of the layer.
         let ins = cx.df.instructions.get(c.instr);
-        if mounts_any(ins, &["cache", "tmpfs"], &["/var/cache/apk", "/etc/apk/cache"]) {
+        if mounts_any(
+            ins,
+            &["cache", "tmpfs"],
+            &["/var/cache/apk", "/etc/apk/cache"],
+        ) {
             continue;
         }
         d.report(
@@ -45,11 +49,17 @@ mod tests {
     #[test]
     fn flags_missing_no_cache() {
         assert_eq!(
-            positions("DL3019", "FROM alpine:3.20\nRUN apk update && apk add curl=8\n"),
+            positions(
+                "DL3019",
+                "FROM alpine:3.20\nRUN apk update && apk add curl=8\n"
+            ),
             vec![(2, 19)]
         );
         assert_eq!(
-            positions("DL3019", "FROM alpine:3.20\nRUN set -x \\\n  && apk add --virtual .d gcc=1\n"),
+            positions(
+                "DL3019",
+                "FROM alpine:3.20\nRUN set -x \\\n  && apk add --virtual .d gcc=1\n"
+            ),
             vec![(3, 6)]
         );
     }

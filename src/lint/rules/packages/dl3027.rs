@@ -34,11 +34,17 @@ mod tests {
     #[test]
     fn flags_apt() {
         assert_eq!(
-            positions("DL3027", "FROM debian:12\nRUN apt update && apt install -y vim\n"),
+            positions(
+                "DL3027",
+                "FROM debian:12\nRUN apt update && apt install -y vim\n"
+            ),
             vec![(2, 5), (2, 19)]
         );
         assert_eq!(
-            positions("DL3027", "FROM debian:12\nRUN <<EOF\n/usr/bin/apt install -y vim\nEOF\n"),
+            positions(
+                "DL3027",
+                "FROM debian:12\nRUN <<EOF\n/usr/bin/apt install -y vim\nEOF\n"
+            ),
             vec![(3, 1)]
         );
     }

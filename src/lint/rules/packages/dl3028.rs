@@ -17,8 +17,20 @@ pub static RULE: Rule = Rule {
 
 /// gem options that take a separate value.
 const GEM_VALUE_FLAGS: &[&str] = &[
-    "v", "version", "i", "install-dir", "n", "bindir", "s", "source", "p", "http-proxy",
-    "platform", "g", "file", "document",
+    "v",
+    "version",
+    "i",
+    "install-dir",
+    "n",
+    "bindir",
+    "s",
+    "source",
+    "p",
+    "http-proxy",
+    "platform",
+    "g",
+    "file",
+    "document",
 ];
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -52,7 +64,10 @@ mod tests {
     #[test]
     fn flags_unpinned_gems() {
         assert_eq!(
-            positions("DL3028", "FROM ruby:3\nRUN gem install rails:7.1.0 bundler\n"),
+            positions(
+                "DL3028",
+                "FROM ruby:3\nRUN gem install rails:7.1.0 bundler\n"
+            ),
             vec![(2, 29)]
         );
         assert_eq!(

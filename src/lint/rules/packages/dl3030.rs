@@ -36,11 +36,17 @@ mod tests {
     #[test]
     fn flags_missing_yes() {
         assert_eq!(
-            positions("DL3030", "FROM centos:7\nRUN yum install httpd-2.4 && yum clean all\n"),
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN yum install httpd-2.4 && yum clean all\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3030", "FROM centos:7\nRUN yum module install nodejs:18\n"),
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN yum module install nodejs:18\n"
+            ),
             vec![(2, 5)]
         );
     }

@@ -23,8 +23,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         &["/var/cache/yum"],
     );
     for c in found {
-        d.report(c.name_span(cx), "`yum clean all` missing after yum command.")
-            .with_help("end the RUN with `yum clean all`");
+        d.report(
+            c.name_span(cx),
+            "`yum clean all` missing after yum command.",
+        )
+        .with_help("end the RUN with `yum clean all`");
     }
 }
 
@@ -40,7 +43,10 @@ mod tests {
         );
         // A clean before the install does not count.
         assert_eq!(
-            positions("DL3032", "FROM centos:7\nRUN yum clean all; \\\n  yum install -y httpd-2.4\n"),
+            positions(
+                "DL3032",
+                "FROM centos:7\nRUN yum clean all; \\\n  yum install -y httpd-2.4\n"
+            ),
             vec![(3, 3)]
         );
     }

@@ -24,7 +24,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             continue;
         }
         let (module, operands) = rpm_install_operands(&c);
-        let fixed = if module { module_version_fixed } else { rpm_version_fixed };
+        let fixed = if module {
+            module_version_fixed
+        } else {
+            rpm_version_fixed
+        };
         let unpinned: Vec<_> = operands.into_iter().filter(|w| !fixed(&w.value)).collect();
         if let Some(first) = unpinned.first() {
             let names: Vec<&str> = unpinned.iter().map(|w| w.value.as_str()).collect();
@@ -44,11 +48,17 @@ mod tests {
     #[test]
     fn flags_unpinned() {
         assert_eq!(
-            positions("DL3033", "FROM centos:7\nRUN yum install -y httpd-2.4.6 python3-devel\n"),
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN yum install -y httpd-2.4.6 python3-devel\n"
+            ),
             vec![(2, 32)]
         );
         assert_eq!(
-            positions("DL3033", "FROM centos:7\nRUN yum module install -y nodejs\n"),
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN yum module install -y nodejs\n"
+            ),
             vec![(2, 27)]
         );
     }

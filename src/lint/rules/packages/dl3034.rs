@@ -17,7 +17,13 @@ pub static RULE: Rule = Rule {
 };
 
 const PROMPTING: &[&str] = &[
-    "install", "in", "remove", "rm", "source-install", "si", "patch",
+    "install",
+    "in",
+    "remove",
+    "rm",
+    "source-install",
+    "si",
+    "patch",
 ];
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -48,11 +54,17 @@ mod tests {
     #[test]
     fn flags_interactive_zypper() {
         assert_eq!(
-            positions("DL3034", "FROM opensuse/leap:15\nRUN zypper install vim=9\n"),
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN zypper install vim=9\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3034", "FROM opensuse/leap:15\nRUN zypper refresh && zypper rm vim\n"),
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN zypper refresh && zypper rm vim\n"
+            ),
             vec![(2, 23)]
         );
     }

@@ -38,11 +38,17 @@ mod tests {
     #[test]
     fn flags_dist_upgrade() {
         assert_eq!(
-            positions("DL3035", "FROM opensuse/leap:15\nRUN zypper -n dist-upgrade\n"),
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN zypper -n dist-upgrade\n"
+            ),
             vec![(2, 15)]
         );
         assert_eq!(
-            positions("DL3035", "FROM opensuse/leap:15\nRUN zypper ref && zypper dup -y\n"),
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN zypper ref && zypper dup -y\n"
+            ),
             vec![(2, 26)]
         );
     }

@@ -39,7 +39,10 @@ mod tests {
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3036", "FROM opensuse/leap:15\nRUN zypper cc && \\\n  zypper -n install vim=9\n"),
+            positions(
+                "DL3036",
+                "FROM opensuse/leap:15\nRUN zypper cc && \\\n  zypper -n install vim=9\n"
+            ),
             vec![(3, 3)]
         );
     }

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn flags_unpinned() {
         assert_eq!(
-            positions("DL3037", "FROM opensuse/leap:15\nRUN zypper -n in vim=9.0 git\n"),
+            positions(
+                "DL3037",
+                "FROM opensuse/leap:15\nRUN zypper -n in vim=9.0 git\n"
+            ),
             vec![(2, 26)]
         );
     }

@@ -18,8 +18,11 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     for c in run_commands(cx) {
-        if rpm_sub(&c, &["dnf", "microdnf"], &["install", "groupinstall", "localinstall"])
-            && !c.has_any_flag(&["y", "assumeyes"])
+        if rpm_sub(
+            &c,
+            &["dnf", "microdnf"],
+            &["install", "groupinstall", "localinstall"],
+        ) && !c.has_any_flag(&["y", "assumeyes"])
         {
             d.report(
                 c.name_span(cx),
@@ -36,11 +39,17 @@ mod tests {
     #[test]
     fn flags_missing_yes() {
         assert_eq!(
-            positions("DL3038", "FROM fedora:40\nRUN dnf install httpd-2.4.58 && dnf clean all\n"),
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN dnf install httpd-2.4.58 && dnf clean all\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3038", "FROM fedora:40\nRUN true; microdnf install httpd-2.4.58\n"),
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN true; microdnf install httpd-2.4.58\n"
+            ),
             vec![(2, 11)]
         );
     }

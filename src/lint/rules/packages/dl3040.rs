@@ -28,8 +28,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             &["/var/cache/dnf", "/var/cache/yum"],
         );
         for c in found {
-            d.report(c.name_span(cx), "`dnf clean all` missing after dnf command.")
-                .with_help(format!("end the RUN with `{tool} clean all`"));
+            d.report(
+                c.name_span(cx),
+                "`dnf clean all` missing after dnf command.",
+            )
+            .with_help(format!("end the RUN with `{tool} clean all`"));
         }
     }
 }
@@ -41,11 +44,17 @@ mod tests {
     #[test]
     fn flags_missing_clean() {
         assert_eq!(
-            positions("DL3040", "FROM fedora:40\nRUN dnf install -y httpd-2.4.58\n"),
+            positions(
+                "DL3040",
+                "FROM fedora:40\nRUN dnf install -y httpd-2.4.58\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3040", "FROM fedora:40\nRUN microdnf install -y x-1.0 && dnf clean all\n"),
+            positions(
+                "DL3040",
+                "FROM fedora:40\nRUN microdnf install -y x-1.0 && dnf clean all\n"
+            ),
             vec![(2, 5)]
         );
     }

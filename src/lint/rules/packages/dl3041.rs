@@ -24,7 +24,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             continue;
         }
         let (module, operands) = rpm_install_operands(&c);
-        let fixed = if module { module_version_fixed } else { rpm_version_fixed };
+        let fixed = if module {
+            module_version_fixed
+        } else {
+            rpm_version_fixed
+        };
         // Group specs (`@core`) name no single package.
         let unpinned: Vec<_> = operands
             .into_iter()
@@ -48,11 +52,17 @@ mod tests {
     #[test]
     fn flags_unpinned() {
         assert_eq!(
-            positions("DL3041", "FROM fedora:40\nRUN dnf install -y httpd-2.4.58 python3-devel\n"),
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN dnf install -y httpd-2.4.58 python3-devel\n"
+            ),
             vec![(2, 33)]
         );
         assert_eq!(
-            positions("DL3041", "FROM fedora:40\nRUN dnf -y module install nodejs\n"),
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN dnf -y module install nodejs\n"
+            ),
             vec![(2, 27)]
         );
     }

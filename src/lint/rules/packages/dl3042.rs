@@ -16,7 +16,9 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-const TRUTHY: &[&str] = &["1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"];
+const TRUTHY: &[&str] = &[
+    "1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES",
+];
 
 /// `PIP_NO_CACHE_DIR=<truthy>` appears in `text` (an assignment, `export` or `env` in the RUN).
 fn sets_no_cache_dir(text: &str) -> bool {
@@ -46,9 +48,9 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         let ins = cx.df.instructions.get(c.instr);
         let mounted = ins.is_some_and(|ins| {
             ins.flags_named("mount").any(|f| {
-                f.value.as_deref().is_some_and(|v| {
-                    v.contains("type=cache") && v.contains(".cache/pip")
-                })
+                f.value
+                    .as_deref()
+                    .is_some_and(|v| v.contains("type=cache") && v.contains(".cache/pip"))
             })
         }) || mounts_any(ins, &["cache", "tmpfs"], &["/root/.cache"]);
         if env_set || run_set || mounted {
@@ -69,11 +71,17 @@ mod tests {
     #[test]
     fn flags_cached_installs() {
         assert_eq!(
-            positions("DL3042", "FROM python:3.12\nRUN pip install -r requirements.txt\n"),
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN pip install -r requirements.txt\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3042", "FROM python:3.12\nRUN set -e; python -m pip install foo==1\n"),
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN set -e; python -m pip install foo==1\n"
+            ),
             vec![(2, 13)]
         );
         // ENV in another stage does not apply.

@@ -31,7 +31,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         cx,
         |c| yarn_sub(c).first() == Some(&"install"),
         |c| yarn_sub(c).starts_with(&["cache", "clean"]),
-        &["/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/root/.yarn"],
+        &[
+            "/usr/local/share/.cache/yarn",
+            "/root/.cache/yarn",
+            "/root/.yarn",
+        ],
     );
     for c in found {
         d.report(
@@ -48,11 +52,17 @@ mod tests {
     #[test]
     fn flags_missing_clean() {
         assert_eq!(
-            positions("DL3060", "FROM node:20\nRUN yarn install --frozen-lockfile\n"),
+            positions(
+                "DL3060",
+                "FROM node:20\nRUN yarn install --frozen-lockfile\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3060", "FROM node:20\nRUN <<EOF\nyarn cache clean\nyarn install\nEOF\n"),
+            positions(
+                "DL3060",
+                "FROM node:20\nRUN <<EOF\nyarn cache clean\nyarn install\nEOF\n"
+            ),
             vec![(4, 1)]
         );
     }

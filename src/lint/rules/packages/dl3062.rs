@@ -18,9 +18,27 @@ pub static RULE: Rule = Rule {
 
 /// Go build flags (single or double dash) that take a separate value.
 const GO_VALUE_FLAGS: &[&str] = &[
-    "o", "C", "p", "tags", "ldflags", "gcflags", "asmflags", "gccgoflags", "mod", "modfile",
-    "pkgdir", "toolexec", "exec", "buildmode", "compiler", "overlay", "pgo", "covermode",
-    "coverpkg", "installsuffix", "buildvcs",
+    "o",
+    "C",
+    "p",
+    "tags",
+    "ldflags",
+    "gcflags",
+    "asmflags",
+    "gccgoflags",
+    "mod",
+    "modfile",
+    "pkgdir",
+    "toolexec",
+    "exec",
+    "buildmode",
+    "compiler",
+    "overlay",
+    "pgo",
+    "covermode",
+    "coverpkg",
+    "installsuffix",
+    "buildvcs",
 ];
 
 /// The non-flag arguments of a go command (go flags are `-name[=value]`, never combined).
@@ -52,8 +70,11 @@ fn is_local(p: &str) -> bool {
 
 fn pinned(p: &str) -> bool {
     is_local(p)
-        || (p.contains('@') && !p.ends_with("@latest") && !p.ends_with("@none")
-            && !p.ends_with("@upgrade") && !p.ends_with("@patch"))
+        || (p.contains('@')
+            && !p.ends_with("@latest")
+            && !p.ends_with("@none")
+            && !p.ends_with("@upgrade")
+            && !p.ends_with("@patch"))
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -86,11 +107,17 @@ mod tests {
     #[test]
     fn flags_unpinned_modules() {
         assert_eq!(
-            positions("DL3062", "FROM golang:1.22\nRUN go install golang.org/x/tools/gopls@latest\n"),
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN go install golang.org/x/tools/gopls@latest\n"
+            ),
             vec![(2, 16)]
         );
         assert_eq!(
-            positions("DL3062", "FROM golang:1.22\nRUN go install -ldflags '-s -w' example.com/cmd/x\n"),
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN go install -ldflags '-s -w' example.com/cmd/x\n"
+            ),
             vec![(2, 33)]
         );
         assert_eq!(

@@ -48,26 +48,47 @@ fn installs(c: &Argv, family: Family) -> bool {
         Family::Apt => matches!(
             apt_subcommand(c, true),
             Some(
-                "install" | "upgrade" | "dist-upgrade" | "full-upgrade" | "build-dep" | "source"
-                    | "reinstall" | "satisfy"
+                "install"
+                    | "upgrade"
+                    | "dist-upgrade"
+                    | "full-upgrade"
+                    | "build-dep"
+                    | "source"
+                    | "reinstall"
+                    | "satisfy"
             )
         ),
         Family::Apk => {
             c.is_named(&["apk"])
-                && matches!(c.subcommand(APK_VALUE_FLAGS), Some("add" | "upgrade" | "fix"))
+                && matches!(
+                    c.subcommand(APK_VALUE_FLAGS),
+                    Some("add" | "upgrade" | "fix")
+                )
         }
         Family::Zypper => matches!(
             zypper_sub(c),
             Some(
-                "install" | "in" | "update" | "up" | "dist-upgrade" | "dup" | "patch"
-                    | "source-install" | "si"
+                "install"
+                    | "in"
+                    | "update"
+                    | "up"
+                    | "dist-upgrade"
+                    | "dup"
+                    | "patch"
+                    | "source-install"
+                    | "si"
             )
         ),
         Family::Rpm => rpm_sub(
             c,
             &["yum", "dnf", "microdnf"],
             &[
-                "install", "update", "upgrade", "groupinstall", "localinstall", "reinstall",
+                "install",
+                "update",
+                "upgrade",
+                "groupinstall",
+                "localinstall",
+                "reinstall",
                 "distro-sync",
             ],
         ),
@@ -102,11 +123,17 @@ mod tests {
     #[test]
     fn flags_lonely_updates() {
         assert_eq!(
-            positions("HO6001", "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y vim\n"),
+            positions(
+                "HO6001",
+                "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y vim\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("HO6001", "FROM alpine:3.20\nRUN apk add --no-cache x && apk update\n"),
+            positions(
+                "HO6001",
+                "FROM alpine:3.20\nRUN apk add --no-cache x && apk update\n"
+            ),
             vec![(2, 29)]
         );
         assert_eq!(

@@ -146,9 +146,7 @@ pub(crate) fn rpm_sub(c: &Argv, names: &[&str], subs: &[&str]) -> bool {
     }
     let pos = c.positional(RPM_VALUE_FLAGS);
     match pos.first().map(|w| w.value.as_str()) {
-        Some("module") => pos
-            .get(1)
-            .is_some_and(|w| subs.contains(&w.value.as_str())),
+        Some("module") => pos.get(1).is_some_and(|w| subs.contains(&w.value.as_str())),
         Some(s) => subs.contains(&s),
         None => false,
     }

@@ -51,9 +51,15 @@ impl<'a> Argv<'a> {
 /// Wrapper programs that run the rest of their arguments as a command, with the options of each
 /// that take a separate value.
 const WRAPPERS: &[(&str, &[&str])] = &[
-    ("sudo", &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"]),
+    (
+        "sudo",
+        &["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T"],
+    ),
     ("doas", &["-u", "-C"]),
-    ("env", &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"]),
+    (
+        "env",
+        &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
+    ),
     ("nice", &["-n", "--adjustment"]),
     ("ionice", &["-c", "-n", "-p", "-t"]),
     ("nohup", &[]),
@@ -244,7 +250,9 @@ impl<'a> Argv<'a> {
     }
 
     pub fn has_any_flag(&self, names: &[&str]) -> bool {
-        self.flags_with(&[]).iter().any(|f| names.contains(&f.name.as_str()))
+        self.flags_with(&[])
+            .iter()
+            .any(|f| names.contains(&f.name.as_str()))
     }
 
     /// The value text of flag `names` (inline values are cut out of their word).
@@ -281,7 +289,9 @@ impl<'a> Argv<'a> {
 
     /// The first positional argument (the subcommand of `apt-get install`, `pip install`…).
     pub fn subcommand(&self, value_flags: &[&str]) -> Option<&'a str> {
-        self.positional(value_flags).first().map(|w| w.value.as_str())
+        self.positional(value_flags)
+            .first()
+            .map(|w| w.value.as_str())
     }
 
     /// The positional arguments after the subcommand.
@@ -389,7 +399,10 @@ mod tests {
     fn wrappers_are_set_aside() {
         with_cmd("sudo -u root env A=1 B=2 /usr/bin/apt-get install x", |c| {
             assert_eq!(c.name(), "apt-get");
-            assert_eq!(names(&c.wrappers), ["sudo", "-u", "root", "env", "A=1", "B=2"]);
+            assert_eq!(
+                names(&c.wrappers),
+                ["sudo", "-u", "root", "env", "A=1", "B=2"]
+            );
         });
         with_cmd("sudo", |c| assert_eq!(c.name(), "sudo"));
         with_cmd("env", |c| assert_eq!(c.name(), "env"));
@@ -397,12 +410,15 @@ mod tests {
 
     #[test]
     fn flags_and_positionals() {
-        with_cmd("apt-get -yq -o Foo=1 --target-release=x install a b=1", |c| {
-            assert!(c.has_flag("y") && c.has_flag("q") && c.has_flag("target-release"));
-            assert!(!c.has_flag("o") || c.has_any_flag(&["o"]));
-            assert_eq!(c.subcommand(&["o"]), Some("install"));
-            assert_eq!(names(&c.operands(&["o"])), ["a", "b=1"]);
-        });
+        with_cmd(
+            "apt-get -yq -o Foo=1 --target-release=x install a b=1",
+            |c| {
+                assert!(c.has_flag("y") && c.has_flag("q") && c.has_flag("target-release"));
+                assert!(!c.has_flag("o") || c.has_any_flag(&["o"]));
+                assert_eq!(c.subcommand(&["o"]), Some("install"));
+                assert_eq!(names(&c.operands(&["o"])), ["a", "b=1"]);
+            },
+        );
         with_cmd("useradd -u 100000 -lm x", |c| {
             assert_eq!(c.flag_value_texts(&["u", "uid"]), ["100000"]);
             assert!(c.has_flag("l"));

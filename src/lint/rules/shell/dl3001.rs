@@ -41,11 +41,17 @@ mod tests {
     #[test]
     fn flags_pointless_commands() {
         assert_eq!(
-            positions("DL3001", "FROM debian:12\nRUN service nginx start && ps aux\n"),
+            positions(
+                "DL3001",
+                "FROM debian:12\nRUN service nginx start && ps aux\n"
+            ),
             vec![(2, 5), (2, 28)]
         );
         assert_eq!(
-            positions("DL3001", "FROM debian:12\nRUN <<EOF\nset -e\n  sudo mount -a\nEOF\n"),
+            positions(
+                "DL3001",
+                "FROM debian:12\nRUN <<EOF\nset -e\n  sudo mount -a\nEOF\n"
+            ),
             vec![(4, 8)]
         );
     }

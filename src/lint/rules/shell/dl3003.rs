@@ -36,11 +36,17 @@ mod tests {
     #[test]
     fn flags_cd() {
         assert_eq!(
-            positions("DL3003", "FROM debian:12\nRUN cd /src && make && cd / && rm -rf /src\n"),
+            positions(
+                "DL3003",
+                "FROM debian:12\nRUN cd /src && make && cd / && rm -rf /src\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3003", "FROM debian:12\nRUN set -e; \\\n    (cd /src; make)\n"),
+            positions(
+                "DL3003",
+                "FROM debian:12\nRUN set -e; \\\n    (cd /src; make)\n"
+            ),
             vec![(3, 6)]
         );
         assert_eq!(

@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn flags_sudo() {
         assert_eq!(
-            positions("DL3004", "FROM debian:12\nRUN sudo apt-get update && sudo -E make install\n"),
+            positions(
+                "DL3004",
+                "FROM debian:12\nRUN sudo apt-get update && sudo -E make install\n"
+            ),
             vec![(2, 5), (2, 28)]
         );
         assert_eq!(

@@ -17,9 +17,36 @@ pub static RULE: Rule = Rule {
 
 /// useradd options that take a value.
 const USERADD_VALUE_FLAGS: &[&str] = &[
-    "b", "base-dir", "c", "comment", "d", "home-dir", "e", "expiredate", "f", "inactive", "g",
-    "gid", "G", "groups", "k", "skel", "K", "key", "p", "password", "R", "root", "P", "prefix",
-    "s", "shell", "u", "uid", "Z", "selinux-user",
+    "b",
+    "base-dir",
+    "c",
+    "comment",
+    "d",
+    "home-dir",
+    "e",
+    "expiredate",
+    "f",
+    "inactive",
+    "g",
+    "gid",
+    "G",
+    "groups",
+    "k",
+    "skel",
+    "K",
+    "key",
+    "p",
+    "password",
+    "R",
+    "root",
+    "P",
+    "prefix",
+    "s",
+    "shell",
+    "u",
+    "uid",
+    "Z",
+    "selinux-user",
 ];
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -28,7 +55,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             continue;
         }
         let flags = c.flags_with(USERADD_VALUE_FLAGS);
-        if flags.iter().any(|f| f.name == "l" || f.name == "no-log-init") {
+        if flags
+            .iter()
+            .any(|f| f.name == "l" || f.name == "no-log-init")
+        {
             continue;
         }
         for f in flags.iter().filter(|f| f.name == "u" || f.name == "uid") {
@@ -63,7 +93,10 @@ mod tests {
             vec![(2, 16)]
         );
         assert_eq!(
-            positions("DL3046", "FROM debian:12\nRUN groupadd g && \\\n  useradd --uid=1000000 -m app\n"),
+            positions(
+                "DL3046",
+                "FROM debian:12\nRUN groupadd g && \\\n  useradd --uid=1000000 -m app\n"
+            ),
             vec![(3, 11)]
         );
     }

@@ -17,9 +17,28 @@ pub static RULE: Rule = Rule {
 
 /// wget options that take a separate value.
 const WGET_VALUE_FLAGS: &[&str] = &[
-    "O", "output-document", "o", "output-file", "a", "append-output", "P", "directory-prefix",
-    "t", "tries", "T", "timeout", "U", "user-agent", "e", "execute", "i", "input-file",
-    "header", "user", "password", "progress",
+    "O",
+    "output-document",
+    "o",
+    "output-file",
+    "a",
+    "append-output",
+    "P",
+    "directory-prefix",
+    "t",
+    "tries",
+    "T",
+    "timeout",
+    "U",
+    "user-agent",
+    "e",
+    "execute",
+    "i",
+    "input-file",
+    "header",
+    "user",
+    "password",
+    "progress",
 ];
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -30,7 +49,14 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         let flags = c.flags_with(WGET_VALUE_FLAGS);
         let quiet = flags.iter().any(|f| {
             [
-                "progress", "q", "quiet", "o", "output-file", "a", "append-output", "no-verbose",
+                "progress",
+                "q",
+                "quiet",
+                "o",
+                "output-file",
+                "a",
+                "append-output",
+                "no-verbose",
             ]
             .contains(&f.name.as_str())
         }) || c.has_arg("-nv");
@@ -54,7 +80,10 @@ mod tests {
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL3047", "FROM debian:12\nRUN set -e; \\\n  wget https://x/y | tar x\n"),
+            positions(
+                "DL3047",
+                "FROM debian:12\nRUN set -e; \\\n  wget https://x/y | tar x\n"
+            ),
             vec![(3, 3)]
         );
     }

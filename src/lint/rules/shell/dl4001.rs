@@ -52,7 +52,10 @@ mod tests {
             vec![(3, 5), (4, 5)]
         );
         assert_eq!(
-            positions("DL4001", "FROM debian:12\nRUN <<EOF\ncurl -fsSLO https://x/a\nwget -q https://x/b\nEOF\n"),
+            positions(
+                "DL4001",
+                "FROM debian:12\nRUN <<EOF\ncurl -fsSLO https://x/a\nwget -q https://x/b\nEOF\n"
+            ),
             vec![(3, 1)]
         );
     }

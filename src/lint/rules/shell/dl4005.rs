@@ -24,10 +24,15 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         }
         // The link name is the last operand (`ln -sf /bin/bash /bin/sh`).
         let operands = c.positional(LN_VALUE_FLAGS);
-        let Some(last) = operands.last() else { continue };
+        let Some(last) = operands.last() else {
+            continue;
+        };
         if operands.len() >= 2 && last.value == "/bin/sh" {
-            d.report(c.word_span(cx, last), "Use SHELL to change the default shell")
-                .with_help("use `SHELL [\"/bin/bash\", \"-c\"]` instead of replacing /bin/sh");
+            d.report(
+                c.word_span(cx, last),
+                "Use SHELL to change the default shell",
+            )
+            .with_help("use `SHELL [\"/bin/bash\", \"-c\"]` instead of replacing /bin/sh");
         }
     }
 }
@@ -43,7 +48,10 @@ mod tests {
             vec![(2, 22)]
         );
         assert_eq!(
-            positions("DL4005", "FROM debian:12\nRUN rm /bin/sh && \\\n  ln -s bash /bin/sh\n"),
+            positions(
+                "DL4005",
+                "FROM debian:12\nRUN rm /bin/sh && \\\n  ln -s bash /bin/sh\n"
+            ),
             vec![(3, 14)]
         );
     }

@@ -54,14 +54,14 @@ fn protected(rs: &RunScript, offset: usize) -> bool {
     let by_set = script
         .set_options()
         .iter()
-        .filter(|o| o.name == "pipefail")
-        .filter(|o| {
-            script
-                .commands
-                .get(o.command)
-                .is_some_and(|c| c.start < offset && !c.in_subshell)
+        .rev()
+        .find(|o| {
+            o.name == "pipefail"
+                && script
+                    .commands
+                    .get(o.command)
+                    .is_some_and(|c| c.start < offset && !c.in_subshell)
         })
-        .last()
         .is_some_and(|o| o.enabled);
     let by_shell = script.commands.iter().any(|c| {
         c.is_named(PIPEFAIL_SHELLS)
@@ -113,15 +113,24 @@ mod tests {
     #[test]
     fn flags_unprotected_pipes() {
         assert_eq!(
-            positions("DL4006", "FROM debian:12\nRUN curl -fsSL https://x | tar -xz\n"),
+            positions(
+                "DL4006",
+                "FROM debian:12\nRUN curl -fsSL https://x | tar -xz\n"
+            ),
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL4006", "FROM debian:12\nRUN set -e; \\\n  x=\"$(echo a | tr a b)\"\n"),
+            positions(
+                "DL4006",
+                "FROM debian:12\nRUN set -e; \\\n  x=\"$(echo a | tr a b)\"\n"
+            ),
             vec![(3, 8)]
         );
         assert_eq!(
-            positions("DL4006", "FROM debian:12\nRUN <<EOF\nset -e\necho a | wc -l\nEOF\n"),
+            positions(
+                "DL4006",
+                "FROM debian:12\nRUN <<EOF\nset -e\necho a | wc -l\nEOF\n"
+            ),
             vec![(4, 1)]
         );
         // A later stage does not inherit SHELL from an unrelated stage.
@@ -138,7 +147,10 @@ mod tests {
             vec![(2, 5)]
         );
         assert_eq!(
-            positions("DL4006", "FROM debian:12\nRUN set -o pipefail; set +o pipefail; a | b\n"),
+            positions(
+                "DL4006",
+                "FROM debian:12\nRUN set -o pipefail; set +o pipefail; a | b\n"
+            ),
             vec![(2, 39)]
         );
     }

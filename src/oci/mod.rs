@@ -1,0 +1,1 @@
+//! OCI core (work in progress).
