@@ -12,6 +12,13 @@ fn corpus_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
 }
 
+/// The names `hoist lint DIR` picks up. The corpus also holds `Dockerfile-*.template` files: jq and
+/// `%%PLACEHOLDER%%` templates that generate the Dockerfiles, not Dockerfiles themselves (BuildKit
+/// and hadolint reject them too); they are not linted, as `hoist lint DIR` would not pick them up.
+fn is_dockerfile_name(name: &str) -> bool {
+    name == "Dockerfile" || name.starts_with("Dockerfile.") || name.ends_with(".Dockerfile")
+}
+
 fn corpus_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![corpus_root()];
@@ -20,11 +27,7 @@ fn corpus_files() -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Dockerfile"))
-            {
+            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(is_dockerfile_name) {
                 out.push(p);
             }
         }
@@ -62,7 +65,7 @@ fn render() -> String {
 #[test]
 fn corpus_has_no_parse_errors() {
     let files = corpus_files();
-    assert!(files.len() >= 60, "expected the shared corpus, found {} files", files.len());
+    assert!(files.len() >= 55, "expected the shared corpus, found {} files", files.len());
     let mut errors = Vec::new();
     for path in files {
         let text = fs::read_to_string(&path).expect("corpus file is UTF-8");

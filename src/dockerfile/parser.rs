@@ -588,7 +588,7 @@ impl<'a> Parser<'a> {
                 let m = self.maybe_json(lg, aa, ab, false);
                 args = m.words.iter().map(|w| w.value.clone()).collect();
                 json = m.json;
-                if keyword == Keyword::Run && r.is_empty() {
+                if keyword == Keyword::Run && m.words.is_empty() && !m.bad {
                     self.error("RUN requires at least one argument", arg_err_span);
                 }
                 if m.bad {

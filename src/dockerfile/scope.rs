@@ -758,4 +758,70 @@ mod tests {
             assert_eq!(host.to_string(), "linux/amd64");
         }
     }
+
+    /// Scoping over text parsed by the real parser.
+    mod parsed {
+        use super::super::*;
+        use crate::dockerfile::parse;
+
+        fn vars_of(src: &str, build: &[(&str, &str)]) -> (Vec<Stage>, Vec<Vars>) {
+            let df = parse(src);
+            assert!(df.errors.is_empty(), "{:?}", df.errors);
+            let ba: BTreeMap<String, String> = build
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let st = stages(&df, &ba);
+            let vars = vars_per_instruction(&df, &st, &ba);
+            (st, vars)
+        }
+
+        fn get<'a>(v: &'a Vars, k: &str) -> Option<&'a str> {
+            v.values.get(k).map(String::as_str)
+        }
+
+        #[test]
+        fn quoted_values_and_multi_stage() {
+            let src = "ARG BASE=alpine\nARG TAG=\"3.20\"\nFROM ${BASE}:${TAG} AS Build\n\
+                       ARG TAG\nENV GREETING=\"hello world\" PATH=/opt/bin:$PATH\n\
+                       ENV LEGACY value with spaces\nRUN echo\nFROM build AS final\n\
+                       RUN echo\nFROM --platform=$BUILDPLATFORM scratch\nRUN x\n";
+            let (st, vars) = vars_of(src, &[]);
+            assert_eq!(st.len(), 3);
+            assert_eq!(st[0].image.as_deref(), Some("alpine:3.20"));
+            assert_eq!(st[0].name.as_deref(), Some("build"));
+            assert_eq!(st[1].base_stage, Some(0));
+            assert_eq!(st[2].platform, Some(Platform::host().to_string()));
+            assert_eq!(st[2].image.as_deref(), Some("scratch"));
+            let run1 = &vars[6];
+            assert_eq!(get(run1, "TAG"), Some("3.20"));
+            assert_eq!(get(run1, "GREETING"), Some("hello world"));
+            assert_eq!(get(run1, "PATH"), Some("/opt/bin:"));
+            assert_eq!(get(run1, "LEGACY"), Some("value with spaces"));
+            assert_eq!(get(run1, "BASE"), None);
+            let run2 = &vars[8];
+            assert_eq!(get(run2, "GREETING"), Some("hello world"));
+            assert_eq!(get(run2, "TAG"), None, "ARGs are not inherited");
+            assert!(!vars[10].is_declared("GREETING"));
+        }
+
+        #[test]
+        fn backtick_escape_file() {
+            let src = "# escape=`\nFROM img\nENV A=x`$B C=\"q`\"q\"\nRUN x\n";
+            let (_, vars) = vars_of(src, &[]);
+            assert_eq!(get(&vars[2], "A"), Some("x$B"));
+            assert_eq!(get(&vars[2], "C"), Some("q\"q"));
+        }
+
+        #[test]
+        fn build_args_and_arg_defaults() {
+            let src = "ARG V=1\nFROM img:$V\nARG V\nARG W=\"${V}-w\"\nRUN x\n";
+            let (st, vars) = vars_of(src, &[]);
+            assert_eq!(st[0].image.as_deref(), Some("img:1"));
+            assert_eq!(get(&vars[4], "W"), Some("1-w"));
+            let (st, vars) = vars_of(src, &[("V", "2")]);
+            assert_eq!(st[0].image.as_deref(), Some("img:2"));
+            assert_eq!(get(&vars[4], "W"), Some("2-w"));
+        }
+    }
 }

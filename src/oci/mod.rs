@@ -1,1 +1,29 @@
-//! OCI core (work in progress).
+//! OCI core: the pieces an image builder/pusher is made of, as a library.
+//!
+//! - [`digest`]: `sha256:` digests, hashing writers/readers (`sha2`).
+//! - [`json`]: canonical JSON (sorted keys, compact) for everything hoist hashes and pushes;
+//!   hand-written walk because `oci-spec` serializes its HashMaps in random order.
+//! - [`media`]: media types and descriptor helpers (`oci-spec` types are used for manifests,
+//!   indexes and configs, never its serializer's byte output).
+//! - [`layer`]: streaming, reproducible layer writer (tar headers via the `tar` crate's `Header`,
+//!   framing/PAX written here; gzip via `flate2` with the zlib-rs backend, zstd via `zstd`).
+//! - [`unpack`]: safe layer extraction with OCI whiteout semantics; path resolution is
+//!   hand-written on directory file descriptors (`rustix`) so no write can leave the target.
+//! - [`store`]: the content store under `$HOIST_HOME`: verified blobs written atomically,
+//!   unpacked layers shared by diffID, refs, cache entries and `prune`; advisory locks via
+//!   `flock` (`rustix`), temp files via `tempfile`.
+//!
+//! Not here yet: image references, OCI layout/archives and the registry client.
+
+pub mod digest;
+pub mod json;
+pub mod layer;
+pub mod media;
+
+pub use digest::{digest_bytes, Digest, DigestError, Sha256Reader, Sha256Writer};
+pub use json::{to_canonical_vec, JsonError};
+pub use layer::{
+    Compression, EntryKind, EntryMeta, LayerEntry, LayerError, LayerInfo, LayerOptions,
+    LayerWriter, WalkOptions,
+};
+pub use media::{LayerCompression, MediaFlavor};

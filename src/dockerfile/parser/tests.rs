@@ -339,7 +339,7 @@ fn env_label_arg_and_healthcheck() {
 
 #[test]
 fn errors_are_all_reported_and_parsing_continues() {
-    let src = "FROM a AS\nFOO bar\nCOPY x\nENV PATH\nRUN\nONBUILD ONBUILD RUN x\nONBUILD FROM y\nFROM a b\nCMD [\"a\", 1]\nUSER me\n";
+    let src = "FROM a AS\nFOO bar\nCOPY x\nENV PATH\nRUN []\nONBUILD ONBUILD RUN x\nONBUILD FROM y\nFROM a b\nCMD [\"a\", 1]\nUSER me\n";
     let df = parse(src);
     let got: Vec<_> = df
         .errors
@@ -353,7 +353,7 @@ fn errors_are_all_reported_and_parsing_continues() {
             (2, 1, "unknown instruction: FOO (did you mean FROM?)"),
             (3, 6, "COPY requires at least two arguments, but only one was provided. Destination could not be determined"),
             (4, 5, "ENV must have two arguments"),
-            (5, 1, "RUN requires at least one argument"),
+            (5, 5, "RUN requires at least one argument"),
             (6, 9, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"),
             (7, 9, "FROM isn't allowed as an ONBUILD trigger"),
             (8, 6, "FROM requires either one or three arguments"),

@@ -4,7 +4,7 @@
 //! The environment of an external base image is unknown at lint time, so in stages built on one
 //! only likely typos (a declared name is close) are reported; in stages built FROM scratch every
 //! undefined name is.
-use super::util::suggest;
+use super::util::{global_args, suggest};
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{InstructionKind, Word};
 use crate::lint::rules::instr::util::{stage_index, stages, unquote, var_refs};
@@ -47,6 +47,8 @@ fn expanded_words(kind: &InstructionKind) -> Vec<&Word> {
 fn check(cx: &Context, d: &mut Diagnostics) {
     let st = stages(cx);
     let lexer = Lexer::new(cx.df.escape);
+    // BuildKit also suggests the global ARGs (declared before the first FROM).
+    let globals = global_args(cx);
     for (i, ins) in cx.instructions() {
         let Some(k) = stage_index(&st, i) else {
             continue;
@@ -90,10 +92,13 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     .declared
                     .iter()
                     .chain(vars.values.keys())
+                    .chain(globals.iter())
                     .map(String::as_str)
                     .chain(ALWAYS_SET.iter().copied());
                 let hint = suggest(&r.name, candidates);
-                if hint.is_none() && !from_scratch {
+                // A global ARG used in a stage without redeclaring it is the classic mistake.
+                let global_only = globals.contains(&r.name);
+                if hint.is_none() && !from_scratch && !global_only {
                     continue;
                 }
                 let mut msg = format!("Usage of undefined variable '${}'", r.name);
@@ -101,11 +106,19 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     msg.push_str(&format!(" (did you mean ${h}?)"));
                 }
                 reported.push(r.name.clone());
-                d.report(cx.span(base + r.start, base + r.end), msg)
-                    .with_help(format!(
+                let help = if global_only {
+                    format!(
+                        "`{}` is a global ARG: redeclare it with `ARG {}` inside the stage",
+                        r.name, r.name
+                    )
+                } else {
+                    format!(
                         "declare it first with `ARG {}` or `ENV {}=…`",
                         r.name, r.name
-                    ));
+                    )
+                };
+                d.report(cx.span(base + r.start, base + r.end), msg)
+                    .with_help(help);
             }
         }
     }
@@ -144,5 +157,13 @@ mod tests {
             "FROM scratch\nENV X=${NOPE:-default}\nRUN echo $NOPE\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn flags_global_arg_not_redeclared_in_stage() {
+        let src = "ARG VERSION=1\nFROM alpine\nLABEL v=$VERSION\n";
+        assert_eq!(positions("HO1008", src), vec![(3, 9)]);
+        let ok = "ARG VERSION=1\nFROM alpine\nARG VERSION\nLABEL v=$VERSION\n";
+        assert!(positions("HO1008", ok).is_empty());
     }
 }

@@ -45,7 +45,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             _ => continue,
         };
         let block = comment_block(cx, ins.span.start.line);
-        let Some(first) = block.first() else {
+        // BuildKit reads the comment line right above the instruction.
+        let Some(first) = block.last() else {
             continue;
         };
         let word = first.text.split_whitespace().next().unwrap_or("");
@@ -71,6 +72,8 @@ mod tests {
         let src =
             "# a non-descriptive comment\nFROM scratch AS base\n\n# another one\nARG VERSION=1\n";
         assert_eq!(positions("HO1014", src), vec![(1, 1), (4, 1)]);
+        let block = "# base is a stage\n# built nightly\nFROM scratch AS base\n";
+        assert_eq!(positions("HO1014", block), vec![(2, 1)]);
     }
 
     #[test]

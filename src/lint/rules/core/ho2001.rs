@@ -1,4 +1,4 @@
-//! HO2001: the final image never switches to a non-root USER (opt-in, informational).
+//! HO2001: the final image never switches to a non-root USER.
 use super::users::effective_user;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
@@ -7,11 +7,11 @@ pub static RULE: Rule = Rule {
     meta: RuleMeta {
         code: "HO2001",
         name: "no-user",
-        severity: Severity::Info,
+        severity: Severity::Warning,
         category: Category::User,
         summary: "The final stage never sets a non-root USER",
         aliases: &["DS-0002"],
-        opt_in: true,
+        opt_in: false,
     },
     check,
 };

@@ -99,4 +99,31 @@ mod tests {
             assert!(positions("DL3008", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(positions("DL3008", "FROM debian:12\nRUN <<EOF\nset -e\napt-get install -y --no-install-recommends vim\nEOF\n"), vec![(4, 44)]);
+        assert_eq!(
+            positions(
+                "DL3008",
+                "FROM debian:12\nRUN sh -c 'apt-get install -y --no-install-recommends vim'\n"
+            ),
+            vec![(2, 55)]
+        );
+        assert_eq!(positions("DL3008", "FROM debian:12\nRUN true \\\n  || (apt-get install -y --no-install-recommends vim)\n"), vec![(3, 50)]);
+        assert_eq!(positions("DL3008", "FROM debian:12\nRUN echo start; apt-get install -y --no-install-recommends vim; echo done\n"), vec![(2, 60)]);
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3008",
+            "FROM debian:12\nRUN echo \"apt-get install -y --no-install-recommends vim\"\n"
+        )
+        .is_empty());
+        assert!(positions("DL3008", "FROM debian:12\nRUN <<EOF\necho 'apt-get install -y --no-install-recommends vim'\nEOF\n").is_empty());
+        assert!(positions(
+            "DL3008",
+            "FROM debian:12\nRUN # apt-get install -y --no-install-recommends vim\n"
+        )
+        .is_empty());
+    }
 }

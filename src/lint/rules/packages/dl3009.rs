@@ -111,4 +111,21 @@ mod tests {
             assert!(positions("DL3009", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn templated_and_nested() {
+        // `{{ … }}` template placeholders may hide the missing part; nested scripts count.
+        assert!(positions("DL3009", "FROM debian:12\nRUN apt-get update; \\\n  apt-get install -y vim=1; \\\n  {{ clean_apt }}\n").is_empty());
+        assert_eq!(
+            positions(
+                "DL3009",
+                "FROM debian:12\nRUN sh -c 'apt-get update && apt-get install -y vim=1'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions("DL3009", "FROM debian:12\nRUN true || (apt-get update)\n"),
+            vec![(2, 14)]
+        );
+    }
 }

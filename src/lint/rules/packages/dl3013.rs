@@ -107,4 +107,53 @@ mod tests {
             assert!(positions("DL3013", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN <<EOF\nset -e\npip install --no-cache-dir flask\nEOF\n"
+            ),
+            vec![(4, 28)]
+        );
+        assert_eq!(
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN sh -c 'pip install --no-cache-dir flask'\n"
+            ),
+            vec![(2, 39)]
+        );
+        assert_eq!(
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN true \\\n  || (pip install --no-cache-dir flask)\n"
+            ),
+            vec![(3, 34)]
+        );
+        assert_eq!(
+            positions(
+                "DL3013",
+                "FROM python:3.12\nRUN echo start; pip install --no-cache-dir flask; echo done\n"
+            ),
+            vec![(2, 44)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3013",
+            "FROM python:3.12\nRUN echo \"pip install --no-cache-dir flask\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3013",
+            "FROM python:3.12\nRUN <<EOF\necho 'pip install --no-cache-dir flask'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3013",
+            "FROM python:3.12\nRUN # pip install --no-cache-dir flask\n"
+        )
+        .is_empty());
+    }
 }

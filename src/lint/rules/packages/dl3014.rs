@@ -43,8 +43,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             span,
             "Use the `-y` switch to avoid manual input `apt-get -y install <package>`",
         );
-        if let Some(w) = install {
-            f.with_fix(insert_after(cx, &c, w, "-y", "add `-y`"));
+        if let Some(fix) = install.and_then(|w| insert_after(cx, &c, w, "-y", "add `-y`")) {
+            f.with_fix(fix);
         }
     }
 }
@@ -79,6 +79,15 @@ mod tests {
             fix.map(|e| (e.start, e.replacement)),
             Some((34, " -y".to_string()))
         );
+        // Inside a string with escapes the fix is either exact or not offered.
+        let src = "FROM debian:12\nRUN su -c \"echo \\\"x\\\" && apt-get install vim=1\" root\n";
+        let f = findings_of("DL3014", src);
+        assert_eq!(f.len(), 1);
+        if let Some(fix) = &f[0].fix {
+            let e = &fix.edits[0];
+            let fixed = format!("{}{}{}", &src[..e.start], e.replacement, &src[e.end..]);
+            assert!(fixed.contains("apt-get install -y vim=1"), "{fixed}");
+        }
     }
 
     #[test]
@@ -94,5 +103,32 @@ mod tests {
         ] {
             assert!(positions("DL3014", src).is_empty(), "{src}");
         }
+    }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(positions("DL3014", "FROM debian:12\nRUN <<EOF\nset -e\napt-get install --no-install-recommends vim=1\nEOF\n"), vec![(4, 1)]);
+        assert_eq!(
+            positions(
+                "DL3014",
+                "FROM debian:12\nRUN sh -c 'apt-get install --no-install-recommends vim=1'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(positions("DL3014", "FROM debian:12\nRUN true \\\n  || (apt-get install --no-install-recommends vim=1)\n"), vec![(3, 7)]);
+        assert_eq!(positions("DL3014", "FROM debian:12\nRUN echo start; apt-get install --no-install-recommends vim=1; echo done\n"), vec![(2, 17)]);
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3014",
+            "FROM debian:12\nRUN echo \"apt-get install --no-install-recommends vim=1\"\n"
+        )
+        .is_empty());
+        assert!(positions("DL3014", "FROM debian:12\nRUN <<EOF\necho 'apt-get install --no-install-recommends vim=1'\nEOF\n").is_empty());
+        assert!(positions(
+            "DL3014",
+            "FROM debian:12\nRUN # apt-get install --no-install-recommends vim=1\n"
+        )
+        .is_empty());
     }
 }

@@ -73,4 +73,49 @@ mod tests {
             assert!(positions("DL3015", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN <<EOF\nset -e\napt-get install -y vim=1\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN sh -c 'apt-get install -y vim=1'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN true \\\n  || (apt-get install -y vim=1)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3015",
+                "FROM debian:12\nRUN echo start; apt-get install -y vim=1; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3015",
+            "FROM debian:12\nRUN echo \"apt-get install -y vim=1\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3015",
+            "FROM debian:12\nRUN <<EOF\necho 'apt-get install -y vim=1'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3015", "FROM debian:12\nRUN # apt-get install -y vim=1\n").is_empty());
+    }
 }

@@ -105,4 +105,42 @@ mod tests {
             assert!(positions("DL3016", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3016",
+                "FROM node:20\nRUN <<EOF\nset -e\nnpm install express\nEOF\n"
+            ),
+            vec![(4, 13)]
+        );
+        assert_eq!(
+            positions("DL3016", "FROM node:20\nRUN sh -c 'npm install express'\n"),
+            vec![(2, 24)]
+        );
+        assert_eq!(
+            positions(
+                "DL3016",
+                "FROM node:20\nRUN true \\\n  || (npm install express)\n"
+            ),
+            vec![(3, 19)]
+        );
+        assert_eq!(
+            positions(
+                "DL3016",
+                "FROM node:20\nRUN echo start; npm install express; echo done\n"
+            ),
+            vec![(2, 29)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3016", "FROM node:20\nRUN echo \"npm install express\"\n").is_empty());
+        assert!(positions(
+            "DL3016",
+            "FROM node:20\nRUN <<EOF\necho 'npm install express'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3016", "FROM node:20\nRUN # npm install express\n").is_empty());
+    }
 }

@@ -75,4 +75,53 @@ mod tests {
             assert!(positions("DL3018", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN <<EOF\nset -e\napk add --no-cache curl\nEOF\n"
+            ),
+            vec![(4, 20)]
+        );
+        assert_eq!(
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN sh -c 'apk add --no-cache curl'\n"
+            ),
+            vec![(2, 31)]
+        );
+        assert_eq!(
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN true \\\n  || (apk add --no-cache curl)\n"
+            ),
+            vec![(3, 26)]
+        );
+        assert_eq!(
+            positions(
+                "DL3018",
+                "FROM alpine:3.20\nRUN echo start; apk add --no-cache curl; echo done\n"
+            ),
+            vec![(2, 36)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3018",
+            "FROM alpine:3.20\nRUN echo \"apk add --no-cache curl\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3018",
+            "FROM alpine:3.20\nRUN <<EOF\necho 'apk add --no-cache curl'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3018",
+            "FROM alpine:3.20\nRUN # apk add --no-cache curl\n"
+        )
+        .is_empty());
+    }
 }

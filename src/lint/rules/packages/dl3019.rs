@@ -76,4 +76,42 @@ mod tests {
             assert!(positions("DL3019", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3019",
+                "FROM alpine:3.20\nRUN <<EOF\nset -e\napk add curl=8\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions("DL3019", "FROM alpine:3.20\nRUN sh -c 'apk add curl=8'\n"),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3019",
+                "FROM alpine:3.20\nRUN true \\\n  || (apk add curl=8)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3019",
+                "FROM alpine:3.20\nRUN echo start; apk add curl=8; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3019", "FROM alpine:3.20\nRUN echo \"apk add curl=8\"\n").is_empty());
+        assert!(positions(
+            "DL3019",
+            "FROM alpine:3.20\nRUN <<EOF\necho 'apk add curl=8'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3019", "FROM alpine:3.20\nRUN # apk add curl=8\n").is_empty());
+    }
 }

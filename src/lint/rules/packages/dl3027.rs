@@ -59,4 +59,46 @@ mod tests {
             assert!(positions("DL3027", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3027",
+                "FROM debian:12\nRUN <<EOF\nset -e\napt install -y vim\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions("DL3027", "FROM debian:12\nRUN sh -c 'apt install -y vim'\n"),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3027",
+                "FROM debian:12\nRUN true \\\n  || (apt install -y vim)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3027",
+                "FROM debian:12\nRUN echo start; apt install -y vim; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3027",
+            "FROM debian:12\nRUN echo \"apt install -y vim\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3027",
+            "FROM debian:12\nRUN <<EOF\necho 'apt install -y vim'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3027", "FROM debian:12\nRUN # apt install -y vim\n").is_empty());
+    }
 }

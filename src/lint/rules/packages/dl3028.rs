@@ -88,4 +88,42 @@ mod tests {
             assert!(positions("DL3028", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3028",
+                "FROM ruby:3\nRUN <<EOF\nset -e\ngem install rake\nEOF\n"
+            ),
+            vec![(4, 13)]
+        );
+        assert_eq!(
+            positions("DL3028", "FROM ruby:3\nRUN sh -c 'gem install rake'\n"),
+            vec![(2, 24)]
+        );
+        assert_eq!(
+            positions(
+                "DL3028",
+                "FROM ruby:3\nRUN true \\\n  || (gem install rake)\n"
+            ),
+            vec![(3, 19)]
+        );
+        assert_eq!(
+            positions(
+                "DL3028",
+                "FROM ruby:3\nRUN echo start; gem install rake; echo done\n"
+            ),
+            vec![(2, 29)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3028", "FROM ruby:3\nRUN echo \"gem install rake\"\n").is_empty());
+        assert!(positions(
+            "DL3028",
+            "FROM ruby:3\nRUN <<EOF\necho 'gem install rake'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3028", "FROM ruby:3\nRUN # gem install rake\n").is_empty());
+    }
 }

@@ -62,4 +62,49 @@ mod tests {
             assert!(positions("DL3030", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN <<EOF\nset -e\nyum install httpd-2.4\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN sh -c 'yum install httpd-2.4'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN true \\\n  || (yum install httpd-2.4)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3030",
+                "FROM centos:7\nRUN echo start; yum install httpd-2.4; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3030",
+            "FROM centos:7\nRUN echo \"yum install httpd-2.4\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3030",
+            "FROM centos:7\nRUN <<EOF\necho 'yum install httpd-2.4'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3030", "FROM centos:7\nRUN # yum install httpd-2.4\n").is_empty());
+    }
 }

@@ -62,4 +62,24 @@ mod tests {
             assert!(positions("DL3032", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn templated_and_nested() {
+        // `{{ … }}` template placeholders may hide the missing part; nested scripts count.
+        assert!(positions(
+            "DL3032",
+            "FROM centos:7\nRUN yum install -y httpd-2.4.6 && {{ clean_yum }}\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3032",
+            "FROM centos:7\nRUN sh -c 'yum install -y httpd-2.4.6'; yum clean all\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3032",
+            "FROM centos:7\nRUN yum install -y httpd-2.4.6 || yum clean all\n"
+        )
+        .is_empty());
+    }
 }

@@ -74,4 +74,49 @@ mod tests {
             assert!(positions("DL3033", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN <<EOF\nset -e\nyum install -y httpd\nEOF\n"
+            ),
+            vec![(4, 16)]
+        );
+        assert_eq!(
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN sh -c 'yum install -y httpd'\n"
+            ),
+            vec![(2, 27)]
+        );
+        assert_eq!(
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN true \\\n  || (yum install -y httpd)\n"
+            ),
+            vec![(3, 22)]
+        );
+        assert_eq!(
+            positions(
+                "DL3033",
+                "FROM centos:7\nRUN echo start; yum install -y httpd; echo done\n"
+            ),
+            vec![(2, 32)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3033",
+            "FROM centos:7\nRUN echo \"yum install -y httpd\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3033",
+            "FROM centos:7\nRUN <<EOF\necho 'yum install -y httpd'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3033", "FROM centos:7\nRUN # yum install -y httpd\n").is_empty());
+    }
 }

@@ -81,4 +81,49 @@ mod tests {
             assert!(positions("DL3034", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN <<EOF\nset -e\nzypper in vim=9\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN sh -c 'zypper in vim=9'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN true \\\n  || (zypper in vim=9)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3034",
+                "FROM opensuse/leap:15\nRUN echo start; zypper in vim=9; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3034",
+            "FROM opensuse/leap:15\nRUN echo \"zypper in vim=9\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3034",
+            "FROM opensuse/leap:15\nRUN <<EOF\necho 'zypper in vim=9'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3034", "FROM opensuse/leap:15\nRUN # zypper in vim=9\n").is_empty());
+    }
 }

@@ -63,4 +63,49 @@ mod tests {
             assert!(positions("DL3035", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN <<EOF\nset -e\nzypper -n dup\nEOF\n"
+            ),
+            vec![(4, 11)]
+        );
+        assert_eq!(
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN sh -c 'zypper -n dup'\n"
+            ),
+            vec![(2, 22)]
+        );
+        assert_eq!(
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN true \\\n  || (zypper -n dup)\n"
+            ),
+            vec![(3, 17)]
+        );
+        assert_eq!(
+            positions(
+                "DL3035",
+                "FROM opensuse/leap:15\nRUN echo start; zypper -n dup; echo done\n"
+            ),
+            vec![(2, 27)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3035",
+            "FROM opensuse/leap:15\nRUN echo \"zypper -n dup\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3035",
+            "FROM opensuse/leap:15\nRUN <<EOF\necho 'zypper -n dup'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3035", "FROM opensuse/leap:15\nRUN # zypper -n dup\n").is_empty());
+    }
 }

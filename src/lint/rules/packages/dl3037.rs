@@ -66,4 +66,49 @@ mod tests {
             assert!(positions("DL3037", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3037",
+                "FROM opensuse/leap:15\nRUN <<EOF\nset -e\nzypper -n in vim\nEOF\n"
+            ),
+            vec![(4, 14)]
+        );
+        assert_eq!(
+            positions(
+                "DL3037",
+                "FROM opensuse/leap:15\nRUN sh -c 'zypper -n in vim'\n"
+            ),
+            vec![(2, 25)]
+        );
+        assert_eq!(
+            positions(
+                "DL3037",
+                "FROM opensuse/leap:15\nRUN true \\\n  || (zypper -n in vim)\n"
+            ),
+            vec![(3, 20)]
+        );
+        assert_eq!(
+            positions(
+                "DL3037",
+                "FROM opensuse/leap:15\nRUN echo start; zypper -n in vim; echo done\n"
+            ),
+            vec![(2, 30)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3037",
+            "FROM opensuse/leap:15\nRUN echo \"zypper -n in vim\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3037",
+            "FROM opensuse/leap:15\nRUN <<EOF\necho 'zypper -n in vim'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3037", "FROM opensuse/leap:15\nRUN # zypper -n in vim\n").is_empty());
+    }
 }

@@ -65,4 +65,49 @@ mod tests {
             assert!(positions("DL3038", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN <<EOF\nset -e\ndnf install httpd-2.4\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN sh -c 'dnf install httpd-2.4'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN true \\\n  || (dnf install httpd-2.4)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3038",
+                "FROM fedora:40\nRUN echo start; dnf install httpd-2.4; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3038",
+            "FROM fedora:40\nRUN echo \"dnf install httpd-2.4\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3038",
+            "FROM fedora:40\nRUN <<EOF\necho 'dnf install httpd-2.4'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3038", "FROM fedora:40\nRUN # dnf install httpd-2.4\n").is_empty());
+    }
 }

@@ -78,4 +78,49 @@ mod tests {
             assert!(positions("DL3041", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN <<EOF\nset -e\ndnf install -y httpd\nEOF\n"
+            ),
+            vec![(4, 16)]
+        );
+        assert_eq!(
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN sh -c 'dnf install -y httpd'\n"
+            ),
+            vec![(2, 27)]
+        );
+        assert_eq!(
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN true \\\n  || (dnf install -y httpd)\n"
+            ),
+            vec![(3, 22)]
+        );
+        assert_eq!(
+            positions(
+                "DL3041",
+                "FROM fedora:40\nRUN echo start; dnf install -y httpd; echo done\n"
+            ),
+            vec![(2, 32)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3041",
+            "FROM fedora:40\nRUN echo \"dnf install -y httpd\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3041",
+            "FROM fedora:40\nRUN <<EOF\necho 'dnf install -y httpd'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3041", "FROM fedora:40\nRUN # dnf install -y httpd\n").is_empty());
+    }
 }

@@ -107,4 +107,49 @@ mod tests {
             assert!(positions("DL3042", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN <<EOF\nset -e\npip install foo==1\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN sh -c 'pip install foo==1'\n"
+            ),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN true \\\n  || (pip install foo==1)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3042",
+                "FROM python:3.12\nRUN echo start; pip install foo==1; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3042",
+            "FROM python:3.12\nRUN echo \"pip install foo==1\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3042",
+            "FROM python:3.12\nRUN <<EOF\necho 'pip install foo==1'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3042", "FROM python:3.12\nRUN # pip install foo==1\n").is_empty());
+    }
 }

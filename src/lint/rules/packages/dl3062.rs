@@ -140,4 +140,53 @@ mod tests {
             assert!(positions("DL3062", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN <<EOF\nset -e\ngo install example.com/x@latest\nEOF\n"
+            ),
+            vec![(4, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN sh -c 'go install example.com/x@latest'\n"
+            ),
+            vec![(2, 23)]
+        );
+        assert_eq!(
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN true \\\n  || (go install example.com/x@latest)\n"
+            ),
+            vec![(3, 18)]
+        );
+        assert_eq!(
+            positions(
+                "DL3062",
+                "FROM golang:1.22\nRUN echo start; go install example.com/x@latest; echo done\n"
+            ),
+            vec![(2, 28)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3062",
+            "FROM golang:1.22\nRUN echo \"go install example.com/x@latest\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3062",
+            "FROM golang:1.22\nRUN <<EOF\necho 'go install example.com/x@latest'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3062",
+            "FROM golang:1.22\nRUN # go install example.com/x@latest\n"
+        )
+        .is_empty());
+    }
 }

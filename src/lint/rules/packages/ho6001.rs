@@ -155,4 +155,23 @@ mod tests {
             assert!(positions("HO6001", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn templated_and_nested() {
+        // `{{ … }}` template placeholders may hide the missing part; nested scripts count.
+        assert!(positions(
+            "HO6001",
+            "FROM debian:12\nRUN apt-get update && {{ install }}\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "HO6001",
+            "FROM debian:12\nRUN apt-get update || (apt-get install -y vim)\n"
+        )
+        .is_empty());
+        assert_eq!(
+            positions("HO6001", "FROM debian:12\nRUN sh -c 'apt-get update'\n"),
+            vec![(2, 12)]
+        );
+    }
 }

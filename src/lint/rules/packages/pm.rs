@@ -208,18 +208,29 @@ pub(crate) fn mounts_any(ins: Option<&Instruction>, types: &[&str], dirs: &[&str
     ins.is_some_and(|ins| dirs.iter().any(|d| has_mount(ins, types, d)))
 }
 
-/// A fix inserting ` text` right after word `w` of `c`.
-pub(crate) fn insert_after(cx: &Context, c: &Cmd, w: &Word, text: &str, description: &str) -> Fix {
+/// A fix inserting ` text` right after word `w` of `c`. `None` when the word does not map
+/// exactly onto the source (a word inside an escaped `sh -c` string, say).
+pub(crate) fn insert_after(
+    cx: &Context,
+    c: &Cmd,
+    w: &Word,
+    text: &str,
+    description: &str,
+) -> Option<Fix> {
+    let start = c.script.source_offset(w.start);
     let end = c.script.source_offset(w.end.max(w.start + 1) - 1) + 1;
-    Fix {
+    if cx.source.get(start..end) != Some(w.raw.as_str()) {
+        return None;
+    }
+    Some(Fix {
         description: description.to_string(),
         edits: vec![crate::lint::Edit {
             start: end,
             end,
             replacement: format!(" {text}"),
         }],
-        safe: cx.source.is_char_boundary(end),
-    }
+        safe: true,
+    })
 }
 
 /// The words of a pip invocation: `pip…` itself, or what follows `python… -m` (so that the name

@@ -67,4 +67,32 @@ mod tests {
             assert!(positions("DL3001", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions("DL3001", "FROM debian:12\nRUN <<EOF\nset -e\nps aux\nEOF\n"),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions("DL3001", "FROM debian:12\nRUN sh -c 'ps aux'\n"),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions("DL3001", "FROM debian:12\nRUN true \\\n  || (ps aux)\n"),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3001",
+                "FROM debian:12\nRUN echo start; ps aux; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3001", "FROM debian:12\nRUN echo \"ps aux\"\n").is_empty());
+        assert!(positions("DL3001", "FROM debian:12\nRUN <<EOF\necho 'ps aux'\nEOF\n").is_empty());
+        assert!(positions("DL3001", "FROM debian:12\nRUN # ps aux\n").is_empty());
+    }
 }

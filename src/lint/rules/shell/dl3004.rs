@@ -70,4 +70,42 @@ mod tests {
             assert!(positions("DL3004", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3004",
+                "FROM debian:12\nRUN <<EOF\nset -e\nsudo make install\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions("DL3004", "FROM debian:12\nRUN sh -c 'sudo make install'\n"),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3004",
+                "FROM debian:12\nRUN true \\\n  || (sudo make install)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3004",
+                "FROM debian:12\nRUN echo start; sudo make install; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3004", "FROM debian:12\nRUN echo \"sudo make install\"\n").is_empty());
+        assert!(positions(
+            "DL3004",
+            "FROM debian:12\nRUN <<EOF\necho 'sudo make install'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3004", "FROM debian:12\nRUN # sudo make install\n").is_empty());
+    }
 }

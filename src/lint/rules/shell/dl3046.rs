@@ -114,4 +114,49 @@ mod tests {
             assert!(positions("DL3046", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3046",
+                "FROM debian:12\nRUN <<EOF\nset -e\nuseradd -u 1234567 app\nEOF\n"
+            ),
+            vec![(4, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3046",
+                "FROM debian:12\nRUN sh -c 'useradd -u 1234567 app'\n"
+            ),
+            vec![(2, 23)]
+        );
+        assert_eq!(
+            positions(
+                "DL3046",
+                "FROM debian:12\nRUN true \\\n  || (useradd -u 1234567 app)\n"
+            ),
+            vec![(3, 18)]
+        );
+        assert_eq!(
+            positions(
+                "DL3046",
+                "FROM debian:12\nRUN echo start; useradd -u 1234567 app; echo done\n"
+            ),
+            vec![(2, 28)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL3046",
+            "FROM debian:12\nRUN echo \"useradd -u 1234567 app\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL3046",
+            "FROM debian:12\nRUN <<EOF\necho 'useradd -u 1234567 app'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3046", "FROM debian:12\nRUN # useradd -u 1234567 app\n").is_empty());
+    }
 }

@@ -102,4 +102,42 @@ mod tests {
             assert!(positions("DL3047", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL3047",
+                "FROM debian:12\nRUN <<EOF\nset -e\nwget https://x/y\nEOF\n"
+            ),
+            vec![(4, 1)]
+        );
+        assert_eq!(
+            positions("DL3047", "FROM debian:12\nRUN sh -c 'wget https://x/y'\n"),
+            vec![(2, 12)]
+        );
+        assert_eq!(
+            positions(
+                "DL3047",
+                "FROM debian:12\nRUN true \\\n  || (wget https://x/y)\n"
+            ),
+            vec![(3, 7)]
+        );
+        assert_eq!(
+            positions(
+                "DL3047",
+                "FROM debian:12\nRUN echo start; wget https://x/y; echo done\n"
+            ),
+            vec![(2, 17)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions("DL3047", "FROM debian:12\nRUN echo \"wget https://x/y\"\n").is_empty());
+        assert!(positions(
+            "DL3047",
+            "FROM debian:12\nRUN <<EOF\necho 'wget https://x/y'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL3047", "FROM debian:12\nRUN # wget https://x/y\n").is_empty());
+    }
 }

@@ -66,4 +66,49 @@ mod tests {
             assert!(positions("DL4005", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn shell_forms() {
+        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
+        assert_eq!(
+            positions(
+                "DL4005",
+                "FROM debian:12\nRUN <<EOF\nset -e\nln -sf /bin/bash /bin/sh\nEOF\n"
+            ),
+            vec![(4, 18)]
+        );
+        assert_eq!(
+            positions(
+                "DL4005",
+                "FROM debian:12\nRUN sh -c 'ln -sf /bin/bash /bin/sh'\n"
+            ),
+            vec![(2, 29)]
+        );
+        assert_eq!(
+            positions(
+                "DL4005",
+                "FROM debian:12\nRUN true \\\n  || (ln -sf /bin/bash /bin/sh)\n"
+            ),
+            vec![(3, 24)]
+        );
+        assert_eq!(
+            positions(
+                "DL4005",
+                "FROM debian:12\nRUN echo start; ln -sf /bin/bash /bin/sh; echo done\n"
+            ),
+            vec![(2, 34)]
+        );
+        // Quoted text and comments are not commands.
+        assert!(positions(
+            "DL4005",
+            "FROM debian:12\nRUN echo \"ln -sf /bin/bash /bin/sh\"\n"
+        )
+        .is_empty());
+        assert!(positions(
+            "DL4005",
+            "FROM debian:12\nRUN <<EOF\necho 'ln -sf /bin/bash /bin/sh'\nEOF\n"
+        )
+        .is_empty());
+        assert!(positions("DL4005", "FROM debian:12\nRUN # ln -sf /bin/bash /bin/sh\n").is_empty());
+    }
 }
