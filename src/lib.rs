@@ -11,4 +11,5 @@ pub mod cli;
 pub mod dockerfile;
 pub mod lint;
 pub mod oci;
+pub mod registry;
 pub mod shell;

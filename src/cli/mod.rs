@@ -3,9 +3,19 @@
 //! 2 bad usage or unreadable input.
 
 mod completions;
+mod copy;
+mod digest;
+mod image_common;
+mod inspect;
 mod lint;
+mod login;
 mod parse;
+mod prune;
+mod pull;
+mod push;
 mod rules;
+mod tag;
+mod unpack;
 
 use clap::{Parser, Subcommand};
 
@@ -21,7 +31,7 @@ pub const EXIT_USAGE: i32 = 2;
     name = "hoist",
     version,
     about = "Lint Dockerfiles; build, sign and push OCI images without a daemon",
-    after_help = "Examples:\n  hoist lint Dockerfile\n  hoist lint --format sarif . > hoist.sarif\n  hoist parse --format json Dockerfile\n  hoist rules\n  hoist completions bash > /etc/bash_completion.d/hoist"
+    after_help = "Examples:\n  hoist lint Dockerfile\n  hoist lint --format sarif . > hoist.sarif\n  hoist parse --format json Dockerfile\n  hoist rules\n  hoist completions bash > /etc/bash_completion.d/hoist\n  hoist copy docker://alpine:3.20 oci:./alpine:3.20\n  hoist push ./layout localhost:5000/app:v1"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,6 +48,26 @@ pub enum Cmd {
     Rules(rules::RulesArgs),
     /// Print shell completions
     Completions(completions::CompletionsArgs),
+    /// Copy an image between OCI layouts, archives and registries
+    Copy(Box<copy::CopyArgs>),
+    /// Push a local image (OCI layout or archive) to a registry
+    Push(Box<push::PushArgs>),
+    /// Pull an image into an OCI layout or a docker-loadable archive
+    Pull(Box<pull::PullArgs>),
+    /// Show an image's manifest and config as JSON
+    Inspect(Box<inspect::InspectArgs>),
+    /// Print the digest of an image's manifest
+    Digest(Box<digest::DigestArgs>),
+    /// Give an image another tag (OCI layout or registry)
+    Tag(Box<tag::TagArgs>),
+    /// Write the flattened filesystem of an image into a directory
+    Unpack(Box<unpack::UnpackArgs>),
+    /// Remove unreferenced blobs and layers from the local store
+    Prune(prune::PruneArgs),
+    /// Store credentials for a registry
+    Login(Box<login::LoginArgs>),
+    /// Remove stored credentials for a registry
+    Logout(login::LogoutArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -55,6 +85,16 @@ pub fn main() -> i32 {
         Cmd::Parse(a) => parse::run(a),
         Cmd::Rules(a) => rules::run(a),
         Cmd::Completions(a) => completions::run(a),
+        Cmd::Copy(a) => copy::run(*a),
+        Cmd::Push(a) => push::run(*a),
+        Cmd::Pull(a) => pull::run(*a),
+        Cmd::Inspect(a) => inspect::run(*a),
+        Cmd::Digest(a) => digest::run(*a),
+        Cmd::Tag(a) => tag::run(*a),
+        Cmd::Unpack(a) => unpack::run(*a),
+        Cmd::Prune(a) => prune::run(a),
+        Cmd::Login(a) => login::run_login(*a),
+        Cmd::Logout(a) => login::run_logout(a),
     }
 }
 

@@ -56,6 +56,10 @@ pub struct Context<'a> {
     pub scripts: Vec<Vec<RunScript>>,
     /// Stage number of each instruction (`None` before the first FROM).
     pub stage_of: Vec<Option<usize>>,
+    /// Parsed shell scripts of the RUN inside each `ONBUILD RUN …` (empty for other
+    /// instructions). The trigger runs in a child build whose SHELL is unknown; the default
+    /// `/bin/sh -c` is assumed.
+    pub onbuild_scripts: Vec<Vec<RunScript>>,
 }
 
 /// Shells whose scripts are POSIX-like and parsed for shell-aware rules.
@@ -111,6 +115,14 @@ impl<'a> Context<'a> {
             .zip(&shells)
             .map(|(ins, sh)| run_scripts(source, ins, sh))
             .collect();
+        let onbuild_scripts = df
+            .instructions
+            .iter()
+            .map(|ins| match &ins.kind {
+                InstructionKind::Onbuild(inner) => run_scripts(source, inner, &default_shell),
+                _ => Vec::new(),
+            })
+            .collect();
         Context {
             path,
             source,
@@ -122,6 +134,7 @@ impl<'a> Context<'a> {
             shells,
             scripts,
             stage_of,
+            onbuild_scripts,
         }
     }
 

@@ -478,9 +478,9 @@ fn to_findings(cx: &Context, combined: &Combined, comments: &[Comment]) -> Vec<F
     out
 }
 
-/// The Dockerfile span of bytes `s..e` of the combined script. Positions in the wrapper lines
-/// (the group parentheses, the export line, heredoc terminators) are moved to the nearest piece
-/// of the same segment.
+/// The Dockerfile span of bytes `s..e` of the combined script. A position after a piece (the
+/// closing group, heredoc terminators, end of input) moves to the piece's last character; one
+/// before the first piece (the generated `export` line) is about hoist's own text: `None`.
 fn map_range(cx: &Context, combined: &Combined, s: usize, e: usize) -> Option<Span> {
     let seg = combined
         .segments
@@ -491,14 +491,11 @@ fn map_range(cx: &Context, combined: &Combined, s: usize, e: usize) -> Option<Sp
         .pieces
         .iter()
         .find(|p| p.range.contains(&s))
-        .or_else(|| seg.pieces.iter().rev().find(|p| p.range.end <= s))
-        .or_else(|| seg.pieces.first())?;
+        .or_else(|| seg.pieces.iter().rev().find(|p| p.range.end <= s))?;
     let len = piece.range.len();
     let (rs, re) = if piece.range.contains(&s) {
         let rs = s - piece.range.start;
         (rs, e.min(piece.range.end) - piece.range.start)
-    } else if s < piece.range.start {
-        (0, 1.min(len))
     } else {
         // After the piece (e.g. "unexpected end of file"): its last character.
         (len.saturating_sub(1), len)

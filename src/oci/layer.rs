@@ -253,7 +253,10 @@ impl LayerEntry {
         match self.kind {
             EntryKind::Whiteout => {
                 let (parent, base) = match rel.iter().rposition(|&b| b == b'/') {
-                    Some(i) => (rel.get(..=i).unwrap_or_default(), rel.get(i + 1..).unwrap_or_default()),
+                    Some(i) => (
+                        rel.get(..=i).unwrap_or_default(),
+                        rel.get(i + 1..).unwrap_or_default(),
+                    ),
                     None => (&b""[..], &rel[..]),
                 };
                 if base.is_empty() {
@@ -307,7 +310,9 @@ fn relative_bytes(p: &Path) -> Result<Vec<u8>, LayerError> {
 /// Sort key for tar names: path components compared bytewise (a parent sorts before its
 /// children, and a directory's whole subtree comes before its next sibling).
 fn sort_key(name: &[u8]) -> Vec<&[u8]> {
-    name.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect()
+    name.split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 enum Encoder<W: Write> {
@@ -551,9 +556,7 @@ impl<W: Write> LayerWriter<W> {
     fn pad(&mut self, written: u64) -> Result<(), LayerError> {
         let rem = (written % BLOCK as u64) as usize;
         if rem != 0 {
-            self.out
-                .write_all(&[0u8; BLOCK][rem..])
-                .map_err(out_err)?;
+            self.out.write_all(&[0u8; BLOCK][rem..]).map_err(out_err)?;
         }
         Ok(())
     }
@@ -677,7 +680,10 @@ pub fn write_dir<W: Write>(
     w.finish()
 }
 
-fn read_xattrs(path: &Path, overlay: bool) -> Result<(BTreeMap<String, Vec<u8>>, bool), LayerError> {
+fn read_xattrs(
+    path: &Path,
+    overlay: bool,
+) -> Result<(BTreeMap<String, Vec<u8>>, bool), LayerError> {
     let mut out = BTreeMap::new();
     let mut opaque = false;
     let names = match list_xattrs(path) {
@@ -698,7 +704,10 @@ fn read_xattrs(path: &Path, overlay: bool) -> Result<(BTreeMap<String, Vec<u8>>,
             opaque = overlay && value == b"y";
             continue;
         }
-        if key == "security.selinux" || key.starts_with("trusted.overlay.") || key.starts_with("user.overlay.") {
+        if key == "security.selinux"
+            || key.starts_with("trusted.overlay.")
+            || key.starts_with("user.overlay.")
+        {
             continue;
         }
         out.insert(key.to_string(), value);
@@ -718,7 +727,7 @@ pub(crate) fn is_unsupported(e: &io::Error) -> bool {
 
 fn list_xattrs(path: &Path) -> io::Result<Vec<u8>> {
     loop {
-        let len = rustix::fs::llistxattr(path, &mut [][..])?;
+        let len = rustix::fs::llistxattr_query(path)?;
         if len == 0 {
             return Ok(Vec::new());
         }
@@ -736,7 +745,7 @@ fn list_xattrs(path: &Path) -> io::Result<Vec<u8>> {
 
 pub(crate) fn get_xattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     loop {
-        let len = rustix::fs::lgetxattr(path, name, &mut [][..])?;
+        let len = rustix::fs::lgetxattr_query(path, name)?;
         let mut buf = vec![0u8; len];
         if len == 0 {
             return Ok(buf);
@@ -752,7 +761,12 @@ pub(crate) fn get_xattr(path: &Path, name: &str) -> io::Result<Vec<u8>> {
     }
 }
 
-fn scan(root: &Path, rel: &Path, walk: &WalkOptions, out: &mut Vec<Scanned>) -> Result<(), LayerError> {
+fn scan(
+    root: &Path,
+    rel: &Path,
+    walk: &WalkOptions,
+    out: &mut Vec<Scanned>,
+) -> Result<(), LayerError> {
     let dir = root.join(rel);
     let rd = fs::read_dir(&dir).map_err(io_err(&dir))?;
     for item in rd {
@@ -858,9 +872,18 @@ mod tests {
         assert_eq!(e.tar_name().unwrap(), b"a/b/.wh..wh..opq");
         e.path = "".into();
         assert_eq!(e.tar_name().unwrap(), b".wh..wh..opq");
-        assert!(matches!(file("../x", 0).tar_name(), Err(LayerError::InvalidPath(_))));
-        assert!(matches!(file("/x", 0).tar_name(), Err(LayerError::InvalidPath(_))));
-        assert!(matches!(file("a/.wh.x", 0).tar_name(), Err(LayerError::ReservedName(_))));
+        assert!(matches!(
+            file("../x", 0).tar_name(),
+            Err(LayerError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            file("/x", 0).tar_name(),
+            Err(LayerError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            file("a/.wh.x", 0).tar_name(),
+            Err(LayerError::ReservedName(_))
+        ));
     }
 
     #[test]
@@ -869,7 +892,9 @@ mod tests {
         w.append(&file("b", 0), Some(&mut &b""[..])).unwrap();
         let err = w.append(&file("a", 0), Some(&mut &b""[..])).unwrap_err();
         assert!(matches!(err, LayerError::NotSorted { .. }));
-        let err = w.append(&file("c", 10), Some(&mut &b"abc"[..])).unwrap_err();
+        let err = w
+            .append(&file("c", 10), Some(&mut &b"abc"[..]))
+            .unwrap_err();
         assert!(matches!(err, LayerError::SizeMismatch { got: 3, .. }));
     }
 
@@ -886,31 +911,25 @@ mod tests {
         let mut e = file(&long, 3);
         e.meta.uid = 5_000_000;
         e.meta.xattrs.insert("user.k".into(), b"v\0\n".to_vec());
-        let mut w = LayerWriter::new(Vec::new(), &LayerOptions {
-            compression: Compression::None,
-            ..Default::default()
-        })
+        let mut w = LayerWriter::new(
+            Vec::new(),
+            &LayerOptions {
+                compression: Compression::None,
+                ..Default::default()
+            },
+        )
         .unwrap();
         w.append(&e, Some(&mut &b"xyz"[..])).unwrap();
         let (bytes, info) = w.finish().unwrap();
         assert_eq!(info.digest, info.diff_id);
-        let mut ar = tar::Archive::new(&bytes[..]);
-        let mut entries = ar.entries().unwrap();
-        let mut ent = entries.next().unwrap().unwrap();
-        assert_eq!(ent.path_bytes().as_ref(), long.as_bytes());
-        let pax: Vec<(String, Vec<u8>)> = ent
-            .pax_extensions()
-            .unwrap()
-            .unwrap()
-            .map(|r| {
-                let r = r.unwrap();
-                (r.key().unwrap().to_string(), r.value_bytes().to_vec())
-            })
-            .collect();
-        assert!(pax.contains(&("uid".into(), b"5000000".to_vec())));
-        assert!(pax.contains(&("SCHILY.xattr.user.k".into(), b"v\0\n".to_vec())));
+        let mut r = crate::oci::unpack::TarReader::new(&bytes[..]);
+        let ent = r.next_entry().unwrap().unwrap();
+        assert_eq!(ent.path, long.as_bytes());
+        assert_eq!(ent.uid, 5_000_000);
+        assert_eq!(ent.xattrs, vec![("user.k".to_string(), b"v\0\n".to_vec())]);
         let mut s = String::new();
-        ent.read_to_string(&mut s).unwrap();
+        r.read_to_string(&mut s).unwrap();
+        assert!(r.next_entry().unwrap().is_none());
         assert_eq!(s, "xyz");
     }
 }

@@ -72,13 +72,15 @@ pub fn layer_media_type(compression: LayerCompression, flavor: MediaFlavor) -> &
 /// The compression a layer media type declares, or `None` if it is not a layer type.
 pub fn layer_compression(media_type: &str) -> Option<LayerCompression> {
     match media_type {
-        OCI_LAYER_TAR | DOCKER_LAYER_TAR | "application/vnd.oci.image.layer.nondistributable.v1.tar" => {
-            Some(LayerCompression::None)
-        }
+        OCI_LAYER_TAR
+        | DOCKER_LAYER_TAR
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar" => Some(LayerCompression::None),
         OCI_LAYER_GZIP
         | DOCKER_LAYER_GZIP
         | DOCKER_LAYER_FOREIGN_GZIP
-        | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" => Some(LayerCompression::Gzip),
+        | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" => {
+            Some(LayerCompression::Gzip)
+        }
         OCI_LAYER_ZSTD | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => {
             Some(LayerCompression::Zstd)
         }
@@ -114,7 +116,11 @@ pub fn is_config(media_type: &str) -> bool {
 
 /// Build a descriptor for a blob.
 pub fn descriptor(media_type: &str, digest: &Digest, size: u64) -> Result<Descriptor, DigestError> {
-    Ok(Descriptor::new(MediaType::from(media_type), size, digest.to_oci()?))
+    Ok(Descriptor::new(
+        MediaType::from(media_type),
+        size,
+        digest.to_oci()?,
+    ))
 }
 
 /// The validated digest of a descriptor.
@@ -129,7 +135,11 @@ mod tests {
 
     #[test]
     fn layer_types_round_trip() {
-        for c in [LayerCompression::None, LayerCompression::Gzip, LayerCompression::Zstd] {
+        for c in [
+            LayerCompression::None,
+            LayerCompression::Gzip,
+            LayerCompression::Zstd,
+        ] {
             for f in [MediaFlavor::Oci, MediaFlavor::Docker] {
                 assert_eq!(layer_compression(layer_media_type(c, f)), Some(c));
             }
@@ -140,7 +150,10 @@ mod tests {
     #[test]
     fn sniff() {
         assert_eq!(sniff_compression(&[0x1f, 0x8b, 8]), LayerCompression::Gzip);
-        assert_eq!(sniff_compression(&[0x28, 0xb5, 0x2f, 0xfd]), LayerCompression::Zstd);
+        assert_eq!(
+            sniff_compression(&[0x28, 0xb5, 0x2f, 0xfd]),
+            LayerCompression::Zstd
+        );
         assert_eq!(sniff_compression(b"etc/"), LayerCompression::None);
         assert_eq!(sniff_compression(b""), LayerCompression::None);
     }
@@ -152,6 +165,8 @@ mod tests {
         assert_eq!(desc.size(), 3);
         assert_eq!(desc.media_type().to_string(), OCI_LAYER_GZIP);
         assert_eq!(descriptor_digest(&desc).unwrap(), d);
-        assert!(is_manifest(OCI_MANIFEST) && is_index(DOCKER_MANIFEST_LIST) && is_config(DOCKER_CONFIG));
+        assert!(
+            is_manifest(OCI_MANIFEST) && is_index(DOCKER_MANIFEST_LIST) && is_config(DOCKER_CONFIG)
+        );
     }
 }

@@ -15,10 +15,18 @@
 //!
 //! Not here yet: image references, OCI layout/archives and the registry client.
 
+pub mod archive;
+pub mod copy;
 pub mod digest;
+pub mod image;
 pub mod json;
 pub mod layer;
+pub mod layout;
 pub mod media;
+pub mod reference;
+pub mod remote;
+pub mod store;
+pub mod unpack;
 
 pub use digest::{digest_bytes, Digest, DigestError, Sha256Reader, Sha256Writer};
 pub use json::{to_canonical_vec, JsonError};
@@ -27,3 +35,5 @@ pub use layer::{
     LayerWriter, WalkOptions,
 };
 pub use media::{LayerCompression, MediaFlavor};
+pub use store::{BlobInfo, BlobWriter, Expected, PruneReport, Store, StoreError};
+pub use unpack::{unpack_layer, unpack_tar, UnpackError, UnpackOptions, UnpackStats, WhiteoutMode};

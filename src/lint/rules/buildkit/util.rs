@@ -80,7 +80,9 @@ pub(crate) fn suggest<'a>(
         } else {
             edit_distance(name, c)
         };
-        if dist <= 1 && !matches!(best, Some((d, _)) if d <= dist) {
+        // Short names are all one edit apart (`$X`/`$Y`): only case differences count there.
+        let long = name.chars().count() >= 4 && c.chars().count() >= 4;
+        if (dist == 0 || long) && dist <= 1 && !matches!(best, Some((d, _)) if d <= dist) {
             best = Some((dist, c));
         }
     }
@@ -116,6 +118,8 @@ mod tests {
         assert_eq!(suggest("version", ["VERSION"]), Some("VERSION"));
         assert_eq!(suggest("FOO", ["PATH"]), None);
         assert_eq!(suggest("GOPATH", ["PATH"]), None);
+        assert_eq!(suggest("Z", ["X", "Y"]), None);
+        assert_eq!(suggest("x", ["X"]), Some("X"));
     }
 
     #[test]

@@ -24,11 +24,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         let InstructionKind::Add(args) = &ins.kind else {
             continue;
         };
-        if args.sources.is_empty() {
-            continue;
-        }
         let mut has_var = false;
-        let mut needs_add = false;
+        let mut plain = 0usize;
         for src in &args.sources {
             let raw = unquote(&src.value);
             let value = if raw.contains('$') {
@@ -36,25 +33,30 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 match cx.expand(i, raw) {
                     Some(v) if !v.contains('$') && !v.is_empty() => v,
                     // Unknown at lint time: it may well be a URL or an archive.
-                    _ => {
-                        needs_add = true;
-                        break;
-                    }
+                    _ => continue,
                 }
             } else {
                 raw.to_string()
             };
-            if is_url(&value) || is_git(&value) || is_archive(&value) {
-                needs_add = true;
-                break;
+            if !(is_url(&value) || is_git(&value) || is_archive(&value)) {
+                plain += 1;
             }
         }
-        if needs_add {
+        if plain == 0 {
             continue;
         }
-        let f = d
-            .report(ins.keyword_word.span, "Use COPY instead of ADD for files and folders")
-            .with_help("ADD also fetches URLs and unpacks archives; COPY only copies, which is what this does");
+        let all_plain = plain == args.sources.len();
+        let f = d.report(
+            ins.keyword_word.span,
+            "Use COPY instead of ADD for files and folders",
+        );
+        if !all_plain {
+            f.with_help("split it: ADD for the URL or archive, COPY for the plain files");
+            continue;
+        }
+        f.with_help(
+            "ADD also fetches URLs and unpacks archives; COPY only copies, which is what this does",
+        );
         let add_only = ins
             .flags
             .iter()
@@ -100,5 +102,13 @@ mod tests {
         let src = "FROM a:1\nADD https://example.com/a /y/\nADD foo.tar.gz /x/\n\
                    ADD git@github.com:a/b.git /src\nADD https://github.com/a/b.git#v1 /src\nADD $URL /z/\n";
         assert!(positions("DL3020", src).is_empty());
+    }
+
+    #[test]
+    fn flags_mixed_sources_without_fix() {
+        let f = findings_of("DL3020", "FROM a:1\nADD a.tar.gz b.txt /mixed/\n");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].fix.is_none());
+        assert!(positions("DL3020", "FROM a:1\nADD $URL https://x/y /z/\n").is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! DL3009: `apt-get update` in a RUN that does not delete the package lists afterwards.
 use crate::lint::rules::packages::pm::{apt_subcommand, is_rm_of, mounts_any};
-use crate::lint::rules::shell::cmd::{commands_of, is_templated};
+use crate::lint::rules::shell::cmd::{commands_of, is_templated, run_instruction, runs};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -29,7 +29,7 @@ fn stage_is_kept(cx: &Context, i: usize) -> bool {
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    for (i, scripts) in cx.scripts.iter().enumerate() {
+    for (i, scripts, onbuild) in runs(cx) {
         if is_templated(scripts) {
             continue;
         }
@@ -45,11 +45,12 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 || is_rm_of(c, "/var/lib/apt")
                 || apt_subcommand(c, true) == Some("dist-clean")
         });
-        let ins = cx.df.instructions.get(i);
+        let ins = run_instruction(cx, i);
         // Lists kept in a cache or tmpfs mount never reach the layer.
         let mounted = mounts_any(ins, &["cache", "tmpfs"], &[LISTS])
             || (mounts_any(ins, &["cache", "tmpfs"], &["/var/lib/apt"]));
-        if cleaned || mounted || !stage_is_kept(cx, i) {
+        // An ONBUILD trigger runs in the child image, which is kept.
+        if cleaned || mounted || !(onbuild || stage_is_kept(cx, i)) {
             continue;
         }
         d.report(

@@ -50,7 +50,10 @@ fn pinned(p: &str) -> bool {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     for c in run_commands(cx) {
-        if !c.is_named(&["npm"]) || c.subcommand(NPM_VALUE_FLAGS) != Some("install") {
+        // `i` and `add` are npm's aliases of `install`.
+        if !c.is_named(&["npm"])
+            || !matches!(c.subcommand(NPM_VALUE_FLAGS), Some("install" | "i" | "add"))
+        {
             continue;
         }
         let unpinned: Vec<_> = c
@@ -89,6 +92,10 @@ mod tests {
             ),
             vec![(2, 27)]
         );
+        assert_eq!(
+            positions("DL3016", "FROM node:20\nRUN npm i -D jest\n"),
+            vec![(2, 14)]
+        );
     }
 
     #[test]
@@ -101,6 +108,7 @@ mod tests {
             "FROM node:20\nRUN npm install git+https://github.com/a/b.git#v1.0.0\n",
             "FROM node:20\nRUN npm install --prefix /opt/app lodash@4\n",
             "FROM node:20\nRUN npm ci\n",
+            "FROM node:20\nRUN npm i\n",
         ] {
             assert!(positions("DL3016", src).is_empty(), "{src}");
         }

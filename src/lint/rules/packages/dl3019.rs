@@ -1,6 +1,6 @@
 //! DL3019: `apk add` without `--no-cache`.
 use crate::lint::rules::packages::pm::{mounts_any, APK_VALUE_FLAGS};
-use crate::lint::rules::shell::cmd::run_commands;
+use crate::lint::rules::shell::cmd::{run_commands, run_instruction};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -27,7 +27,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             continue;
         }
         // A cache mount keeps the index out of the layer.
-        let ins = cx.df.instructions.get(c.instr);
+        let ins = run_instruction(cx, c.instr);
         if mounts_any(
             ins,
             &["cache", "tmpfs"],

@@ -1,6 +1,6 @@
 //! DL3042: `pip install` that keeps pip's download cache in the image.
 use crate::lint::rules::packages::pm::{mounts_any, pip_install};
-use crate::lint::rules::shell::cmd::run_commands;
+use crate::lint::rules::shell::cmd::{run_commands, run_instruction};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -45,7 +45,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             .get(c.instr)
             .is_some_and(|s| s.iter().any(|s| sets_no_cache_dir(&s.text)));
         // A cache mount keeps the cache out of the layer (and is the faster choice).
-        let ins = cx.df.instructions.get(c.instr);
+        let ins = run_instruction(cx, c.instr);
         let mounted = ins.is_some_and(|ins| {
             ins.flags_named("mount").any(|f| {
                 f.value

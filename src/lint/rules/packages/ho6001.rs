@@ -1,7 +1,7 @@
 //! HO6001: a package index refresh (`apt-get update`, `apk update`…) with no install after it in
 //! the same RUN.
 use crate::lint::rules::packages::pm::{apt_subcommand, rpm_sub, zypper_sub, APK_VALUE_FLAGS};
-use crate::lint::rules::shell::cmd::{commands_of, is_templated, Argv};
+use crate::lint::rules::shell::cmd::{commands_of, is_templated, runs, Argv};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -96,7 +96,7 @@ fn installs(c: &Argv, family: Family) -> bool {
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    for (i, scripts) in cx.scripts.iter().enumerate() {
+    for (i, scripts, _) in runs(cx) {
         if is_templated(scripts) {
             continue;
         }

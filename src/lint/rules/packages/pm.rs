@@ -277,7 +277,7 @@ pub(crate) fn installs_without_clean<'a>(
     cache_dirs: &[&str],
 ) -> Vec<Cmd<'a>> {
     let mut out = Vec::new();
-    for (i, scripts) in cx.scripts.iter().enumerate() {
+    for (i, scripts, _) in crate::lint::rules::shell::cmd::runs(cx) {
         if crate::lint::rules::shell::cmd::is_templated(scripts) {
             continue;
         }
@@ -288,7 +288,11 @@ pub(crate) fn installs_without_clean<'a>(
         if cmds.iter().skip(last_install + 1).any(|c| is_clean(c)) {
             continue;
         }
-        if mounts_any(cx.df.instructions.get(i), &["cache", "tmpfs"], cache_dirs) {
+        if mounts_any(
+            crate::lint::rules::shell::cmd::run_instruction(cx, i),
+            &["cache", "tmpfs"],
+            cache_dirs,
+        ) {
             continue;
         }
         if let Some(first) = cmds.into_iter().find(|c| is_install(c)) {

@@ -121,10 +121,34 @@ pub(crate) fn is_assignment(s: &str) -> bool {
     }
 }
 
-/// Every simple command of every RUN script, in source order.
+/// The scripts of every RUN, and of every `ONBUILD RUN` (flagged `true`), by instruction index.
+pub(crate) fn runs<'a>(cx: &'a Context) -> Vec<(usize, &'a [RunScript], bool)> {
+    let mut out = Vec::new();
+    for (i, scripts) in cx.scripts.iter().enumerate() {
+        if !scripts.is_empty() {
+            out.push((i, scripts.as_slice(), false));
+        }
+        if let Some(on) = cx.onbuild_scripts.get(i).filter(|s| !s.is_empty()) {
+            out.push((i, on.as_slice(), true));
+        }
+    }
+    out
+}
+
+/// The RUN instruction at index `i`: the instruction itself, or the RUN of an `ONBUILD RUN`
+/// (whose `--mount` flags are on the inner instruction).
+pub(crate) fn run_instruction<'a>(cx: &'a Context, i: usize) -> Option<&'a Instruction> {
+    let ins = cx.df.instructions.get(i)?;
+    match &ins.kind {
+        crate::dockerfile::InstructionKind::Onbuild(inner) => Some(inner),
+        _ => Some(ins),
+    }
+}
+
+/// Every simple command of every RUN script (ONBUILD triggers included), in source order.
 pub(crate) fn run_commands<'a>(cx: &'a Context) -> Vec<Cmd<'a>> {
     let mut out = Vec::new();
-    for (instr, scripts) in cx.scripts.iter().enumerate() {
+    for (instr, scripts, _) in runs(cx) {
         out.extend(commands_of(instr, scripts));
     }
     out

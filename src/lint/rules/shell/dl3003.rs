@@ -1,5 +1,5 @@
 //! DL3003: `cd` in a RUN; WORKDIR says where commands run.
-use crate::lint::rules::shell::cmd::{commands_of, in_string};
+use crate::lint::rules::shell::cmd::{commands_of, in_string, runs};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    for (i, scripts) in cx.scripts.iter().enumerate() {
+    for (i, scripts, _) in runs(cx) {
         // One finding per RUN, at its first `cd`: the advice is about the instruction. A `cd`
         // inside the string of `sh -c`/`su -c` cannot be replaced by WORKDIR.
         if let Some(c) = commands_of(i, scripts)

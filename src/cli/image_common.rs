@@ -1,0 +1,233 @@
+//! Shared pieces of the image commands (`copy`, `push`, `pull`, `inspect`, `digest`, `tag`,
+//! `unpack`): common flags, reference parsing with usage errors, opening sources and
+//! destinations for every transport, progress display and error reporting.
+//!
+//! Progress goes to stderr: one indicatif bar per blob when stderr is a terminal, plain lines
+//! otherwise, nothing with `--quiet`. Results (digests, JSON) go to stdout.
+
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use clap::Args;
+use oci_spec::image::Descriptor;
+
+use crate::oci::copy::{self, CopyError, ImageDest, ImageSource, Progress};
+use crate::oci::image::{Platform, RawManifest};
+use crate::oci::reference::ImageRef;
+use crate::oci::remote::{self, RemoteOptions};
+
+/// Flags shared by every image command.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Platform to pick from a multi-platform image (OS/ARCH[/VARIANT]; default: the host's)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Reach this registry over plain HTTP (repeatable; loopback registries always are)
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// No progress output
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CommonArgs {
+    /// The parsed `--platform`, or a usage error already reported.
+    pub fn platform(&self) -> Result<Option<Platform>, i32> {
+        match &self.platform {
+            None => Ok(None),
+            Some(p) => p.parse().map(Some).map_err(|e| {
+                super::report_error(
+                    &format!("{e}"),
+                    Some("examples: linux/amd64, linux/arm64, linux/arm/v7"),
+                );
+                super::EXIT_USAGE
+            }),
+        }
+    }
+
+    /// Registry settings from the flags.
+    pub fn remote(&self) -> RemoteOptions {
+        RemoteOptions {
+            insecure_hosts: self.insecure_registry.clone(),
+        }
+    }
+}
+
+/// Parse a reference given on the command line; a bad one is a usage error (exit 2).
+pub fn parse_ref(input: &str, role: &str) -> Result<ImageRef, i32> {
+    ImageRef::parse(input).map_err(|e| {
+        super::report_error(
+            &format!("{role} {input:?}: {e}"),
+            Some("references look like oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME] or [docker://]HOST/REPO[:TAG|@DIGEST]"),
+        );
+        super::EXIT_USAGE
+    })
+}
+
+/// Interpret a local path given without a transport: a directory (existing, or not ending in
+/// `.tar`) is an OCI layout; a file is a docker archive when it has a `manifest.json` and an
+/// OCI archive otherwise; a new `*.tar` path is `default_tar`.
+pub fn local_ref_from_path(
+    input: &str,
+    tag: Option<String>,
+    docker_name: Option<crate::oci::reference::Reference>,
+    default_tar_is_docker: bool,
+) -> ImageRef {
+    let path = Path::new(input).to_path_buf();
+    let is_tar_name = input.ends_with(".tar") || input.ends_with(".tar.gz") || input.ends_with(".tgz");
+    if path.is_dir() || (!path.exists() && !is_tar_name) {
+        return ImageRef::OciLayout { dir: path, tag };
+    }
+    let docker = if path.is_file() {
+        crate::oci::archive::TarIndex::open(&path)
+            .map(|t| t.contains("manifest.json"))
+            .unwrap_or(default_tar_is_docker)
+    } else {
+        default_tar_is_docker
+    };
+    if docker {
+        ImageRef::DockerArchive {
+            file: path,
+            name: docker_name,
+        }
+    } else {
+        ImageRef::OciArchive { file: path, tag }
+    }
+}
+
+/// True when `input` names a transport explicitly.
+pub fn has_transport(input: &str) -> bool {
+    ["oci:", "oci-archive:", "docker-archive:", "docker://"]
+        .iter()
+        .any(|p| input.starts_with(p))
+}
+
+/// Open any reference as a source.
+pub fn open_source(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageSource>, CopyError> {
+    match r {
+        ImageRef::Registry(reference) => {
+            Ok(Box::new(remote::RegistrySource::open(reference, &common.remote())?))
+        }
+        local => copy::open_local_source(local),
+    }
+}
+
+/// Open any reference as a destination.
+pub fn open_dest(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageDest>, CopyError> {
+    match r {
+        ImageRef::Registry(reference) => {
+            Ok(Box::new(remote::RegistryDest::open(reference, &common.remote())?))
+        }
+        local => copy::open_local_dest(local),
+    }
+}
+
+/// Report a failed operation (exit 1).
+pub fn fail(e: &CopyError) -> i32 {
+    super::report_error(&e.to_string(), e.hint());
+    super::EXIT_FINDINGS
+}
+
+fn short(d: &Descriptor) -> String {
+    let s = d.digest().to_string();
+    s.get(..19).unwrap_or(&s).to_string()
+}
+
+/// Human-readable byte count.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS.get(u).unwrap_or(&"B"))
+    }
+}
+
+/// Progress shown on stderr.
+pub struct CliProgress {
+    mode: Mode,
+    bar: RefCell<Option<indicatif::ProgressBar>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Quiet,
+    Lines,
+    Bars,
+}
+
+impl CliProgress {
+    /// Bars on a terminal, lines otherwise, nothing when `quiet`.
+    pub fn new(quiet: bool) -> CliProgress {
+        let mode = if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Mode::Bars
+        } else {
+            Mode::Lines
+        };
+        CliProgress {
+            mode,
+            bar: RefCell::new(None),
+        }
+    }
+}
+
+impl Progress for CliProgress {
+    fn blob_start(&self, desc: &Descriptor, what: &str) {
+        match self.mode {
+            Mode::Quiet => {}
+            Mode::Lines => {}
+            Mode::Bars => {
+                let bar = indicatif::ProgressBar::new(desc.size());
+                let style = indicatif::ProgressStyle::with_template(
+                    "{msg:28} [{bar:30}] {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
+                )
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                bar.set_style(style);
+                bar.set_message(format!("{what} {}", short(desc)));
+                *self.bar.borrow_mut() = Some(bar);
+            }
+        }
+        let _ = what;
+    }
+
+    fn blob_bytes(&self, n: u64) {
+        if let Some(b) = self.bar.borrow().as_ref() {
+            b.inc(n);
+        }
+    }
+
+    fn blob_done(&self, desc: &Descriptor, skipped: bool) {
+        match self.mode {
+            Mode::Quiet => {}
+            Mode::Lines => {
+                let verb = if skipped { "exists " } else { "copied " };
+                eprintln!("{verb} {} ({})", desc.digest(), human_bytes(desc.size()));
+            }
+            Mode::Bars => {
+                if let Some(b) = self.bar.borrow_mut().take() {
+                    if skipped {
+                        b.finish_with_message(format!("exists {}", short(desc)));
+                    } else {
+                        b.finish();
+                    }
+                }
+            }
+        }
+    }
+
+    fn manifest_done(&self, m: &RawManifest) {
+        if self.mode != Mode::Quiet {
+            eprintln!("manifest {} ({})", m.digest, m.media_type);
+        }
+    }
+}

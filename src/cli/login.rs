@@ -1,0 +1,162 @@
+//! `hoist login REGISTRY` and `hoist logout REGISTRY`: store or remove registry credentials in
+//! the docker `config.json` hoist reads (`$REGISTRY_AUTH_FILE`, `$DOCKER_CONFIG/config.json` or
+//! `~/.docker/config.json`). Login checks the credentials against the registry first
+//! (`GET /v2/`) unless `--no-verify`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::oci::reference::{is_valid_domain, parse_normalized, DOCKER_HUB_DOMAIN};
+use crate::registry::auth::{self, Credential, CredentialSource};
+use crate::registry::{HttpRegistry, RegistryConfig};
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  echo \"$TOKEN\" | hoist login -u me --password-stdin ghcr.io\n  hoist logout ghcr.io")]
+pub struct LoginArgs {
+    /// User name
+    #[arg(long, short)]
+    pub username: Option<String>,
+    /// Password (prefer --password-stdin: command lines are visible to other users)
+    #[arg(long, short)]
+    pub password: Option<String>,
+    /// Read the password from the first line of stdin
+    #[arg(long, conflicts_with = "password")]
+    pub password_stdin: bool,
+    /// Store the credentials without checking them against the registry
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Auth file to write (default: $REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json)
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+    /// Reach this registry over plain HTTP
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Registry host (default: docker.io)
+    pub registry: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Auth file to edit (default as for login)
+    #[arg(long, value_name = "FILE")]
+    pub authfile: Option<PathBuf>,
+    /// Registry host (default: docker.io)
+    pub registry: Option<String>,
+}
+
+fn registry_host(arg: Option<&str>) -> Result<String, i32> {
+    let raw = arg.unwrap_or(DOCKER_HUB_DOMAIN);
+    let host = raw
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    if !is_valid_domain(&host) {
+        super::report_error(
+            &format!("invalid registry {raw:?}"),
+            Some("give a registry host such as ghcr.io or localhost:5000"),
+        );
+        return Err(super::EXIT_USAGE);
+    }
+    Ok(host)
+}
+
+pub fn run_login(a: LoginArgs) -> i32 {
+    match login(&a) {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+fn login(a: &LoginArgs) -> Result<i32, i32> {
+    let host = registry_host(a.registry.as_deref())?;
+    let Some(user) = a.username.clone().filter(|u| !u.is_empty()) else {
+        super::report_error("login needs --username", Some("hoist login -u USER --password-stdin REGISTRY"));
+        return Err(super::EXIT_USAGE);
+    };
+    let password = match (&a.password, a.password_stdin) {
+        (Some(p), _) => p.clone(),
+        (None, true) => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                super::report_error(&format!("cannot read the password from stdin: {e}"), None);
+                super::EXIT_USAGE
+            })?;
+            line.trim_end_matches(['\n', '\r']).to_string()
+        }
+        (None, false) => {
+            super::report_error(
+                "login needs a password",
+                Some("pass it on stdin with --password-stdin"),
+            );
+            return Err(super::EXIT_USAGE);
+        }
+    };
+    if password.is_empty() {
+        super::report_error("the password is empty", None);
+        return Err(super::EXIT_USAGE);
+    }
+    if !a.no_verify {
+        let cred = Credential::Basic {
+            username: user.clone(),
+            password: password.clone(),
+        };
+        let config = RegistryConfig {
+            insecure_hosts: a.insecure_registry.clone(),
+            credentials: CredentialSource::default().with_credential(&host, cred),
+            ..RegistryConfig::default()
+        };
+        let probe = parse_normalized(&format!("{host}/hoist/login-check")).map_err(|e| {
+            super::report_error(&e.to_string(), None);
+            super::EXIT_USAGE
+        })?;
+        let checked = HttpRegistry::new(config).and_then(|client| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| crate::registry::RegistryError::Setup(e.to_string()))?
+                .block_on(client.ping(&probe))
+        });
+        if let Err(e) = checked {
+            super::report_error(
+                &format!("login to {host} failed: {e}"),
+                Some("check the user name and password (or token); --no-verify stores them unchecked"),
+            );
+            return Err(super::EXIT_FINDINGS);
+        }
+    }
+    match auth::login(&host, &user, &password, a.authfile.as_deref()) {
+        Ok(path) => {
+            eprintln!("Login succeeded; credentials for {host} stored in {}", path.display());
+            Ok(super::EXIT_OK)
+        }
+        Err(e) => {
+            super::report_error(&format!("cannot store credentials for {host}: {e}"), None);
+            Err(super::EXIT_FINDINGS)
+        }
+    }
+}
+
+pub fn run_logout(a: LogoutArgs) -> i32 {
+    let host = match registry_host(a.registry.as_deref()) {
+        Ok(h) => h,
+        Err(c) => return c,
+    };
+    match auth::logout(&host, a.authfile.as_deref()) {
+        Ok(true) => {
+            eprintln!("Removed credentials for {host}");
+            super::EXIT_OK
+        }
+        Ok(false) => {
+            eprintln!("Not logged in to {host}");
+            super::EXIT_OK
+        }
+        Err(e) => {
+            super::report_error(&format!("cannot remove credentials for {host}: {e}"), None);
+            super::EXIT_FINDINGS
+        }
+    }
+}

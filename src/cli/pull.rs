@@ -1,0 +1,68 @@
+//! `hoist pull SRC DST`: download an image to a local path. DST without a transport is an OCI
+//! layout directory, or a `docker load`-able archive when it ends in `.tar`; the image is
+//! tagged with the source's tag. One platform (`--platform`, default the host's) unless
+//! `--all`. Prints the digest of the manifest written.
+
+use clap::Args;
+
+use super::image_common::{
+    fail, has_transport, local_ref_from_path, open_dest, open_source, parse_ref, CliProgress,
+    CommonArgs,
+};
+use crate::oci::copy::{copy_image, CopyOptions};
+use crate::oci::reference::{ImageRef, DEFAULT_TAG};
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  hoist pull alpine:3.20 ./alpine            (OCI layout, tag 3.20)\n  hoist pull alpine:3.20 alpine.tar          (docker load < alpine.tar)\n  hoist pull --all ghcr.io/me/app:v1 oci:./app:v1")]
+pub struct PullArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Copy every platform of a multi-platform image
+    #[arg(long)]
+    pub all: bool,
+    /// Image to download (a registry reference, or any transport)
+    pub src: String,
+    /// Where to write it: a directory (OCI layout), a `.tar` file (docker archive) or a reference
+    pub dst: String,
+}
+
+pub fn run(a: PullArgs) -> i32 {
+    match inner(&a) {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+fn inner(a: &PullArgs) -> Result<i32, i32> {
+    let platform = a.common.platform()?;
+    let src = parse_ref(&a.src, "source")?;
+    let dst = if has_transport(&a.dst) {
+        parse_ref(&a.dst, "destination")?
+    } else {
+        let (tag, name) = match &src {
+            ImageRef::Registry(r) => {
+                let tag = r.tag().unwrap_or(DEFAULT_TAG).to_string();
+                (Some(tag.clone()), r.with_tag(&tag).ok())
+            }
+            ImageRef::OciLayout { tag, .. } | ImageRef::OciArchive { tag, .. } => {
+                (tag.clone(), None)
+            }
+            ImageRef::DockerArchive { name, .. } => {
+                (name.as_ref().and_then(|n| n.tag().map(str::to_string)), name.clone())
+            }
+        };
+        local_ref_from_path(&a.dst, tag, name, true)
+    };
+    let opts = CopyOptions {
+        platform,
+        all: a.all,
+    };
+    let mut s = open_source(&src, &a.common).map_err(|e| fail(&e))?;
+    let mut d = open_dest(&dst, &a.common).map_err(|e| fail(&e))?;
+    let progress = CliProgress::new(a.common.quiet);
+    let report = copy_image(s.as_mut(), d.as_mut(), &opts, &progress).map_err(|e| fail(&e))?;
+    if !a.common.quiet {
+        eprintln!("wrote {dst}");
+    }
+    println!("{}", report.digest);
+    Ok(super::EXIT_OK)
+}

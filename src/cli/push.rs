@@ -1,0 +1,59 @@
+//! `hoist push SRC DST`: upload a local image (OCI layout directory, oci-archive or
+//! docker-archive file, or any explicit transport) to a registry. A multi-platform image is
+//! pushed whole unless `--platform` picks one. Prints `HOST/REPO@sha256:…`.
+
+use clap::Args;
+
+use super::image_common::{
+    fail, has_transport, local_ref_from_path, open_source, parse_ref, CliProgress, CommonArgs,
+};
+use crate::oci::copy::{copy_image, CopyOptions};
+use crate::oci::reference::ImageRef;
+use crate::oci::remote::RegistryDest;
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  hoist push ./layout localhost:5000/app:v1\n  hoist push app.tar ghcr.io/me/app:v1\n  hoist push --platform linux/arm64 oci:./layout:v1 registry.example.com/app:arm64")]
+pub struct PushArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Local image: a path (OCI layout directory, oci-archive or docker-archive) or a reference
+    pub src: String,
+    /// Registry reference to push to
+    pub dst: String,
+}
+
+pub fn run(a: PushArgs) -> i32 {
+    match inner(&a) {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+fn inner(a: &PushArgs) -> Result<i32, i32> {
+    let platform = a.common.platform()?;
+    let src = if has_transport(&a.src) {
+        parse_ref(&a.src, "source")?
+    } else {
+        local_ref_from_path(&a.src, None, None, false)
+    };
+    let dst = parse_ref(&a.dst, "destination")?;
+    let ImageRef::Registry(reference) = &dst else {
+        super::report_error(
+            &format!("destination {:?} is not a registry reference", a.dst),
+            Some("push uploads to a registry; use `hoist copy` for other destinations"),
+        );
+        return Err(super::EXIT_USAGE);
+    };
+    let opts = CopyOptions {
+        all: platform.is_none(),
+        platform,
+    };
+    let mut s = open_source(&src, &a.common).map_err(|e| fail(&e))?;
+    let mut d = RegistryDest::open(reference, &a.common.remote()).map_err(|e| fail(&e))?;
+    let progress = CliProgress::new(a.common.quiet);
+    let report = copy_image(s.as_mut(), &mut d, &opts, &progress).map_err(|e| fail(&e))?;
+    match d.pushed_reference() {
+        Some(r) => println!("{r}"),
+        None => println!("{}@{}", reference.name(), report.digest),
+    }
+    Ok(super::EXIT_OK)
+}

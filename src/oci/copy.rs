@@ -1,0 +1,1069 @@
+//! The copy engine: move an image from any transport to any other.
+//!
+//! A source ([`ImageSource`]) hands out the top manifest, child manifests and blob streams; a
+//! destination ([`ImageDest`]) says whether it already has a blob, takes verified streams and
+//! finally commits the top manifest under its tag. [`copy_image`] walks the manifest: config
+//! first, then layers bottom-up, each blob streamed through a [`VerifyingReader`] so nothing
+//! unverified is committed, blobs the destination has are skipped, and manifests are passed on
+//! as their raw bytes so digests are preserved. An index is copied whole with
+//! [`CopyOptions::all`]; otherwise one platform is chosen and its manifest becomes the top.
+//!
+//! The only conversion is the one a destination requires: a docker archive stores layers as
+//! uncompressed tars (checked against the config's diffIDs), which it does itself when given
+//! a compressed stream.
+//!
+//! Local transports live here: OCI layouts, oci-archive and docker-archive. [`open_source`] and
+//! [`open_dest`] map an [`ImageRef`] to one of them.
+
+use std::collections::HashSet;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use oci_spec::image::Descriptor;
+use serde_json::json;
+
+use super::archive::{
+    self, ArchiveError, DockerArchiveWriter, TarIndex, TarSink,
+};
+use super::digest::{digest_bytes, Digest, DigestError};
+use super::image::{
+    diff_ids, media_type_str, parse_config, select_platform, ImageError, Platform, RawManifest,
+    VerifyingReader,
+};
+use super::json::{to_canonical_vec, JsonError};
+use super::layout::{
+    resolve_in_index, LayoutError, OciLayout, LAYOUT_FILE_CONTENT, MAX_CONFIG_SIZE,
+    MAX_MANIFEST_SIZE, REF_NAME,
+};
+use super::media::{self, layer_compression, LayerCompression};
+use super::reference::ImageRef;
+
+/// Why a copy failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// An OCI layout operation failed.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// An archive operation failed.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// A manifest or config is invalid.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// A digest is invalid.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    /// JSON could not be written.
+    #[error(transparent)]
+    Json(#[from] JsonError),
+    /// A blob failed verification or its stream broke.
+    #[error("{reference}: blob {digest}: {source}")]
+    Blob {
+        /// The source.
+        reference: String,
+        /// The blob.
+        digest: Digest,
+        /// What happened.
+        #[source]
+        source: io::Error,
+    },
+    /// The destination cannot hold what the source has.
+    #[error("{reference}: {reason}")]
+    Unsupported {
+        /// The destination (or source).
+        reference: String,
+        /// Why.
+        reason: String,
+    },
+    /// A registry operation failed.
+    #[error("{reference}: {message}")]
+    Registry {
+        /// The registry reference.
+        reference: String,
+        /// The registry's answer.
+        message: String,
+    },
+}
+
+impl CopyError {
+    /// A short hint for the user, when one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CopyError::Layout(LayoutError::Ambiguous { .. })
+            | CopyError::Layout(LayoutError::TagNotFound { .. }) => {
+                Some("name the image with oci:DIR:TAG (see the tags listed)")
+            }
+            CopyError::Layout(LayoutError::NotEmpty(_)) => {
+                Some("write into an empty or missing directory, or an existing OCI layout")
+            }
+            CopyError::Layout(LayoutError::NotALayout(_)) => {
+                Some("an OCI layout directory has an oci-layout file and an index.json")
+            }
+            CopyError::Image(ImageError::NoPlatform { .. }) => {
+                Some("pick one of the available platforms with --platform, or copy all with --all")
+            }
+            CopyError::Blob { .. } | CopyError::Layout(LayoutError::Verify { .. }) => {
+                Some("the content does not match its digest; the source may be corrupted")
+            }
+            CopyError::Archive(ArchiveError::DiffId { .. }) => {
+                Some("the image config's rootfs.diff_ids do not describe its layers")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a blob is to the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobKind {
+    /// The image config.
+    Config,
+    /// A filesystem layer, with its diffID when the config gives one.
+    Layer {
+        /// The diffID from the config's rootfs, at this layer's position.
+        diff_id: Option<Digest>,
+    },
+    /// Anything else (artifact payloads, attestations).
+    Other,
+}
+
+/// Where images come from.
+pub trait ImageSource {
+    /// The reference, for messages.
+    fn describe(&self) -> String;
+    /// The top manifest or index the reference names.
+    fn root(&mut self) -> Result<RawManifest, CopyError>;
+    /// A manifest or index referenced from the top one.
+    fn manifest(&mut self, desc: &Descriptor) -> Result<RawManifest, CopyError>;
+    /// The raw bytes of a blob (the engine verifies them).
+    fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError>;
+    /// A file holding exactly the blob, when the source has one (lets uploads avoid a copy).
+    fn blob_path(&mut self, _desc: &Descriptor) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// What a destination can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DestCaps {
+    /// Indexes (multi-platform images).
+    pub index: bool,
+    /// Manifests whose config is not an image config (artifacts).
+    pub artifacts: bool,
+}
+
+/// Where images go.
+pub trait ImageDest {
+    /// The reference, for messages.
+    fn describe(&self) -> String;
+    /// What it can hold.
+    fn caps(&self) -> DestCaps;
+    /// True when the blob is already there (it will not be copied).
+    fn has_blob(&mut self, desc: &Descriptor) -> Result<bool, CopyError>;
+    /// Store a blob; `data` is verified against `desc` as it is read (a read error means the
+    /// blob must not be kept).
+    fn put_blob(
+        &mut self,
+        desc: &Descriptor,
+        kind: &BlobKind,
+        data: &mut dyn Read,
+        source_path: Option<&Path>,
+    ) -> Result<(), CopyError>;
+    /// Store a manifest referenced from an index being copied.
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError>;
+    /// Store the top manifest and point the destination's tag at it.
+    fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError>;
+}
+
+/// Progress events of a copy.
+pub trait Progress {
+    /// A blob starts copying (`what` is "config", "layer" or "blob").
+    fn blob_start(&self, _desc: &Descriptor, _what: &str) {}
+    /// `n` more bytes of the current blob were copied.
+    fn blob_bytes(&self, _n: u64) {}
+    /// The blob is done (`skipped` when the destination already had it).
+    fn blob_done(&self, _desc: &Descriptor, _skipped: bool) {}
+    /// A manifest was written.
+    fn manifest_done(&self, _m: &RawManifest) {}
+}
+
+/// A [`Progress`] that reports nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Options of a copy.
+#[derive(Debug, Clone, Default)]
+pub struct CopyOptions {
+    /// Platform to pick from an index (default: the host's).
+    pub platform: Option<Platform>,
+    /// Copy a whole index with every platform.
+    pub all: bool,
+}
+
+/// What a copy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    /// Digest of the top manifest written.
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: String,
+    /// Blobs copied.
+    pub copied: usize,
+    /// Blobs skipped because the destination had them.
+    pub skipped: usize,
+    /// Bytes of blobs copied.
+    pub bytes: u64,
+}
+
+/// Pick the manifest to use from `root`: itself for an image, the platform's entry for an
+/// index (following nested indexes).
+pub fn resolve_platform(
+    src: &mut dyn ImageSource,
+    root: RawManifest,
+    platform: Option<&Platform>,
+) -> Result<RawManifest, CopyError> {
+    let want = platform.cloned().unwrap_or_else(Platform::host);
+    let mut current = root;
+    for _ in 0..8 {
+        if !current.is_index() {
+            return Ok(current);
+        }
+        let index = current.parse_index()?;
+        let desc = select_platform(&index, &current.digest, &want)?;
+        current = src.manifest(&desc)?;
+    }
+    Err(CopyError::Unsupported {
+        reference: src.describe(),
+        reason: "indexes nested more than 8 deep".to_string(),
+    })
+}
+
+/// Copy the image `src` names into `dst`.
+pub fn copy_image(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    opts: &CopyOptions,
+    progress: &dyn Progress,
+) -> Result<CopyReport, CopyError> {
+    let root = src.root()?;
+    let mut report = CopyReport {
+        digest: root.digest.clone(),
+        media_type: root.media_type.clone(),
+        copied: 0,
+        skipped: 0,
+        bytes: 0,
+    };
+    let top = if root.is_index() && opts.all {
+        if !dst.caps().index {
+            return Err(CopyError::Unsupported {
+                reference: dst.describe(),
+                reason: "holds a single image, not a multi-platform index".to_string(),
+            });
+        }
+        copy_index_children(src, dst, &root, progress, &mut report, 0)?;
+        root
+    } else {
+        let m = resolve_platform(src, root, opts.platform.as_ref())?;
+        copy_manifest_blobs(src, dst, &m, progress, &mut report)?;
+        m
+    };
+    dst.commit(&top)?;
+    progress.manifest_done(&top);
+    report.digest = top.digest.clone();
+    report.media_type = top.media_type.clone();
+    Ok(report)
+}
+
+fn copy_index_children(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    index: &RawManifest,
+    progress: &dyn Progress,
+    report: &mut CopyReport,
+    depth: usize,
+) -> Result<(), CopyError> {
+    if depth > 8 {
+        return Err(CopyError::Unsupported {
+            reference: src.describe(),
+            reason: "indexes nested more than 8 deep".to_string(),
+        });
+    }
+    let parsed = index.parse_index()?;
+    for desc in parsed.manifests() {
+        let mt = media_type_str(desc);
+        if !media::is_manifest(&mt) && !media::is_index(&mt) {
+            // Some other blob referenced from an index: copy it as is.
+            copy_blob(src, dst, desc, &BlobKind::Other, progress, report)?;
+            continue;
+        }
+        let child = src.manifest(desc)?;
+        if child.is_index() {
+            copy_index_children(src, dst, &child, progress, report, depth + 1)?;
+        } else {
+            copy_manifest_blobs(src, dst, &child, progress, report)?;
+        }
+        dst.put_manifest(&child)?;
+        progress.manifest_done(&child);
+    }
+    Ok(())
+}
+
+fn copy_manifest_blobs(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    m: &RawManifest,
+    progress: &dyn Progress,
+    report: &mut CopyReport,
+) -> Result<(), CopyError> {
+    let manifest = m.parse_image()?;
+    let config = manifest.config();
+    let config_mt = media_type_str(config);
+    let is_image = media::is_config(&config_mt);
+    if !is_image && !dst.caps().artifacts {
+        return Err(CopyError::Unsupported {
+            reference: dst.describe(),
+            reason: format!(
+                "manifest {} is not a container image (config media type {config_mt})",
+                m.digest
+            ),
+        });
+    }
+    let mut ids: Vec<Digest> = Vec::new();
+    if is_image {
+        // The config is small: read it (verified) to learn the diffIDs, then pass it on.
+        let digest = Digest::from_oci(config.digest())?;
+        if config.size() > MAX_CONFIG_SIZE {
+            return Err(CopyError::Unsupported {
+                reference: src.describe(),
+                reason: format!("config {digest} is {} bytes, over the limit", config.size()),
+            });
+        }
+        let bytes = read_verified(src, config)?;
+        ids = diff_ids(&parse_config(&bytes)?)?;
+        progress.blob_start(config, "config");
+        if dst.has_blob(config)? {
+            report.skipped += 1;
+            progress.blob_done(config, true);
+        } else {
+            let mut r = &bytes[..];
+            dst.put_blob(config, &BlobKind::Config, &mut r, None)?;
+            progress.blob_bytes(bytes.len() as u64);
+            report.copied += 1;
+            report.bytes += bytes.len() as u64;
+            progress.blob_done(config, false);
+        }
+    } else {
+        copy_blob(src, dst, config, &BlobKind::Other, progress, report)?;
+    }
+    for (i, layer) in manifest.layers().iter().enumerate() {
+        let kind = if is_image {
+            BlobKind::Layer {
+                diff_id: ids.get(i).cloned(),
+            }
+        } else {
+            BlobKind::Other
+        };
+        copy_blob(src, dst, layer, &kind, progress, report)?;
+    }
+    Ok(())
+}
+
+/// Read a whole blob (a config) from a source, verified against its descriptor.
+pub fn read_verified(
+    src: &mut dyn ImageSource,
+    desc: &Descriptor,
+) -> Result<Vec<u8>, CopyError> {
+    let digest = Digest::from_oci(desc.digest())?;
+    let reference = src.describe();
+    let raw = src.blob(desc)?;
+    let mut r = VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| {
+        CopyError::Blob {
+            reference: reference.clone(),
+            digest: digest.clone(),
+            source,
+        }
+    })?;
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).map_err(|source| CopyError::Blob {
+        reference,
+        digest,
+        source,
+    })?;
+    Ok(out)
+}
+
+struct CountingReader<'a, R> {
+    inner: R,
+    progress: &'a dyn Progress,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        self.progress.blob_bytes(n as u64);
+        Ok(n)
+    }
+}
+
+fn copy_blob(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    desc: &Descriptor,
+    kind: &BlobKind,
+    progress: &dyn Progress,
+    report: &mut CopyReport,
+) -> Result<(), CopyError> {
+    let what = match kind {
+        BlobKind::Config => "config",
+        BlobKind::Layer { .. } => "layer",
+        BlobKind::Other => "blob",
+    };
+    progress.blob_start(desc, what);
+    if dst.has_blob(desc)? {
+        report.skipped += 1;
+        progress.blob_done(desc, true);
+        return Ok(());
+    }
+    let digest = Digest::from_oci(desc.digest())?;
+    let reference = src.describe();
+    let path = src.blob_path(desc);
+    let raw = src.blob(desc)?;
+    let verifying = VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| {
+        CopyError::Blob {
+            reference: reference.clone(),
+            digest: digest.clone(),
+            source,
+        }
+    })?;
+    let mut counting = CountingReader {
+        inner: verifying,
+        progress,
+        count: 0,
+    };
+    dst.put_blob(desc, kind, &mut counting, path.as_deref())?;
+    report.copied += 1;
+    report.bytes += counting.count;
+    progress.blob_done(desc, false);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// OCI layout
+
+/// An OCI layout as a source.
+pub struct LayoutSource {
+    layout: OciLayout,
+    tag: Option<String>,
+}
+
+impl LayoutSource {
+    /// Open `dir` and read the image tagged `tag` (or the only one).
+    pub fn open(dir: &Path, tag: Option<&str>) -> Result<LayoutSource, CopyError> {
+        Ok(LayoutSource {
+            layout: OciLayout::open(dir)?,
+            tag: tag.map(str::to_string),
+        })
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &OciLayout {
+        &self.layout
+    }
+}
+
+impl ImageSource for LayoutSource {
+    fn describe(&self) -> String {
+        let mut s = format!("oci:{}", self.layout.root().display());
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        s
+    }
+
+    fn root(&mut self) -> Result<RawManifest, CopyError> {
+        let desc = self.layout.resolve(self.tag.as_deref())?;
+        Ok(self.layout.read_manifest(&desc)?)
+    }
+
+    fn manifest(&mut self, desc: &Descriptor) -> Result<RawManifest, CopyError> {
+        Ok(self.layout.read_manifest(desc)?)
+    }
+
+    fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        let path = self.layout.blob_path(&d);
+        match std::fs::File::open(&path) {
+            Ok(f) => Ok(Box::new(io::BufReader::new(f))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(LayoutError::MissingBlob {
+                where_: self.describe(),
+                digest: d,
+            }
+            .into()),
+            Err(source) => Err(LayoutError::Io { path, source }.into()),
+        }
+    }
+
+    fn blob_path(&mut self, desc: &Descriptor) -> Option<PathBuf> {
+        let d = Digest::from_oci(desc.digest()).ok()?;
+        Some(self.layout.blob_path(&d))
+    }
+}
+
+/// An OCI layout as a destination (created when missing).
+pub struct LayoutDest {
+    layout: OciLayout,
+    tag: Option<String>,
+}
+
+impl LayoutDest {
+    /// Open or create `dir`; the image will be tagged `tag`.
+    pub fn create(dir: &Path, tag: Option<&str>) -> Result<LayoutDest, CopyError> {
+        Ok(LayoutDest {
+            layout: OciLayout::create(dir)?,
+            tag: tag.map(str::to_string),
+        })
+    }
+}
+
+impl ImageDest for LayoutDest {
+    fn describe(&self) -> String {
+        let mut s = format!("oci:{}", self.layout.root().display());
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        s
+    }
+
+    fn caps(&self) -> DestCaps {
+        DestCaps {
+            index: true,
+            artifacts: true,
+        }
+    }
+
+    fn has_blob(&mut self, desc: &Descriptor) -> Result<bool, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        Ok(self.layout.has_blob(&d, Some(desc.size())))
+    }
+
+    fn put_blob(
+        &mut self,
+        desc: &Descriptor,
+        _kind: &BlobKind,
+        data: &mut dyn Read,
+        _source_path: Option<&Path>,
+    ) -> Result<(), CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        self.layout.write_blob(data, Some((&d, desc.size())))?;
+        Ok(())
+    }
+
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
+        self.layout.write_blob_bytes(&m.bytes)?;
+        Ok(())
+    }
+
+    fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
+        self.layout.write_blob_bytes(&root.bytes)?;
+        self.layout.set_ref(&root.descriptor()?, self.tag.as_deref())?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// oci-archive
+
+/// An `oci-archive:` tar as a source (read in place, not extracted).
+pub struct OciArchiveSource {
+    file: PathBuf,
+    tag: Option<String>,
+    tar: TarIndex,
+}
+
+impl OciArchiveSource {
+    /// Open the archive; the image is the one tagged `tag` (or the only one).
+    pub fn open(file: &Path, tag: Option<&str>) -> Result<OciArchiveSource, CopyError> {
+        let tar = TarIndex::open(file)?;
+        if !tar.contains("oci-layout") || !tar.contains("index.json") {
+            return Err(LayoutError::NotALayout(file.to_path_buf()).into());
+        }
+        Ok(OciArchiveSource {
+            file: file.to_path_buf(),
+            tag: tag.map(str::to_string),
+            tar,
+        })
+    }
+
+    fn member(d: &Digest) -> String {
+        format!("blobs/{}/{}", d.algorithm().as_str(), d.hex())
+    }
+
+    fn read_manifest_desc(&self, desc: &Descriptor) -> Result<RawManifest, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        if desc.size() > MAX_MANIFEST_SIZE {
+            return Err(LayoutError::TooLarge {
+                where_: self.describe(),
+                digest: d,
+                size: desc.size(),
+                max: MAX_MANIFEST_SIZE,
+            }
+            .into());
+        }
+        let name = Self::member(&d);
+        if !self.tar.contains(&name) {
+            return Err(LayoutError::MissingBlob {
+                where_: self.describe(),
+                digest: d,
+            }
+            .into());
+        }
+        let r = self.tar.open_member(&name)?;
+        let mut v = VerifyingReader::new(r, &d, desc.size()).map_err(|source| CopyError::Blob {
+            reference: self.describe(),
+            digest: d.clone(),
+            source,
+        })?;
+        let mut bytes = Vec::new();
+        v.read_to_end(&mut bytes).map_err(|source| CopyError::Blob {
+            reference: self.describe(),
+            digest: d.clone(),
+            source,
+        })?;
+        Ok(RawManifest::new(bytes, Some(&media_type_str(desc)))?)
+    }
+}
+
+impl ImageSource for OciArchiveSource {
+    fn describe(&self) -> String {
+        let mut s = format!("oci-archive:{}", self.file.display());
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        s
+    }
+
+    fn root(&mut self) -> Result<RawManifest, CopyError> {
+        let bytes = self.tar.read_member("index.json", MAX_MANIFEST_SIZE)?;
+        let index = serde_json::from_slice(&bytes).map_err(|e| LayoutError::Malformed {
+            path: self.file.join("index.json"),
+            reason: e.to_string(),
+        })?;
+        let desc = resolve_in_index(&index, self.tag.as_deref(), &self.describe())?;
+        self.read_manifest_desc(&desc)
+    }
+
+    fn manifest(&mut self, desc: &Descriptor) -> Result<RawManifest, CopyError> {
+        self.read_manifest_desc(desc)
+    }
+
+    fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        let name = Self::member(&d);
+        if !self.tar.contains(&name) {
+            return Err(LayoutError::MissingBlob {
+                where_: self.describe(),
+                digest: d,
+            }
+            .into());
+        }
+        Ok(Box::new(self.tar.open_member(&name)?))
+    }
+}
+
+/// An `oci-archive:` tar as a destination: written to a temporary file next to it and moved
+/// into place on commit (an existing archive is replaced).
+pub struct OciArchiveDest {
+    file: PathBuf,
+    tag: Option<String>,
+    sink: Option<TarSink>,
+    written: HashSet<Digest>,
+}
+
+impl OciArchiveDest {
+    /// Start writing `file`.
+    pub fn create(file: &Path, tag: Option<&str>) -> Result<OciArchiveDest, CopyError> {
+        let mut sink = TarSink::create(file)?;
+        sink.append_bytes("oci-layout", LAYOUT_FILE_CONTENT)?;
+        Ok(OciArchiveDest {
+            file: file.to_path_buf(),
+            tag: tag.map(str::to_string),
+            sink: Some(sink),
+            written: HashSet::new(),
+        })
+    }
+
+    fn sink(&mut self) -> Result<&mut TarSink, CopyError> {
+        let reference = self.describe();
+        self.sink.as_mut().ok_or(CopyError::Unsupported {
+            reference,
+            reason: "archive already committed".to_string(),
+        })
+    }
+
+    fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), CopyError> {
+        let d = digest_bytes(bytes);
+        if self.written.contains(&d) {
+            return Ok(());
+        }
+        let name = format!("blobs/sha256/{}", d.hex());
+        self.sink()?.append_bytes(&name, bytes)?;
+        self.written.insert(d);
+        Ok(())
+    }
+}
+
+impl ImageDest for OciArchiveDest {
+    fn describe(&self) -> String {
+        let mut s = format!("oci-archive:{}", self.file.display());
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        s
+    }
+
+    fn caps(&self) -> DestCaps {
+        DestCaps {
+            index: true,
+            artifacts: true,
+        }
+    }
+
+    fn has_blob(&mut self, desc: &Descriptor) -> Result<bool, CopyError> {
+        Ok(self.written.contains(&Digest::from_oci(desc.digest())?))
+    }
+
+    fn put_blob(
+        &mut self,
+        desc: &Descriptor,
+        _kind: &BlobKind,
+        data: &mut dyn Read,
+        _source_path: Option<&Path>,
+    ) -> Result<(), CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        let name = format!("blobs/{}/{}", d.algorithm().as_str(), d.hex());
+        self.sink()?.append(&name, desc.size(), data)?;
+        self.written.insert(d);
+        Ok(())
+    }
+
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
+        self.put_bytes(&m.bytes)
+    }
+
+    fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
+        self.put_bytes(&root.bytes)?;
+        let mut entry = json!({
+            "mediaType": root.media_type,
+            "digest": root.digest.to_string(),
+            "size": root.size(),
+        });
+        if let Some(t) = &self.tag {
+            entry["annotations"] = json!({ REF_NAME: t });
+        }
+        let index = json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_INDEX,
+            "manifests": [entry],
+        });
+        let bytes = to_canonical_vec(&index)?;
+        let mut sink = self.sink.take().ok_or(CopyError::Unsupported {
+            reference: self.describe(),
+            reason: "archive already committed".to_string(),
+        })?;
+        sink.append_bytes("index.json", &bytes)?;
+        sink.finish()?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// docker-archive
+
+/// A `docker save` archive as a source. The image is presented as a Docker schema 2 manifest
+/// built from `manifest.json` (written with the canonical JSON writer, so the same archive
+/// always gives the same manifest digest); its config keeps its bytes and digest.
+pub struct DockerArchiveSource {
+    file: PathBuf,
+    name: Option<String>,
+    tar: TarIndex,
+    manifest: RawManifest,
+    /// Blob digest -> member name.
+    members: Vec<(Digest, String)>,
+}
+
+impl DockerArchiveSource {
+    /// Open `file` and select the image named `names` (any spelling of one `repo:tag`), or the
+    /// only image when `names` is empty.
+    pub fn open(file: &Path, names: &[String]) -> Result<DockerArchiveSource, CopyError> {
+        let tar = TarIndex::open(file)?;
+        let entries = archive::read_docker_manifest(&tar, file)?;
+        let entry = archive::select_docker_entry(&entries, names, file)?.clone();
+        let config_bytes = tar.read_member(&entry.config, MAX_CONFIG_SIZE)?;
+        let config_digest = digest_bytes(&config_bytes);
+        let ids = diff_ids(&parse_config(&config_bytes)?)?;
+        if ids.len() != entry.layers.len() {
+            return Err(ArchiveError::Manifest {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "the config lists {} diffIDs but manifest.json {} layers",
+                    ids.len(),
+                    entry.layers.len()
+                ),
+            }
+            .into());
+        }
+        let mut members = vec![(config_digest.clone(), entry.config.clone())];
+        let mut layers = Vec::new();
+        for (member, diff_id) in entry.layers.iter().zip(ids) {
+            let size = tar.size(member).ok_or_else(|| ArchiveError::MissingMember {
+                path: file.to_path_buf(),
+                member: member.clone(),
+            })?;
+            let compression = archive::sniff_member(&tar, member)?;
+            let digest = if compression == LayerCompression::None {
+                // An uncompressed layer's digest is its diffID (verified when streamed).
+                diff_id
+            } else {
+                let mut w = super::digest::Sha256Writer::sink();
+                io::copy(&mut tar.open_member(member)?, &mut w).map_err(|source| {
+                    ArchiveError::Io {
+                        path: file.to_path_buf(),
+                        source,
+                    }
+                })?;
+                w.finish().1
+            };
+            layers.push(json!({
+                "mediaType": archive::docker_layer_media_type(compression),
+                "digest": digest.to_string(),
+                "size": size,
+            }));
+            members.push((digest, member.clone()));
+        }
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": media::DOCKER_MANIFEST,
+            "config": {
+                "mediaType": media::DOCKER_CONFIG,
+                "digest": config_digest.to_string(),
+                "size": config_bytes.len(),
+            },
+            "layers": layers,
+        });
+        let manifest = RawManifest::new(to_canonical_vec(&manifest)?, None)?;
+        Ok(DockerArchiveSource {
+            file: file.to_path_buf(),
+            name: names.first().cloned(),
+            tar,
+            manifest,
+            members,
+        })
+    }
+
+    /// The `RepoTags` of every image in an archive.
+    pub fn list_tags(file: &Path) -> Result<Vec<String>, CopyError> {
+        let tar = TarIndex::open(file)?;
+        Ok(archive::read_docker_manifest(&tar, file)?
+            .into_iter()
+            .flat_map(|e| e.repo_tags)
+            .collect())
+    }
+}
+
+impl ImageSource for DockerArchiveSource {
+    fn describe(&self) -> String {
+        let mut s = format!("docker-archive:{}", self.file.display());
+        if let Some(n) = &self.name {
+            s.push(':');
+            s.push_str(n);
+        }
+        s
+    }
+
+    fn root(&mut self) -> Result<RawManifest, CopyError> {
+        Ok(self.manifest.clone())
+    }
+
+    fn manifest(&mut self, desc: &Descriptor) -> Result<RawManifest, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        if d == self.manifest.digest {
+            return Ok(self.manifest.clone());
+        }
+        Err(LayoutError::MissingBlob {
+            where_: self.describe(),
+            digest: d,
+        }
+        .into())
+    }
+
+    fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        let Some((_, member)) = self.members.iter().find(|(m, _)| *m == d) else {
+            return Err(LayoutError::MissingBlob {
+                where_: self.describe(),
+                digest: d,
+            }
+            .into());
+        };
+        Ok(Box::new(self.tar.open_member(member)?))
+    }
+}
+
+/// A `docker load`-able archive as a destination (one image; an existing file is replaced).
+pub struct DockerArchiveDest {
+    file: PathBuf,
+    tags: Vec<String>,
+    writer: Option<DockerArchiveWriter>,
+    config_seen: bool,
+}
+
+impl DockerArchiveDest {
+    /// Start writing `file`; `tags` go to `RepoTags` (`repo:tag`, Docker's short form).
+    pub fn create(file: &Path, tags: Vec<String>) -> Result<DockerArchiveDest, CopyError> {
+        Ok(DockerArchiveDest {
+            file: file.to_path_buf(),
+            tags,
+            writer: Some(DockerArchiveWriter::create(file)?),
+            config_seen: false,
+        })
+    }
+
+    fn writer(&mut self) -> Result<&mut DockerArchiveWriter, CopyError> {
+        let reference = self.describe();
+        self.writer.as_mut().ok_or(CopyError::Unsupported {
+            reference,
+            reason: "archive already committed".to_string(),
+        })
+    }
+}
+
+impl ImageDest for DockerArchiveDest {
+    fn describe(&self) -> String {
+        let mut s = format!("docker-archive:{}", self.file.display());
+        if let Some(t) = self.tags.first() {
+            s.push(':');
+            s.push_str(t);
+        }
+        s
+    }
+
+    fn caps(&self) -> DestCaps {
+        DestCaps {
+            index: false,
+            artifacts: false,
+        }
+    }
+
+    fn has_blob(&mut self, _desc: &Descriptor) -> Result<bool, CopyError> {
+        Ok(false)
+    }
+
+    fn put_blob(
+        &mut self,
+        desc: &Descriptor,
+        kind: &BlobKind,
+        data: &mut dyn Read,
+        _source_path: Option<&Path>,
+    ) -> Result<(), CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        let reference = self.describe();
+        match kind {
+            BlobKind::Config => {
+                let mut bytes = Vec::new();
+                data.read_to_end(&mut bytes)
+                    .map_err(|source| CopyError::Blob {
+                        reference,
+                        digest: d.clone(),
+                        source,
+                    })?;
+                let ids = diff_ids(&parse_config(&bytes)?)?;
+                self.writer()?.put_config(&d, &bytes, ids)?;
+                self.config_seen = true;
+                Ok(())
+            }
+            BlobKind::Layer { .. } if self.config_seen => {
+                let mt = media_type_str(desc);
+                let compression = layer_compression(&mt).ok_or_else(|| CopyError::Unsupported {
+                    reference: reference.clone(),
+                    reason: format!("layer {d} has media type {mt}, which docker load cannot read"),
+                })?;
+                if compression == LayerCompression::None {
+                    self.writer()?.put_tar_layer_sized(&d, desc.size(), data)?;
+                } else {
+                    self.writer()?.put_layer(&d, compression, data)?;
+                }
+                Ok(())
+            }
+            _ => Err(CopyError::Unsupported {
+                reference,
+                reason: format!("blob {d} is not part of a container image"),
+            }),
+        }
+    }
+
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
+        Err(CopyError::Unsupported {
+            reference: self.describe(),
+            reason: format!("cannot hold index child manifest {}", m.digest),
+        })
+    }
+
+    fn commit(&mut self, _root: &RawManifest) -> Result<(), CopyError> {
+        let reference = self.describe();
+        let w = self.writer.take().ok_or(CopyError::Unsupported {
+            reference,
+            reason: "archive already committed".to_string(),
+        })?;
+        w.finish(&self.tags)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening references
+
+/// Open a local reference as a source. Registry references are opened by the registry module.
+pub fn open_local_source(r: &ImageRef) -> Result<Box<dyn ImageSource>, CopyError> {
+    match r {
+        ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutSource::open(dir, tag.as_deref())?)),
+        ImageRef::OciArchive { file, tag } => {
+            Ok(Box::new(OciArchiveSource::open(file, tag.as_deref())?))
+        }
+        ImageRef::DockerArchive { file, name } => {
+            let names = name
+                .as_ref()
+                .map(|n| vec![n.familiar(), n.to_string()])
+                .unwrap_or_default();
+            Ok(Box::new(DockerArchiveSource::open(file, &names)?))
+        }
+        ImageRef::Registry(reg) => Err(CopyError::Unsupported {
+            reference: reg.to_string(),
+            reason: "not a local transport".to_string(),
+        }),
+    }
+}
+
+/// Open a local reference as a destination.
+pub fn open_local_dest(r: &ImageRef) -> Result<Box<dyn ImageDest>, CopyError> {
+    match r {
+        ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutDest::create(dir, tag.as_deref())?)),
+        ImageRef::OciArchive { file, tag } => {
+            Ok(Box::new(OciArchiveDest::create(file, tag.as_deref())?))
+        }
+        ImageRef::DockerArchive { file, name } => {
+            let tags = name.as_ref().map(|n| vec![n.familiar()]).unwrap_or_default();
+            Ok(Box::new(DockerArchiveDest::create(file, tags)?))
+        }
+        ImageRef::Registry(reg) => Err(CopyError::Unsupported {
+            reference: reg.to_string(),
+            reason: "not a local transport".to_string(),
+        }),
+    }
+}

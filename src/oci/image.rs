@@ -1,0 +1,483 @@
+//! The image model: manifests, indexes, platforms and configs as hoist reads them.
+//!
+//! A manifest that came from somewhere else is kept as its raw bytes ([`RawManifest`]); its
+//! digest is the sha256 of exactly those bytes and it is never re-serialized, so copying it
+//! keeps its digest. Parsing (OCI image manifests and indexes, Docker schema 2 manifests and
+//! manifest lists, which share the same JSON shape) uses the `oci-spec` types. Platforms are
+//! `os/arch[/variant]` with Go's names; [`Platform::host`] maps the running machine's
+//! architecture to them. [`VerifyingReader`] checks a blob's digest and size as it streams.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::str::FromStr;
+
+use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType};
+use serde::Deserialize;
+
+use sha2::{Digest as _, Sha256};
+
+use super::digest::{digest_bytes, Algorithm, Digest, DigestError};
+use super::media;
+
+/// Errors of the image model.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// A manifest, index or config is not valid JSON of the expected shape.
+    #[error("invalid {what} {digest}: {source}")]
+    Json {
+        /// "manifest", "index", "config"…
+        what: &'static str,
+        /// The document's digest.
+        digest: Digest,
+        /// The parser's complaint.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A media type hoist cannot handle as a manifest.
+    #[error("{digest}: unsupported manifest media type {media_type:?}")]
+    UnsupportedMediaType {
+        /// The document's digest.
+        digest: Digest,
+        /// Its media type.
+        media_type: String,
+    },
+    /// Docker schema 1 manifests are not supported.
+    #[error("{0}: Docker schema 1 manifests are not supported")]
+    Schema1(Digest),
+    /// A digest inside a document is invalid.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    /// A `--platform` value could not be parsed.
+    #[error("invalid platform {0:?}: expected OS/ARCH[/VARIANT], e.g. linux/arm64")]
+    BadPlatform(String),
+    /// No manifest of the index matches the wanted platform.
+    #[error("no manifest for platform {wanted} in index {index}; available: {available}")]
+    NoPlatform {
+        /// The platform asked for.
+        wanted: String,
+        /// The index digest.
+        index: Digest,
+        /// The platforms the index offers.
+        available: String,
+    },
+}
+
+/// A manifest or index exactly as it was received or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawManifest {
+    /// The bytes (hashed as they are).
+    pub bytes: Vec<u8>,
+    /// The media type (from the document, else the hint, else guessed from its shape).
+    pub media_type: String,
+    /// sha256 of `bytes`.
+    pub digest: Digest,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Probe {
+    #[serde(default)]
+    schema_version: Option<u32>,
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    config: Option<serde::de::IgnoredAny>,
+}
+
+/// A parsed manifest: an image or an index.
+#[derive(Debug, Clone)]
+pub enum Manifest {
+    /// An image manifest (OCI or Docker schema 2).
+    Image(ImageManifest),
+    /// An index or Docker manifest list.
+    Index(ImageIndex),
+}
+
+impl RawManifest {
+    /// Wrap `bytes`; `hint` is the media type the transport announced (a descriptor's or a
+    /// registry's `Content-Type`), used when the document does not name its own.
+    pub fn new(bytes: Vec<u8>, hint: Option<&str>) -> Result<RawManifest, ImageError> {
+        let digest = digest_bytes(&bytes);
+        let probe: Probe = serde_json::from_slice(&bytes).map_err(|source| ImageError::Json {
+            what: "manifest",
+            digest: digest.clone(),
+            source,
+        })?;
+        if probe.schema_version == Some(1) {
+            return Err(ImageError::Schema1(digest));
+        }
+        let hint = hint.filter(|h| media::is_manifest(h) || media::is_index(h));
+        let media_type = match (probe.media_type, hint) {
+            (Some(m), _) => m,
+            (None, Some(h)) => h.to_string(),
+            (None, None) if probe.manifests.is_some() => media::OCI_INDEX.to_string(),
+            (None, None) if probe.config.is_some() => media::OCI_MANIFEST.to_string(),
+            (None, None) => {
+                return Err(ImageError::UnsupportedMediaType {
+                    digest,
+                    media_type: String::new(),
+                })
+            }
+        };
+        if !media::is_manifest(&media_type) && !media::is_index(&media_type) {
+            return Err(ImageError::UnsupportedMediaType { digest, media_type });
+        }
+        Ok(RawManifest {
+            bytes,
+            media_type,
+            digest,
+        })
+    }
+
+    /// True for an index or manifest list.
+    pub fn is_index(&self) -> bool {
+        media::is_index(&self.media_type)
+    }
+
+    /// True for a Docker schema 2 manifest or manifest list.
+    pub fn is_docker(&self) -> bool {
+        self.media_type == media::DOCKER_MANIFEST || self.media_type == media::DOCKER_MANIFEST_LIST
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// A descriptor pointing at this document.
+    pub fn descriptor(&self) -> Result<Descriptor, ImageError> {
+        Ok(media::descriptor(
+            &self.media_type,
+            &self.digest,
+            self.size(),
+        )?)
+    }
+
+    /// Parse into the typed form.
+    pub fn parse(&self) -> Result<Manifest, ImageError> {
+        if self.is_index() {
+            serde_json::from_slice(&self.bytes)
+                .map(Manifest::Index)
+                .map_err(|source| ImageError::Json {
+                    what: "index",
+                    digest: self.digest.clone(),
+                    source,
+                })
+        } else {
+            self.parse_image().map(Manifest::Image)
+        }
+    }
+
+    /// Parse as an image manifest.
+    pub fn parse_image(&self) -> Result<ImageManifest, ImageError> {
+        serde_json::from_slice(&self.bytes).map_err(|source| ImageError::Json {
+            what: "manifest",
+            digest: self.digest.clone(),
+            source,
+        })
+    }
+
+    /// Parse as an index.
+    pub fn parse_index(&self) -> Result<ImageIndex, ImageError> {
+        serde_json::from_slice(&self.bytes).map_err(|source| ImageError::Json {
+            what: "index",
+            digest: self.digest.clone(),
+            source,
+        })
+    }
+}
+
+/// Parse an image config (OCI or Docker; unknown fields are ignored).
+pub fn parse_config(bytes: &[u8]) -> Result<ImageConfiguration, ImageError> {
+    serde_json::from_slice(bytes).map_err(|source| ImageError::Json {
+        what: "config",
+        digest: digest_bytes(bytes),
+        source,
+    })
+}
+
+/// The validated diffIDs of a config's `rootfs.diff_ids`.
+pub fn diff_ids(config: &ImageConfiguration) -> Result<Vec<Digest>, ImageError> {
+    config
+        .rootfs()
+        .diff_ids()
+        .iter()
+        .map(|s| s.parse::<Digest>().map_err(ImageError::from))
+        .collect()
+}
+
+/// The media type of a descriptor as a string.
+pub fn media_type_str(d: &Descriptor) -> String {
+    match d.media_type() {
+        MediaType::Other(s) => s.clone(),
+        m => m.to_string(),
+    }
+}
+
+/// An `os/arch[/variant]` platform with Go's names (`linux/amd64`, `linux/arm/v7`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    /// Operating system (`linux`, `windows`…).
+    pub os: String,
+    /// CPU architecture (`amd64`, `arm64`, `arm`, `386`, `ppc64le`, `s390x`, `riscv64`…).
+    pub architecture: String,
+    /// CPU variant (`v7`, `v8`…), if any.
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// The platform of the running machine (Linux images unless running on Windows).
+    pub fn host() -> Platform {
+        let os = if std::env::consts::OS == "windows" {
+            "windows"
+        } else {
+            "linux"
+        };
+        Platform {
+            os: os.to_string(),
+            architecture: go_arch(std::env::consts::ARCH).to_string(),
+            variant: None,
+        }
+    }
+
+    /// Does an index entry's platform match this one? A missing variant on our side accepts
+    /// any variant; default variants (`arm64` = `v8`, `arm` = `v7`, `amd64` = `v1`) compare
+    /// equal to no variant.
+    pub fn matches(&self, p: &oci_spec::image::Platform) -> bool {
+        let arch = normalize_arch(&p.architecture().to_string());
+        if p.os().to_string() != self.os || arch != normalize_arch(&self.architecture) {
+            return false;
+        }
+        match &self.variant {
+            None => true,
+            Some(want) => {
+                normalize_variant(&arch, Some(want))
+                    == normalize_variant(&arch, p.variant().as_deref())
+            }
+        }
+    }
+
+    /// Format an index entry's platform.
+    pub fn describe(p: &oci_spec::image::Platform) -> String {
+        let mut s = format!("{}/{}", p.os(), p.architecture());
+        if let Some(v) = p.variant() {
+            s.push('/');
+            s.push_str(v);
+        }
+        s
+    }
+}
+
+impl FromStr for Platform {
+    type Err = ImageError;
+
+    fn from_str(s: &str) -> Result<Platform, ImageError> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let ok = |p: &&str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        };
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(ok) {
+            return Err(ImageError::BadPlatform(s.to_string()));
+        }
+        let mut it = parts.into_iter();
+        let os = it.next().unwrap_or_default().to_ascii_lowercase();
+        let architecture = normalize_arch(&it.next().unwrap_or_default().to_ascii_lowercase());
+        let variant = it.next().map(|v| v.to_ascii_lowercase());
+        Ok(Platform {
+            os,
+            architecture,
+            variant,
+        })
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Map a Rust `std::env::consts::ARCH` value to the OCI (Go) name.
+pub fn go_arch(rust_arch: &str) -> &str {
+    match rust_arch {
+        "x86_64" => "amd64",
+        "x86" => "386",
+        "aarch64" => "arm64",
+        "arm" => "arm",
+        "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+        "powerpc64" => "ppc64",
+        "powerpc" => "ppc",
+        "mips64" if cfg!(target_endian = "little") => "mips64le",
+        "mips" if cfg!(target_endian = "little") => "mipsle",
+        "loongarch64" => "loong64",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        other => other,
+    }
+}
+
+/// Common aliases of architecture names.
+pub fn normalize_arch(arch: &str) -> String {
+    match arch {
+        "x86_64" | "x86-64" => "amd64".to_string(),
+        "aarch64" => "arm64".to_string(),
+        "i386" | "i686" => "386".to_string(),
+        "armhf" | "armel" => "arm".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn normalize_variant(arch: &str, variant: Option<&str>) -> Option<String> {
+    match (arch, variant) {
+        ("arm64", Some("v8") | Some("8")) | ("amd64", Some("v1")) => None,
+        ("arm", None) => Some("v7".to_string()),
+        ("arm", Some(v)) if !v.starts_with('v') => Some(format!("v{v}")),
+        (_, v) => v.map(str::to_string),
+    }
+}
+
+/// Pick the manifest for `want` from an index (`index_digest` is for the error message).
+/// Entries without a platform are skipped unless the index has exactly one entry.
+pub fn select_platform(
+    index: &ImageIndex,
+    index_digest: &Digest,
+    want: &Platform,
+) -> Result<Descriptor, ImageError> {
+    let entries = index.manifests();
+    if let [only] = entries.as_slice() {
+        if only.platform().is_none() {
+            return Ok(only.clone());
+        }
+    }
+    let mut best: Option<&Descriptor> = None;
+    for d in entries {
+        let Some(p) = d.platform() else { continue };
+        if !want.matches(p) {
+            continue;
+        }
+        // Without a wanted variant, prefer the architecture's default variant.
+        let arch = normalize_arch(&p.architecture().to_string());
+        let is_default =
+            normalize_variant(&arch, p.variant().as_deref()) == normalize_variant(&arch, None);
+        match best {
+            None => best = Some(d),
+            Some(b) if is_default => {
+                let barch = b
+                    .platform()
+                    .as_ref()
+                    .map(|bp| {
+                        normalize_variant(&arch, bp.variant().as_deref())
+                            == normalize_variant(&arch, None)
+                    })
+                    .unwrap_or(false);
+                if !barch {
+                    best = Some(d);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    best.cloned().ok_or_else(|| ImageError::NoPlatform {
+        wanted: want.to_string(),
+        index: index_digest.clone(),
+        available: available_platforms(index).join(", "),
+    })
+}
+
+/// The platforms an index lists (skipping `unknown/unknown` attestation entries).
+pub fn available_platforms(index: &ImageIndex) -> Vec<String> {
+    let mut out: Vec<String> = index
+        .manifests()
+        .iter()
+        .filter_map(|d| d.platform().as_ref())
+        .map(Platform::describe)
+        .filter(|s| s != "unknown/unknown")
+        .collect();
+    if out.is_empty() {
+        out.push("(none)".to_string());
+    }
+    out
+}
+
+/// A reader that hashes what passes through and fails at the end of the stream (or as soon as
+/// too many bytes arrive) when the digest or the size differs from what was expected.
+pub struct VerifyingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+    count: u64,
+    expected: Digest,
+    size: u64,
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Verify `inner` against `expected` and `size`. Only sha256 can be verified.
+    pub fn new(inner: R, expected: &Digest, size: u64) -> io::Result<Self> {
+        if expected.algorithm() != Algorithm::Sha256 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("cannot verify {expected}: only sha256 digests are supported"),
+            ));
+        }
+        Ok(VerifyingReader {
+            inner,
+            hasher: Some(Sha256::new()),
+            count: 0,
+            expected: expected.clone(),
+            size,
+        })
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(hasher) = self.hasher.as_mut() else {
+            return Ok(0);
+        };
+        let n = self.inner.read(buf)?;
+        let done = buf.get(..n).unwrap_or(buf);
+        hasher.update(done);
+        self.count += n as u64;
+        if self.count > self.size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "blob {} is larger than the expected {} bytes",
+                    self.expected, self.size
+                ),
+            ));
+        }
+        if n == 0 && !buf.is_empty() {
+            let got = match self.hasher.take() {
+                Some(h) => Digest::from_sha256_bytes(h.finalize().into()),
+                None => return Ok(0),
+            };
+            if self.count != self.size {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "blob {}: got {} bytes, expected {}",
+                        self.expected, self.count, self.size
+                    ),
+                ));
+            }
+            if got != self.expected {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "blob digest mismatch: expected {}, got {got}",
+                        self.expected
+                    ),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,1277 @@
+//! [`HttpRegistry`]: the OCI distribution protocol over `reqwest` (rustls, no OpenSSL).
+//!
+//! Per request: the cached `Authorization` for (host, scope) is attached; a `401` is answered
+//! once by reading `WWW-Authenticate` and either using Basic credentials or fetching a Bearer
+//! token from the challenge's realm (GET with Basic credentials, or an OAuth2 refresh-token POST
+//! for identity tokens), then the request is sent again. Transient failures are retried per
+//! [`RetryPolicy`]; blob downloads resume with `Range` from the bytes already verified-in-progress
+//! and chunked uploads resume from the offset the registry reports for the upload session.
+//!
+//! Plain HTTP is used for loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) and for hosts
+//! listed in [`RegistryConfig::insecure_hosts`]; everything else is HTTPS with the built-in web
+//! PKI roots plus an optional extra CA file.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+
+use super::auth::{parse_www_authenticate, Credential, CredentialSource};
+use super::retry::{is_retryable, RetryPolicy};
+use super::{
+    BlobSource, ManifestInfo, MountOutcome, PutManifest, RawManifest, Referrers, Registry,
+    RegistryError, Result, UploadMode, VerifiedBlob, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES,
+};
+use crate::oci::digest::{digest_bytes, Algorithm, Digest, Sha256Writer};
+use crate::oci::reference::Reference;
+
+/// Default chunk size for chunked uploads.
+pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
+
+/// Settings for [`HttpRegistry`].
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// Hosts (`host` or `host:port`) reached over plain HTTP although not loopback.
+    pub insecure_hosts: Vec<String>,
+    /// Extra PEM CA bundle trusted for HTTPS.
+    pub ca_file: Option<PathBuf>,
+    /// Retry policy for every request.
+    pub retry: RetryPolicy,
+    /// Where credentials come from.
+    pub credentials: CredentialSource,
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest wait for the next bytes of an answer.
+    pub read_timeout: Duration,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            insecure_hosts: Vec::new(),
+            ca_file: None,
+            retry: RetryPolicy::default(),
+            credentials: CredentialSource::from_env(),
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(120),
+            user_agent: format!("hoist/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A registry client over HTTP(S).
+pub struct HttpRegistry {
+    http: reqwest::Client,
+    config: RegistryConfig,
+    /// (host, scope) → `Authorization` value; scope `*` holds Basic credentials for a host.
+    tokens: Mutex<HashMap<(String, String), String>>,
+}
+
+impl std::fmt::Debug for HttpRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRegistry")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `::1`, with or without a port.
+pub fn is_loopback_host(domain: &str) -> bool {
+    let host = if let Some(rest) = domain.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        domain.rsplit_once(':').map_or(domain, |(h, _)| h)
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+fn pull_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull")
+}
+
+fn push_scope(repo: &str) -> String {
+    format!("repository:{repo}:pull,push")
+}
+
+type Build<'a> = &'a (dyn Fn(RequestBuilder) -> RequestBuilder + Send + Sync);
+
+impl HttpRegistry {
+    /// Build a client.
+    pub fn new(config: RegistryConfig) -> Result<HttpRegistry> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::limited(10));
+        if let Some(ca) = &config.ca_file {
+            let pem = std::fs::read(ca).map_err(|source| RegistryError::Io {
+                path: ca.clone(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| RegistryError::Setup(format!("{}: {e}", ca.display())))?;
+            if certs.is_empty() {
+                return Err(RegistryError::Setup(format!(
+                    "{}: no PEM certificate found",
+                    ca.display()
+                )));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let http = b.build().map_err(|e| RegistryError::Setup(e.to_string()))?;
+        Ok(HttpRegistry {
+            http,
+            config,
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// `http` or `https` for this registry domain.
+    pub fn scheme_for(&self, domain: &str) -> &'static str {
+        let bare = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
+        if is_loopback_host(domain)
+            || self
+                .config
+                .insecure_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(domain) || h.eq_ignore_ascii_case(bare))
+        {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
+    fn repo_url(&self, r: &Reference, tail: &str) -> String {
+        format!(
+            "{}://{}/v2/{}/{tail}",
+            self.scheme_for(r.api_host()),
+            r.api_host(),
+            r.repository()
+        )
+    }
+
+    /// Check that the registry answers and accepts our credentials (`GET /v2/`).
+    pub async fn ping(&self, domain_ref: &Reference) -> Result<()> {
+        let url = format!(
+            "{}://{}/v2/",
+            self.scheme_for(domain_ref.api_host()),
+            domain_ref.api_host()
+        );
+        let scope = pull_scope(domain_ref.repository());
+        let resp = self
+            .retrying(|| self.send(domain_ref, &scope, Method::GET, &url, &|b| b))
+            .await?;
+        expect(resp, "GET", &url, &[StatusCode::OK]).await.map(drop)
+    }
+
+    fn cached_auth(&self, host: &str, scope: &str) -> Option<String> {
+        let map = self.tokens.lock().ok()?;
+        map.get(&(host.to_string(), scope.to_string()))
+            .or_else(|| map.get(&(host.to_string(), "*".to_string())))
+            .cloned()
+    }
+
+    fn store_auth(&self, host: &str, scope: &str, value: &str) {
+        if let Ok(mut map) = self.tokens.lock() {
+            map.insert((host.to_string(), scope.to_string()), value.to_string());
+        }
+    }
+
+    fn credential(&self, r: &Reference) -> Result<Option<Credential>> {
+        Ok(self.config.credentials.lookup(r.domain())?)
+    }
+
+    /// Send once (plus one re-send after answering an auth challenge). Retryable statuses come
+    /// back as errors; every other status is returned for the caller to judge.
+    async fn send(
+        &self,
+        r: &Reference,
+        scope: &str,
+        method: Method,
+        url: &str,
+        build: Build<'_>,
+    ) -> Result<Response> {
+        let host = r.api_host().to_string();
+        let mut auth = self.cached_auth(&host, scope);
+        let mut answered_challenge = false;
+        loop {
+            let mut rb = build(self.http.request(method.clone(), url));
+            if let Some(a) = &auth {
+                rb = rb.header(AUTHORIZATION, a);
+            }
+            let resp = rb.send().await.map_err(|source| RegistryError::Transport {
+                method: method.to_string(),
+                url: url.to_string(),
+                source,
+            })?;
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !answered_challenge {
+                answered_challenge = true;
+                let header = resp
+                    .headers()
+                    .get_all(reqwest::header::WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                auth = Some(self.answer_challenge(r, &host, scope, &header).await?);
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(status_error(resp, method.as_str(), url).await);
+            }
+            if super::retry::is_retryable_status(status.as_u16()) {
+                return Err(status_error(resp, method.as_str(), url).await);
+            }
+            return Ok(resp);
+        }
+    }
+
+    async fn answer_challenge(
+        &self,
+        r: &Reference,
+        host: &str,
+        scope: &str,
+        header: &str,
+    ) -> Result<String> {
+        let unauthorized = |detail: String| RegistryError::Unauthorized {
+            registry: r.domain().to_string(),
+            detail,
+        };
+        let challenges = parse_www_authenticate(header);
+        let cred = self.credential(r)?;
+        if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
+            let realm = bearer
+                .param("realm")
+                .ok_or_else(|| unauthorized("Bearer challenge without realm".into()))?;
+            let mut url = Url::parse(realm)
+                .map_err(|e| unauthorized(format!("bad token realm {realm:?}: {e}")))?;
+            if url.scheme() != "https" && url.scheme() != "http" {
+                return Err(unauthorized(format!(
+                    "token realm {realm:?} is not HTTP(S)"
+                )));
+            }
+            let service = bearer.param("service").unwrap_or("").to_string();
+            let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+            let token_resp = match &cred {
+                Some(Credential::IdentityToken(refresh)) => {
+                    let mut form = Url::parse("http://form.invalid/")
+                        .map_err(|e| unauthorized(format!("internal URL error: {e}")))?;
+                    {
+                        let mut q = form.query_pairs_mut();
+                        q.append_pair("grant_type", "refresh_token");
+                        q.append_pair("refresh_token", refresh);
+                        q.append_pair("service", &service);
+                        q.append_pair("client_id", "hoist");
+                        q.append_pair("scope", &scopes.join(" "));
+                    }
+                    let body = form.query().unwrap_or("").to_string();
+                    self.http
+                        .post(url.clone())
+                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .body(body)
+                        .send()
+                        .await
+                }
+                other => {
+                    {
+                        let mut q = url.query_pairs_mut();
+                        if !service.is_empty() {
+                            q.append_pair("service", &service);
+                        }
+                        for s in &scopes {
+                            q.append_pair("scope", s);
+                        }
+                    }
+                    let mut rb = self.http.get(url.clone());
+                    if let Some(Credential::Basic { username, password }) = other {
+                        rb = rb.basic_auth(username, Some(password));
+                    }
+                    rb.send().await
+                }
+            };
+            let token_resp = token_resp.map_err(|source| RegistryError::Transport {
+                method: "GET".into(),
+                url: url.to_string(),
+                source,
+            })?;
+            let status = token_resp.status();
+            if !status.is_success() {
+                let body = token_resp.text().await.unwrap_or_default();
+                return Err(unauthorized(format!(
+                    "token endpoint {realm} answered {status}: {}",
+                    truncate(&body, 200)
+                )));
+            }
+            let body = token_resp
+                .bytes()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET".into(),
+                    url: realm.to_string(),
+                    source,
+                })?;
+            let v: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| unauthorized(format!("token endpoint {realm}: bad JSON: {e}")))?;
+            let token = v
+                .get("token")
+                .or_else(|| v.get("access_token"))
+                .and_then(|t| t.as_str())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| unauthorized(format!("token endpoint {realm}: no token")))?;
+            let value = format!("Bearer {token}");
+            self.store_auth(host, scope, &value);
+            return Ok(value);
+        }
+        if challenges.iter().any(|c| c.scheme == "basic") {
+            return match cred {
+                Some(Credential::Basic { username, password }) => {
+                    let enc = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{password}"));
+                    let value = format!("Basic {enc}");
+                    self.store_auth(host, "*", &value);
+                    Ok(value)
+                }
+                Some(Credential::IdentityToken(_)) => Err(unauthorized(
+                    "registry wants Basic auth but only an identity token is stored".into(),
+                )),
+                None => Err(unauthorized(
+                    "no credentials found for this registry".into(),
+                )),
+            };
+        }
+        Err(unauthorized(format!(
+            "401 with no usable challenge (WWW-Authenticate: {header:?})"
+        )))
+    }
+
+    /// Run `op` until it succeeds, fails for good, or the attempts run out.
+    async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let policy = self.config.retry;
+        let mut attempt = 1;
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) if attempt < policy.max_attempts && is_retryable(&e) => {
+                    tokio::time::sleep(policy.delay(attempt, retry_after(&e))).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn upload_start(&self, repo: &Reference, scope: &str, query: &str) -> Result<Response> {
+        let url = format!("{}{query}", self.repo_url(repo, "blobs/uploads/"));
+        self.send(repo, scope, Method::POST, &url, &|b| {
+            b.header(CONTENT_LENGTH, "0")
+        })
+        .await
+    }
+
+    async fn push_monolithic(&self, repo: &Reference, digest: &Digest, data: &[u8]) -> Result<()> {
+        let scope = push_scope(repo.repository());
+        let base = self.repo_url(repo, "blobs/uploads/");
+        let resp = self.upload_start(repo, &scope, "").await?;
+        let resp = expect(resp, "POST", &base, &[StatusCode::ACCEPTED]).await?;
+        let location = location(&resp, &base)?;
+        let put_url = with_digest_query(&location, digest)?;
+        let len = data.len().to_string();
+        let resp = self
+            .send(repo, &scope, Method::PUT, &put_url, &|b| {
+                b.header(CONTENT_TYPE, "application/octet-stream")
+                    .header(CONTENT_LENGTH, len.as_str())
+                    .body(data.to_vec())
+            })
+            .await?;
+        expect(resp, "PUT", &put_url, &[StatusCode::CREATED])
+            .await
+            .map(drop)
+    }
+
+    async fn push_chunked(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        chunk: usize,
+    ) -> Result<()> {
+        let scope = push_scope(repo.repository());
+        let base = self.repo_url(repo, "blobs/uploads/");
+        let chunk = chunk.max(1);
+        let resp = self
+            .retrying(|| self.upload_start(repo, &scope, ""))
+            .await?;
+        let resp = expect(resp, "POST", &base, &[StatusCode::ACCEPTED]).await?;
+        let mut loc = location(&resp, &base)?;
+        let mut reader = open_source(source)?;
+        let mut offset: u64 = 0;
+        let mut failures = 0u32;
+        let policy = self.config.retry;
+        while offset < size {
+            let want = usize::try_from((size - offset).min(chunk as u64)).unwrap_or(chunk);
+            let data = reader.read_at(offset, want)?;
+            if data.len() != want {
+                return Err(RegistryError::SizeMismatch {
+                    digest: digest.clone(),
+                    expected: size,
+                    actual: offset + data.len() as u64,
+                    origin: reader.describe(),
+                });
+            }
+            let end = offset + data.len() as u64 - 1;
+            let range = format!("{offset}-{end}");
+            let len = data.len().to_string();
+            let sent = self
+                .send(repo, &scope, Method::PATCH, &loc, &|b| {
+                    b.header(CONTENT_TYPE, "application/octet-stream")
+                        .header("Content-Range", range.as_str())
+                        .header(CONTENT_LENGTH, len.as_str())
+                        .body(data.clone())
+                })
+                .await;
+            let outcome = match sent {
+                Ok(resp) => expect(resp, "PATCH", &loc, &[StatusCode::ACCEPTED]).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(resp) => {
+                    loc = location(&resp, &loc)?;
+                    offset = end + 1;
+                    failures = 0;
+                }
+                Err(e) if is_retryable(&e) && failures + 1 < policy.max_attempts => {
+                    failures += 1;
+                    tokio::time::sleep(policy.delay(failures, retry_after(&e))).await;
+                    // Ask the registry how much of the session it kept and go on from there.
+                    match self.upload_status(repo, &scope, &loc).await {
+                        Ok((next_loc, have)) => {
+                            loc = next_loc;
+                            offset = have;
+                        }
+                        Err(_) => {
+                            let resp = self
+                                .retrying(|| self.upload_start(repo, &scope, ""))
+                                .await?;
+                            let resp = expect(resp, "POST", &base, &[StatusCode::ACCEPTED]).await?;
+                            loc = location(&resp, &base)?;
+                            offset = 0;
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let put_url = with_digest_query(&loc, digest)?;
+        let resp = self
+            .retrying(|| {
+                self.send(repo, &scope, Method::PUT, &put_url, &|b| {
+                    b.header(CONTENT_LENGTH, "0")
+                })
+            })
+            .await?;
+        expect(resp, "PUT", &put_url, &[StatusCode::CREATED])
+            .await
+            .map(drop)
+    }
+
+    /// `GET` on an upload session: (location, bytes the registry holds).
+    async fn upload_status(
+        &self,
+        repo: &Reference,
+        scope: &str,
+        loc: &str,
+    ) -> Result<(String, u64)> {
+        let resp = self.send(repo, scope, Method::GET, loc, &|b| b).await?;
+        let resp = expect(resp, "GET", loc, &[StatusCode::NO_CONTENT]).await?;
+        let next = location(&resp, loc)?;
+        let have = match header_str(resp.headers(), "range") {
+            Some(r) => {
+                let end = r
+                    .trim_start_matches("bytes=")
+                    .rsplit('-')
+                    .next()
+                    .unwrap_or("");
+                end.parse::<u64>()
+                    .map(|e| e + 1)
+                    .map_err(|_| RegistryError::Protocol {
+                        url: loc.to_string(),
+                        detail: format!("bad Range header {r:?}"),
+                    })?
+            }
+            None => 0,
+        };
+        Ok((next, have))
+    }
+
+    async fn download_once(
+        &self,
+        repo: &Reference,
+        url: &str,
+        digest: &Digest,
+        expected_size: Option<u64>,
+        w: &mut Sha256Writer<std::fs::File>,
+        path: &Path,
+    ) -> Result<()> {
+        let scope = pull_scope(repo.repository());
+        let have = w.count();
+        let range = format!("bytes={have}-");
+        let resp = self
+            .send(repo, &scope, Method::GET, url, &|b| {
+                if have > 0 {
+                    b.header(reqwest::header::RANGE, range.as_str())
+                } else {
+                    b
+                }
+            })
+            .await?;
+        let mut resp = expect(
+            resp,
+            "GET",
+            url,
+            &[StatusCode::OK, StatusCode::PARTIAL_CONTENT],
+        )
+        .await?;
+        if resp.status() == StatusCode::OK && have > 0 {
+            // The registry ignored Range: start over.
+            let (file, _, _) = std::mem::replace(w, Sha256Writer::new(reset_file(path)?)).finish();
+            drop(file);
+        }
+        let io = |source: std::io::Error| RegistryError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        loop {
+            let chunk = resp
+                .chunk()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET".into(),
+                    url: url.to_string(),
+                    source,
+                })?;
+            let Some(bytes) = chunk else {
+                break;
+            };
+            if let Some(size) = expected_size {
+                if w.count() + bytes.len() as u64 > size {
+                    return Err(RegistryError::SizeMismatch {
+                        digest: digest.clone(),
+                        expected: size,
+                        actual: w.count() + bytes.len() as u64,
+                        origin: url.to_string(),
+                    });
+                }
+            }
+            w.write_all(&bytes).map_err(io)?;
+        }
+        Ok(())
+    }
+}
+
+fn reset_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|source| RegistryError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn retry_after(e: &RegistryError) -> Option<Duration> {
+    match e {
+        RegistryError::Status { retry_after, .. } => *retry_after,
+        _ => None,
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Turn a non-success answer into [`RegistryError::Status`], reading the distribution error body.
+async fn status_error(resp: Response, method: &str, url: &str) -> RegistryError {
+    let status = resp.status().as_u16();
+    let retry_after = super::retry::parse_retry_after(header_str(resp.headers(), "retry-after"));
+    let body = resp.text().await.unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) => {
+            let first = v.get("errors").and_then(|e| e.get(0));
+            let code = first
+                .and_then(|e| e.get("code"))
+                .and_then(|c| c.as_str())
+                .map(str::to_string);
+            let msg = first
+                .and_then(|e| e.get("message"))
+                .and_then(|c| c.as_str())
+                .unwrap_or("")
+                .to_string();
+            (code, msg)
+        }
+        Err(_) => (None, truncate(body.trim(), 200)),
+    };
+    RegistryError::Status {
+        method: method.to_string(),
+        url: url.to_string(),
+        status,
+        code,
+        message,
+        retry_after,
+    }
+}
+
+async fn expect(resp: Response, method: &str, url: &str, ok: &[StatusCode]) -> Result<Response> {
+    if ok.contains(&resp.status()) {
+        Ok(resp)
+    } else {
+        Err(status_error(resp, method, url).await)
+    }
+}
+
+fn location(resp: &Response, base: &str) -> Result<String> {
+    let raw =
+        header_str(resp.headers(), LOCATION.as_str()).ok_or_else(|| RegistryError::Protocol {
+            url: base.to_string(),
+            detail: "answer without Location header".into(),
+        })?;
+    let base_url = Url::parse(base).map_err(|e| RegistryError::Protocol {
+        url: base.to_string(),
+        detail: e.to_string(),
+    })?;
+    base_url
+        .join(raw)
+        .map(|u| u.to_string())
+        .map_err(|e| RegistryError::Protocol {
+            url: base.to_string(),
+            detail: format!("bad Location {raw:?}: {e}"),
+        })
+}
+
+fn with_digest_query(loc: &str, digest: &Digest) -> Result<String> {
+    let mut u = Url::parse(loc).map_err(|e| RegistryError::Protocol {
+        url: loc.to_string(),
+        detail: e.to_string(),
+    })?;
+    u.query_pairs_mut()
+        .append_pair("digest", &digest.to_string());
+    Ok(u.to_string())
+}
+
+/// Random access to upload bytes.
+enum SourceReader<'a> {
+    Bytes(&'a [u8]),
+    File(std::fs::File, &'a Path),
+}
+
+impl SourceReader<'_> {
+    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+        match self {
+            SourceReader::Bytes(b) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                let end = start.saturating_add(len).min(b.len());
+                Ok(b.get(start..end).unwrap_or(&[]).to_vec())
+            }
+            SourceReader::File(f, path) => {
+                let io = |source: std::io::Error| RegistryError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                };
+                f.seek(SeekFrom::Start(offset)).map_err(io)?;
+                let mut buf = Vec::with_capacity(len);
+                Read::by_ref(f)
+                    .take(len as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(io)?;
+                Ok(buf)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            SourceReader::Bytes(_) => "memory".into(),
+            SourceReader::File(_, p) => p.display().to_string(),
+        }
+    }
+}
+
+fn open_source(source: &BlobSource) -> Result<SourceReader<'_>> {
+    Ok(match source {
+        BlobSource::Bytes(b) => SourceReader::Bytes(b),
+        BlobSource::File(p) => SourceReader::File(
+            std::fs::File::open(p).map_err(|source| RegistryError::Io {
+                path: p.clone(),
+                source,
+            })?,
+            p,
+        ),
+    })
+}
+
+fn media_type_of(headers: &HeaderMap, body: &[u8]) -> String {
+    if let Some(ct) = header_str(headers, CONTENT_TYPE.as_str()) {
+        let ct = ct.split(';').next().unwrap_or("").trim();
+        if !ct.is_empty() && ct != "application/json" && ct != "text/plain" {
+            return ct.to_string();
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(mt) = v.get("mediaType").and_then(|m| m.as_str()) {
+        return mt.to_string();
+    }
+    if v.get("manifests").is_some() {
+        crate::oci::media::OCI_INDEX.to_string()
+    } else {
+        crate::oci::media::OCI_MANIFEST.to_string()
+    }
+}
+
+impl Registry for HttpRegistry {
+    async fn head_blob(&self, repo: &Reference, digest: &Digest) -> Result<Option<u64>> {
+        let url = self.repo_url(repo, &format!("blobs/{digest}"));
+        let scope = pull_scope(repo.repository());
+        let resp = self
+            .retrying(|| self.send(repo, &scope, Method::HEAD, &url, &|b| b))
+            .await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let resp = expect(resp, "HEAD", &url, &[StatusCode::OK]).await?;
+        Ok(Some(
+            header_str(resp.headers(), CONTENT_LENGTH.as_str())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        ))
+    }
+
+    async fn get_blob(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        expected_size: Option<u64>,
+        tmp_dir: &Path,
+    ) -> Result<VerifiedBlob> {
+        if digest.algorithm() != Algorithm::Sha256 {
+            return Err(RegistryError::Protocol {
+                url: repo.to_string(),
+                detail: format!("cannot verify {digest}: only sha256 blobs are supported"),
+            });
+        }
+        let url = self.repo_url(repo, &format!("blobs/{digest}"));
+        let tmp = tempfile::Builder::new()
+            .prefix(".hoist-pull-")
+            .tempfile_in(tmp_dir)
+            .map_err(|source| RegistryError::Io {
+                path: tmp_dir.to_path_buf(),
+                source,
+            })?;
+        let path = tmp.path().to_path_buf();
+        let file = tmp.reopen().map_err(|source| RegistryError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut w = Sha256Writer::new(file);
+        let policy = self.config.retry;
+        let mut attempt = 1;
+        loop {
+            match self
+                .download_once(repo, &url, digest, expected_size, &mut w, &path)
+                .await
+            {
+                Ok(()) => break,
+                Err(e) if attempt < policy.max_attempts && is_retryable(&e) => {
+                    tokio::time::sleep(policy.delay(attempt, retry_after(&e))).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let (file, actual, size) = w.finish();
+        if let Some(expected) = expected_size {
+            if size != expected {
+                return Err(RegistryError::SizeMismatch {
+                    digest: digest.clone(),
+                    expected,
+                    actual: size,
+                    origin: url,
+                });
+            }
+        }
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                expected: digest.clone(),
+                actual,
+                origin: url,
+            });
+        }
+        file.sync_all()
+            .map_err(|source| RegistryError::Io { path, source })?;
+        Ok(VerifiedBlob {
+            file: tmp,
+            digest: actual,
+            size,
+        })
+    }
+
+    async fn push_blob(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        size: u64,
+        source: &BlobSource,
+        mode: UploadMode,
+    ) -> Result<()> {
+        match mode {
+            UploadMode::Monolithic => {
+                let data = match source {
+                    BlobSource::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
+                    BlobSource::File(p) => {
+                        std::borrow::Cow::Owned(std::fs::read(p).map_err(|source| {
+                            RegistryError::Io {
+                                path: p.clone(),
+                                source,
+                            }
+                        })?)
+                    }
+                };
+                if data.len() as u64 != size {
+                    return Err(RegistryError::SizeMismatch {
+                        digest: digest.clone(),
+                        expected: size,
+                        actual: data.len() as u64,
+                        origin: "upload source".into(),
+                    });
+                }
+                self.retrying(|| self.push_monolithic(repo, digest, &data))
+                    .await
+            }
+            UploadMode::Chunked(n) => self.push_chunked(repo, digest, size, source, n).await,
+        }
+    }
+
+    async fn mount_blob(
+        &self,
+        repo: &Reference,
+        from: &Reference,
+        digest: &Digest,
+    ) -> Result<MountOutcome> {
+        if from.api_host() != repo.api_host() {
+            return Ok(MountOutcome::NotMounted);
+        }
+        let scope = format!(
+            "{} {}",
+            push_scope(repo.repository()),
+            pull_scope(from.repository())
+        );
+        let mut q =
+            Url::parse("http://q.invalid/").map_err(|e| RegistryError::Setup(e.to_string()))?;
+        q.query_pairs_mut()
+            .append_pair("mount", &digest.to_string())
+            .append_pair("from", from.repository());
+        let query = format!("?{}", q.query().unwrap_or(""));
+        let base = self.repo_url(repo, "blobs/uploads/");
+        let resp = self
+            .retrying(|| self.upload_start(repo, &scope, &query))
+            .await?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(MountOutcome::Mounted),
+            StatusCode::ACCEPTED => {
+                // The registry opened an ordinary upload session instead: close it.
+                if let Ok(loc) = location(&resp, &base) {
+                    let _ = self.send(repo, &scope, Method::DELETE, &loc, &|b| b).await;
+                }
+                Ok(MountOutcome::NotMounted)
+            }
+            _ => Err(status_error(resp, "POST", &format!("{base}{query}")).await),
+        }
+    }
+
+    async fn get_manifest(&self, reference: &Reference) -> Result<RawManifest> {
+        let url = self.repo_url(
+            reference,
+            &format!("manifests/{}", reference.manifest_reference()),
+        );
+        let scope = pull_scope(reference.repository());
+        let accept = MANIFEST_ACCEPT.join(", ");
+        let (headers, bytes) = self
+            .retrying(|| async {
+                let resp = self
+                    .send(reference, &scope, Method::GET, &url, &|b| {
+                        b.header(ACCEPT, accept.as_str())
+                    })
+                    .await?;
+                let mut resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+                let headers = resp.headers().clone();
+                let mut body = Vec::new();
+                while let Some(c) =
+                    resp.chunk()
+                        .await
+                        .map_err(|source| RegistryError::Transport {
+                            method: "GET".into(),
+                            url: url.clone(),
+                            source,
+                        })?
+                {
+                    body.extend_from_slice(&c);
+                    if body.len() > MAX_MANIFEST_BYTES {
+                        return Err(RegistryError::Protocol {
+                            url: url.clone(),
+                            detail: format!("manifest larger than {MAX_MANIFEST_BYTES} bytes"),
+                        });
+                    }
+                }
+                Ok((headers, body))
+            })
+            .await?;
+        let actual = digest_bytes(&bytes);
+        let claimed = header_str(&headers, "docker-content-digest")
+            .and_then(|d| d.parse::<Digest>().ok())
+            .filter(|d| d.algorithm() == Algorithm::Sha256);
+        if let Some(want) = reference.digest().cloned().or(claimed) {
+            if want.algorithm() == Algorithm::Sha256 && want != actual {
+                return Err(RegistryError::DigestMismatch {
+                    expected: want,
+                    actual,
+                    origin: url,
+                });
+            }
+        }
+        Ok(RawManifest {
+            media_type: media_type_of(&headers, &bytes),
+            bytes,
+            digest: actual,
+        })
+    }
+
+    async fn head_manifest(&self, reference: &Reference) -> Result<Option<ManifestInfo>> {
+        let url = self.repo_url(
+            reference,
+            &format!("manifests/{}", reference.manifest_reference()),
+        );
+        let scope = pull_scope(reference.repository());
+        let accept = MANIFEST_ACCEPT.join(", ");
+        let build = |b: RequestBuilder| b.header(ACCEPT, accept.as_str());
+        let resp = self
+            .retrying(|| self.send(reference, &scope, Method::HEAD, &url, &build))
+            .await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let resp = expect(resp, "HEAD", &url, &[StatusCode::OK]).await?;
+        let h = resp.headers();
+        let digest = match header_str(h, "docker-content-digest").and_then(|d| d.parse().ok()) {
+            Some(d) => d,
+            None => {
+                let m = self.get_manifest(reference).await?;
+                return Ok(Some(ManifestInfo {
+                    digest: m.digest,
+                    media_type: m.media_type,
+                    size: m.bytes.len() as u64,
+                }));
+            }
+        };
+        Ok(Some(ManifestInfo {
+            digest,
+            media_type: header_str(h, CONTENT_TYPE.as_str())
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            size: header_str(h, CONTENT_LENGTH.as_str())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        }))
+    }
+
+    async fn put_manifest(
+        &self,
+        repo: &Reference,
+        bytes: &[u8],
+        media_type: &str,
+        tags: &[String],
+    ) -> Result<PutManifest> {
+        let digest = digest_bytes(bytes);
+        let scope = push_scope(repo.repository());
+        let mut subject_acknowledged = false;
+        let targets = std::iter::once(digest.to_string()).chain(tags.iter().cloned());
+        for (i, target) in targets.enumerate() {
+            if i > 0 && !crate::oci::reference::is_valid_tag(&target) {
+                return Err(RegistryError::Reference(
+                    crate::oci::reference::ReferenceError::Tag {
+                        reference: repo.name(),
+                        tag: target,
+                    },
+                ));
+            }
+            let url = self.repo_url(repo, &format!("manifests/{target}"));
+            let build = |b: RequestBuilder| b.header(CONTENT_TYPE, media_type).body(bytes.to_vec());
+            let resp = self
+                .retrying(|| self.send(repo, &scope, Method::PUT, &url, &build))
+                .await?;
+            let resp = expect(resp, "PUT", &url, &[StatusCode::CREATED]).await?;
+            if i == 0 {
+                subject_acknowledged = resp.headers().contains_key("oci-subject");
+                if let Some(d) = header_str(resp.headers(), "docker-content-digest") {
+                    if d != digest.to_string() {
+                        return Err(RegistryError::Protocol {
+                            url,
+                            detail: format!(
+                                "registry stored the manifest as {d}, expected {digest}"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(PutManifest {
+            digest,
+            subject_acknowledged,
+        })
+    }
+
+    async fn list_tags(&self, repo: &Reference) -> Result<Vec<String>> {
+        let scope = pull_scope(repo.repository());
+        let mut url = self.repo_url(repo, "tags/list?n=1000");
+        let mut tags = Vec::new();
+        for _page in 0..10_000 {
+            let resp = self
+                .retrying(|| self.send(repo, &scope, Method::GET, &url, &|b| b))
+                .await?;
+            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+            let next = header_str(resp.headers(), "link").and_then(|l| {
+                let l = l.trim();
+                if !l.contains("rel=\"next\"") {
+                    return None;
+                }
+                let inner = l.strip_prefix('<')?.split('>').next()?;
+                Some(inner.to_string())
+            });
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET".into(),
+                    url: url.clone(),
+                    source,
+                })?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
+                    url: url.clone(),
+                    detail: format!("bad tag list: {e}"),
+                })?;
+            if let Some(list) = v.get("tags").and_then(|t| t.as_array()) {
+                tags.extend(list.iter().filter_map(|t| t.as_str().map(str::to_string)));
+            }
+            match next {
+                Some(n) => url = location_join(&url, &n)?,
+                None => return Ok(tags),
+            }
+        }
+        Ok(tags)
+    }
+
+    async fn referrers(
+        &self,
+        repo: &Reference,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Referrers> {
+        let scope = pull_scope(repo.repository());
+        let mut url = self.repo_url(repo, &format!("referrers/{subject}"));
+        if let Some(at) = artifact_type {
+            let mut u = Url::parse(&url).map_err(|e| RegistryError::Protocol {
+                url: url.clone(),
+                detail: e.to_string(),
+            })?;
+            u.query_pairs_mut().append_pair("artifactType", at);
+            url = u.to_string();
+        }
+        let resp = self
+            .retrying(|| {
+                self.send(repo, &scope, Method::GET, &url, &|b| {
+                    b.header(ACCEPT, crate::oci::media::OCI_INDEX)
+                })
+            })
+            .await?;
+        let (bytes, via_tag_schema) = if resp.status() == StatusCode::NOT_FOUND {
+            let tag = format!("{}-{}", subject.algorithm().as_str(), subject.hex());
+            match self.get_manifest(&repo.with_tag(&tag)?).await {
+                Ok(m) => (m.bytes, true),
+                Err(e) if e.is_not_found() => {
+                    return Ok(Referrers {
+                        manifests: Vec::new(),
+                        via_tag_schema: true,
+                    })
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+            let b = resp
+                .bytes()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET".into(),
+                    url: url.clone(),
+                    source,
+                })?;
+            (b.to_vec(), false)
+        };
+        let index: oci_spec::image::ImageIndex =
+            serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {
+                url: url.clone(),
+                detail: format!("referrers index is not an image index: {e}"),
+            })?;
+        let mut manifests = index.manifests().clone();
+        if let Some(at) = artifact_type {
+            manifests.retain(|d| {
+                d.artifact_type().as_ref().map(|m| m.to_string()).as_deref() == Some(at)
+            });
+        }
+        Ok(Referrers {
+            manifests,
+            via_tag_schema,
+        })
+    }
+}
+
+fn location_join(base: &str, next: &str) -> Result<String> {
+    Url::parse(base)
+        .and_then(|b| b.join(next))
+        .map(|u| u.to_string())
+        .map_err(|e| RegistryError::Protocol {
+            url: base.to_string(),
+            detail: format!("bad Link {next:?}: {e}"),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_detection() {
+        for h in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:5000",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "example.com",
+            "10.0.0.1:5000",
+            "128.0.0.1",
+            "localhost.example.com",
+            "[::2]",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn scheme_selection() {
+        let cfg = RegistryConfig {
+            insecure_hosts: vec!["reg.lan".into(), "other.lan:8080".into()],
+            credentials: CredentialSource::default(),
+            ..RegistryConfig::default()
+        };
+        let r = match HttpRegistry::new(cfg) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(r.scheme_for("localhost:5000"), "http");
+        assert_eq!(r.scheme_for("reg.lan:5000"), "http");
+        assert_eq!(r.scheme_for("other.lan:8080"), "http");
+        assert_eq!(r.scheme_for("other.lan:9090"), "https");
+        assert_eq!(r.scheme_for("ghcr.io"), "https");
+    }
+
+    #[test]
+    fn bad_ca_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
+        let cfg = RegistryConfig {
+            ca_file: Some(ca),
+            credentials: CredentialSource::default(),
+            ..RegistryConfig::default()
+        };
+        assert!(HttpRegistry::new(cfg).is_err());
+        let cfg = RegistryConfig {
+            ca_file: Some(dir.path().join("missing.pem")),
+            credentials: CredentialSource::default(),
+            ..RegistryConfig::default()
+        };
+        assert!(matches!(
+            HttpRegistry::new(cfg),
+            Err(RegistryError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn media_type_fallbacks() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            CONTENT_TYPE,
+            "application/vnd.oci.image.index.v1+json; charset=utf-8"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(media_type_of(&h, b"{}"), crate::oci::media::OCI_INDEX);
+        let h = HeaderMap::new();
+        assert_eq!(
+            media_type_of(
+                &h,
+                br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#
+            ),
+            crate::oci::media::DOCKER_MANIFEST
+        );
+        assert_eq!(
+            media_type_of(&h, br#"{"manifests":[]}"#),
+            crate::oci::media::OCI_INDEX
+        );
+        assert_eq!(media_type_of(&h, b"junk"), crate::oci::media::OCI_MANIFEST);
+    }
+}
