@@ -126,4 +126,16 @@ mod tests {
         )
         .is_empty());
     }
+
+    #[test]
+    fn onbuild() {
+        // The RUN of an ONBUILD trigger is checked too.
+        assert_eq!(
+            positions(
+                "DL3008",
+                "FROM debian:12\nONBUILD RUN apt-get install -y vim\n"
+            ),
+            vec![(2, 32)]
+        );
+    }
 }

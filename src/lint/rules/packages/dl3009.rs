@@ -129,4 +129,17 @@ mod tests {
             vec![(2, 14)]
         );
     }
+
+    #[test]
+    fn onbuild() {
+        // The RUN of an ONBUILD trigger is checked too.
+        assert_eq!(
+            positions(
+                "DL3009",
+                "FROM debian:12 AS a\nONBUILD RUN apt-get update\nFROM debian:12\nRUN true\n"
+            ),
+            vec![(2, 13)]
+        );
+        assert!(positions("DL3009", "FROM debian:12\nONBUILD RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update\n").is_empty());
+    }
 }

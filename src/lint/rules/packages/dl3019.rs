@@ -114,4 +114,14 @@ mod tests {
         .is_empty());
         assert!(positions("DL3019", "FROM alpine:3.20\nRUN # apk add curl=8\n").is_empty());
     }
+
+    #[test]
+    fn onbuild() {
+        // The RUN of an ONBUILD trigger is checked too.
+        assert_eq!(
+            positions("DL3019", "FROM alpine:3.20\nONBUILD RUN apk add curl=8\n"),
+            vec![(2, 13)]
+        );
+        assert!(positions("DL3019", "FROM alpine:3.20\nONBUILD RUN --mount=type=cache,target=/var/cache/apk apk add curl=8\n").is_empty());
+    }
 }

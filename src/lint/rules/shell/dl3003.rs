@@ -67,4 +67,13 @@ mod tests {
             assert!(positions("DL3003", src).is_empty(), "{src}");
         }
     }
+
+    #[test]
+    fn onbuild() {
+        // The RUN of an ONBUILD trigger is checked too.
+        assert_eq!(
+            positions("DL3003", "FROM debian:12\nONBUILD RUN cd /src && make\n"),
+            vec![(2, 13)]
+        );
+    }
 }
