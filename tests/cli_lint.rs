@@ -88,8 +88,8 @@ fn write(dir: &Path, name: &str, text: &str) {
     fs::write(p, text).expect("write");
 }
 
-const CLEAN: &str = "FROM debian:12.7\nCMD [\"true\"]\n";
-const UNTAGGED: &str = "FROM debian\nCMD [\"true\"]\n";
+const CLEAN: &str = "FROM debian:12.7\nUSER 10001\nCMD [\"true\"]\n";
+const UNTAGGED: &str = "FROM debian\nUSER 10001\nCMD [\"true\"]\n";
 
 #[test]
 fn exit_0_when_clean_and_1_on_findings() {
@@ -244,7 +244,7 @@ fn hadolint_yaml_is_read_and_hoist_toml_wins_beside_it() {
         ".hadolint.yaml",
         "ignored:\n  - DL3006\nno-color: true\n",
     );
-    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\n");
+    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\nUSER 10001\n");
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert_eq!(codes(&out), vec!["DL4000"], "{}", stderr(&out));
     write(d.path(), ".hoist.toml", "[override]\nDL4000 = \"ignore\"\n");
@@ -345,7 +345,7 @@ fn pragmas_suppress_and_can_be_disabled() {
     write(
         d.path(),
         "Dockerfile",
-        "# hadolint ignore=DL3006 base image is pinned by the CI\nFROM debian\n# hoist ignore=DL4000\nMAINTAINER me\n",
+        "# hadolint ignore=DL3006 base image is pinned by the CI\nFROM debian\n# hoist ignore=DL4000\nMAINTAINER me\nUSER 10001\n",
     );
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert_eq!(code(&out), 0, "{:?}", codes(&out));
@@ -361,7 +361,7 @@ fn pragmas_suppress_and_can_be_disabled() {
     write(
         d.path(),
         "Dockerfile",
-        "# hadolint global ignore=DL3006\nFROM debian\nFROM alpine\n",
+        "# hadolint global ignore=DL3006\nFROM debian\nFROM alpine\nUSER 10001\n",
     );
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert!(codes(&out).is_empty(), "{:?}", codes(&out));
@@ -370,7 +370,7 @@ fn pragmas_suppress_and_can_be_disabled() {
 #[test]
 fn check_directive_and_aliases() {
     let d = tempfile::tempdir().unwrap();
-    let src = "# check=skip=MaintainerDeprecated\nFROM debian\nMAINTAINER me\n";
+    let src = "# check=skip=MaintainerDeprecated\nFROM debian\nMAINTAINER me\nUSER 10001\n";
     write(d.path(), "Dockerfile", src);
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert_eq!(codes(&out), vec!["DL3006"]);
@@ -392,11 +392,11 @@ fn check_directive_and_aliases() {
     write(
         d.path(),
         "Dockerfile",
-        "# hoist ignore=DS-0001\nFROM debian\n# trivy:ignore:AVD-DS-0022\nMAINTAINER me\n",
+        "# hoist ignore=DS-0001\nFROM debian\n# trivy:ignore:AVD-DS-0022\nMAINTAINER me\nUSER 10001\n",
     );
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert!(codes(&out).is_empty(), "{:?}", codes(&out));
-    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\n");
+    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\nUSER 10001\n");
     let out = lint_json(
         d.path(),
         &[
@@ -415,7 +415,7 @@ fn fix_rewrites_the_file_and_reports_the_rest() {
     write(
         d.path(),
         "Dockerfile",
-        "FROM debian\nMAINTAINER me\nADD app.py /app/\n",
+        "FROM debian\nMAINTAINER me\nADD app.py /app/\nUSER 10001\n",
     );
     let out = lint_json(d.path(), &["--fix", "Dockerfile"]);
     let fixed = fs::read_to_string(d.path().join("Dockerfile")).unwrap();
@@ -452,12 +452,12 @@ fn fix_with_stdin_prints_the_fixed_text() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"FROM debian:12.7\nADD a.txt /a.txt\n")
+        .write_all(b"FROM debian:12.7\nADD a.txt /a.txt\nUSER 10001\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "FROM debian:12.7\nCOPY a.txt /a.txt\n"
+        "FROM debian:12.7\nCOPY a.txt /a.txt\nUSER 10001\n"
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }

@@ -445,6 +445,7 @@ async fn transient_failures_are_retried_and_downloads_resume() {
         .count();
     assert_eq!(tries, fast_retry().max_attempts as usize);
     // Client errors are not retried.
+    proxy.clear_faults();
     proxy.clear_log();
     let err = c
         .get_manifest(&target.with_tag("absent").unwrap_or_else(|e| panic!("{e}")))
@@ -454,6 +455,7 @@ async fn transient_failures_are_retried_and_downloads_resume() {
         err.as_ref().is_some_and(RegistryError::is_not_found),
         "{err:?}"
     );
+    assert_eq!(proxy.log().len(), 1, "{:?}", proxy.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

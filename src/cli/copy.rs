@@ -8,7 +8,9 @@ use super::image_common::{fail, open_dest, open_source, parse_ref, CliProgress, 
 use crate::oci::copy::{copy_image, CopyOptions};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist copy docker://alpine:3.20 oci:./alpine:3.20\n  hoist copy --all oci:./layout:v1 docker://localhost:5000/app:v1\n  hoist copy oci:./layout:v1 docker-archive:app.tar:app:v1")]
+#[command(
+    after_help = "Examples:\n  hoist copy docker://alpine:3.20 oci:./alpine:3.20\n  hoist copy --all oci:./layout:v1 docker://localhost:5000/app:v1\n  hoist copy oci:./layout:v1 docker-archive:app.tar:app:v1"
+)]
 pub struct CopyArgs {
     #[command(flatten)]
     pub common: CommonArgs,

@@ -75,7 +75,8 @@ pub fn local_ref_from_path(
     default_tar_is_docker: bool,
 ) -> ImageRef {
     let path = Path::new(input).to_path_buf();
-    let is_tar_name = input.ends_with(".tar") || input.ends_with(".tar.gz") || input.ends_with(".tgz");
+    let is_tar_name =
+        input.ends_with(".tar") || input.ends_with(".tar.gz") || input.ends_with(".tgz");
     if path.is_dir() || (!path.exists() && !is_tar_name) {
         return ImageRef::OciLayout { dir: path, tag };
     }
@@ -106,9 +107,10 @@ pub fn has_transport(input: &str) -> bool {
 /// Open any reference as a source.
 pub fn open_source(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageSource>, CopyError> {
     match r {
-        ImageRef::Registry(reference) => {
-            Ok(Box::new(remote::RegistrySource::open(reference, &common.remote())?))
-        }
+        ImageRef::Registry(reference) => Ok(Box::new(remote::RegistrySource::open(
+            reference,
+            &common.remote(),
+        )?)),
         local => copy::open_local_source(local),
     }
 }
@@ -116,9 +118,10 @@ pub fn open_source(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageSou
 /// Open any reference as a destination.
 pub fn open_dest(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageDest>, CopyError> {
     match r {
-        ImageRef::Registry(reference) => {
-            Ok(Box::new(remote::RegistryDest::open(reference, &common.remote())?))
-        }
+        ImageRef::Registry(reference) => Ok(Box::new(remote::RegistryDest::open(
+            reference,
+            &common.remote(),
+        )?)),
         local => copy::open_local_dest(local),
     }
 }

@@ -14,7 +14,9 @@ use crate::oci::layout::MAX_CONFIG_SIZE;
 use crate::oci::media;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist inspect oci:./layout:v1\n  hoist inspect --raw docker://alpine:3.20 | sha256sum\n  hoist inspect --config --platform linux/arm64 ghcr.io/me/app:v1")]
+#[command(
+    after_help = "Examples:\n  hoist inspect oci:./layout:v1\n  hoist inspect --raw docker://alpine:3.20 | sha256sum\n  hoist inspect --config --platform linux/arm64 ghcr.io/me/app:v1"
+)]
 pub struct InspectArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -45,7 +47,11 @@ fn write_out(bytes: &[u8]) -> Result<i32, i32> {
     Ok(super::EXIT_OK)
 }
 
-fn as_value(bytes: &[u8], digest: &crate::oci::Digest, what: &'static str) -> Result<Value, CopyError> {
+fn as_value(
+    bytes: &[u8],
+    digest: &crate::oci::Digest,
+    what: &'static str,
+) -> Result<Value, CopyError> {
     serde_json::from_slice(bytes).map_err(|source| {
         CopyError::Image(ImageError::Json {
             what,
@@ -83,7 +89,10 @@ fn inner(a: &InspectArgs) -> Result<i32, i32> {
         let is_image = media::is_config(&media_type_str(config));
         if a.config || is_image {
             if config.size() > MAX_CONFIG_SIZE {
-                super::report_error(&format!("config {} is too large to show", config.digest()), None);
+                super::report_error(
+                    &format!("config {} is too large to show", config.digest()),
+                    None,
+                );
                 return Err(super::EXIT_FINDINGS);
             }
             let bytes = read_verified(s.as_mut(), config).map_err(|e| fail(&e))?;

@@ -13,7 +13,9 @@ use crate::registry::auth::{self, Credential, CredentialSource};
 use crate::registry::{HttpRegistry, RegistryConfig};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  echo \"$TOKEN\" | hoist login -u me --password-stdin ghcr.io\n  hoist logout ghcr.io")]
+#[command(
+    after_help = "Examples:\n  echo \"$TOKEN\" | hoist login -u me --password-stdin ghcr.io\n  hoist logout ghcr.io"
+)]
 pub struct LoginArgs {
     /// User name
     #[arg(long, short)]
@@ -74,7 +76,10 @@ pub fn run_login(a: LoginArgs) -> i32 {
 fn login(a: &LoginArgs) -> Result<i32, i32> {
     let host = registry_host(a.registry.as_deref())?;
     let Some(user) = a.username.clone().filter(|u| !u.is_empty()) else {
-        super::report_error("login needs --username", Some("hoist login -u USER --password-stdin REGISTRY"));
+        super::report_error(
+            "login needs --username",
+            Some("hoist login -u USER --password-stdin REGISTRY"),
+        );
         return Err(super::EXIT_USAGE);
     };
     let password = match (&a.password, a.password_stdin) {
@@ -130,7 +135,10 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
     }
     match auth::login(&host, &user, &password, a.authfile.as_deref()) {
         Ok(path) => {
-            eprintln!("Login succeeded; credentials for {host} stored in {}", path.display());
+            eprintln!(
+                "Login succeeded; credentials for {host} stored in {}",
+                path.display()
+            );
             Ok(super::EXIT_OK)
         }
         Err(e) => {

@@ -13,7 +13,9 @@ use crate::oci::copy::{copy_image, CopyOptions};
 use crate::oci::reference::{ImageRef, DEFAULT_TAG};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist pull alpine:3.20 ./alpine            (OCI layout, tag 3.20)\n  hoist pull alpine:3.20 alpine.tar          (docker load < alpine.tar)\n  hoist pull --all ghcr.io/me/app:v1 oci:./app:v1")]
+#[command(
+    after_help = "Examples:\n  hoist pull alpine:3.20 ./alpine            (OCI layout, tag 3.20)\n  hoist pull alpine:3.20 alpine.tar          (docker load < alpine.tar)\n  hoist pull --all ghcr.io/me/app:v1 oci:./app:v1"
+)]
 pub struct PullArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -46,9 +48,10 @@ fn inner(a: &PullArgs) -> Result<i32, i32> {
             ImageRef::OciLayout { tag, .. } | ImageRef::OciArchive { tag, .. } => {
                 (tag.clone(), None)
             }
-            ImageRef::DockerArchive { name, .. } => {
-                (name.as_ref().and_then(|n| n.tag().map(str::to_string)), name.clone())
-            }
+            ImageRef::DockerArchive { name, .. } => (
+                name.as_ref().and_then(|n| n.tag().map(str::to_string)),
+                name.clone(),
+            ),
         };
         local_ref_from_path(&a.dst, tag, name, true)
     };

@@ -12,7 +12,9 @@ use crate::oci::reference::ImageRef;
 use crate::oci::remote::RegistryDest;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist push ./layout localhost:5000/app:v1\n  hoist push app.tar ghcr.io/me/app:v1\n  hoist push --platform linux/arm64 oci:./layout:v1 registry.example.com/app:arm64")]
+#[command(
+    after_help = "Examples:\n  hoist push ./layout localhost:5000/app:v1\n  hoist push app.tar ghcr.io/me/app:v1\n  hoist push --platform linux/arm64 oci:./layout:v1 registry.example.com/app:arm64"
+)]
 pub struct PushArgs {
     #[command(flatten)]
     pub common: CommonArgs,

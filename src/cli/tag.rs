@@ -11,7 +11,9 @@ use crate::oci::reference::{is_valid_layout_tag, is_valid_tag, ImageRef};
 use crate::oci::remote::{RegistryDest, RegistrySource};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist tag oci:./layout:v1 latest\n  hoist tag localhost:5000/app:v1 stable")]
+#[command(
+    after_help = "Examples:\n  hoist tag oci:./layout:v1 latest\n  hoist tag localhost:5000/app:v1 stable"
+)]
 pub struct TagArgs {
     #[command(flatten)]
     pub common: CommonArgs,

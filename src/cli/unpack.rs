@@ -16,7 +16,9 @@ use crate::oci::media;
 use crate::oci::unpack::{unpack_layer, UnpackOptions};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist unpack oci:./layout:v1 ./rootfs\n  hoist unpack --platform linux/arm64 docker://alpine:3.20 ./alpine-arm64")]
+#[command(
+    after_help = "Examples:\n  hoist unpack oci:./layout:v1 ./rootfs\n  hoist unpack --platform linux/arm64 docker://alpine:3.20 ./alpine-arm64"
+)]
 pub struct UnpackArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -122,7 +124,12 @@ fn inner(a: &UnpackArgs) -> Result<i32, i32> {
         }
     }
     if !a.common.quiet {
-        eprintln!("{} → {} ({})", m.digest, a.dir.display(), human_bytes(total));
+        eprintln!(
+            "{} → {} ({})",
+            m.digest,
+            a.dir.display(),
+            human_bytes(total)
+        );
     }
     Ok(super::EXIT_OK)
 }

@@ -22,9 +22,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::Descriptor;
 use serde_json::json;
 
-use super::archive::{
-    self, ArchiveError, DockerArchiveWriter, TarIndex, TarSink,
-};
+use super::archive::{self, ArchiveError, DockerArchiveWriter, TarIndex, TarSink};
 use super::digest::{digest_bytes, Digest, DigestError};
 use super::image::{
     diff_ids, media_type_str, parse_config, select_platform, ImageError, Platform, RawManifest,
@@ -370,20 +368,16 @@ fn copy_manifest_blobs(
 }
 
 /// Read a whole blob (a config) from a source, verified against its descriptor.
-pub fn read_verified(
-    src: &mut dyn ImageSource,
-    desc: &Descriptor,
-) -> Result<Vec<u8>, CopyError> {
+pub fn read_verified(src: &mut dyn ImageSource, desc: &Descriptor) -> Result<Vec<u8>, CopyError> {
     let digest = Digest::from_oci(desc.digest())?;
     let reference = src.describe();
     let raw = src.blob(desc)?;
-    let mut r = VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| {
-        CopyError::Blob {
+    let mut r =
+        VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| CopyError::Blob {
             reference: reference.clone(),
             digest: digest.clone(),
             source,
-        }
-    })?;
+        })?;
     let mut out = Vec::new();
     r.read_to_end(&mut out).map_err(|source| CopyError::Blob {
         reference,
@@ -431,13 +425,12 @@ fn copy_blob(
     let reference = src.describe();
     let path = src.blob_path(desc);
     let raw = src.blob(desc)?;
-    let verifying = VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| {
-        CopyError::Blob {
+    let verifying =
+        VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| CopyError::Blob {
             reference: reference.clone(),
             digest: digest.clone(),
             source,
-        }
-    })?;
+        })?;
     let mut counting = CountingReader {
         inner: verifying,
         progress,
@@ -570,7 +563,8 @@ impl ImageDest for LayoutDest {
 
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
         self.layout.write_blob_bytes(&root.bytes)?;
-        self.layout.set_ref(&root.descriptor()?, self.tag.as_deref())?;
+        self.layout
+            .set_ref(&root.descriptor()?, self.tag.as_deref())?;
         Ok(())
     }
 }
@@ -629,11 +623,12 @@ impl OciArchiveSource {
             source,
         })?;
         let mut bytes = Vec::new();
-        v.read_to_end(&mut bytes).map_err(|source| CopyError::Blob {
-            reference: self.describe(),
-            digest: d.clone(),
-            source,
-        })?;
+        v.read_to_end(&mut bytes)
+            .map_err(|source| CopyError::Blob {
+                reference: self.describe(),
+                digest: d.clone(),
+                source,
+            })?;
         Ok(RawManifest::new(bytes, Some(&media_type_str(desc)))?)
     }
 }
@@ -822,10 +817,12 @@ impl DockerArchiveSource {
         let mut members = vec![(config_digest.clone(), entry.config.clone())];
         let mut layers = Vec::new();
         for (member, diff_id) in entry.layers.iter().zip(ids) {
-            let size = tar.size(member).ok_or_else(|| ArchiveError::MissingMember {
-                path: file.to_path_buf(),
-                member: member.clone(),
-            })?;
+            let size = tar
+                .size(member)
+                .ok_or_else(|| ArchiveError::MissingMember {
+                    path: file.to_path_buf(),
+                    member: member.clone(),
+                })?;
             let compression = archive::sniff_member(&tar, member)?;
             let digest = if compression == LayerCompression::None {
                 // An uncompressed layer's digest is its diffID (verified when streamed).
@@ -1058,7 +1055,10 @@ pub fn open_local_dest(r: &ImageRef) -> Result<Box<dyn ImageDest>, CopyError> {
             Ok(Box::new(OciArchiveDest::create(file, tag.as_deref())?))
         }
         ImageRef::DockerArchive { file, name } => {
-            let tags = name.as_ref().map(|n| vec![n.familiar()]).unwrap_or_default();
+            let tags = name
+                .as_ref()
+                .map(|n| vec![n.familiar()])
+                .unwrap_or_default();
             Ok(Box::new(DockerArchiveDest::create(file, tags)?))
         }
         ImageRef::Registry(reg) => Err(CopyError::Unsupported {

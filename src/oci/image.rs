@@ -481,3 +481,117 @@ impl<R: Read> Read for VerifyingReader<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn index_with(platforms: &[(&str, &str, Option<&str>)]) -> ImageIndex {
+        let manifests: Vec<_> = platforms
+            .iter()
+            .enumerate()
+            .map(|(i, (os, arch, variant))| {
+                let mut p = json!({"os": os, "architecture": arch});
+                if let Some(v) = variant {
+                    p["variant"] = json!(v);
+                }
+                json!({
+                    "mediaType": media::OCI_MANIFEST,
+                    "digest": digest_bytes(format!("m{i}").as_bytes()).to_string(),
+                    "size": 10 + i,
+                    "platform": p,
+                })
+            })
+            .collect();
+        serde_json::from_value(json!({"schemaVersion": 2, "manifests": manifests})).unwrap()
+    }
+
+    #[test]
+    fn platform_parse_and_display() {
+        let p: Platform = "linux/arm64/v8".parse().unwrap();
+        assert_eq!(p.to_string(), "linux/arm64/v8");
+        let p: Platform = "linux/x86_64".parse().unwrap();
+        assert_eq!(p.architecture, "amd64");
+        for bad in ["", "linux", "linux/", "/amd64", "a/b/c/d", "linux/am d64"] {
+            assert!(bad.parse::<Platform>().is_err(), "{bad}");
+        }
+        let host = Platform::host();
+        assert_eq!(host.architecture, go_arch(std::env::consts::ARCH));
+        assert!(!host.architecture.is_empty());
+        assert_eq!(go_arch("x86_64"), "amd64");
+        assert_eq!(go_arch("aarch64"), "arm64");
+    }
+
+    #[test]
+    fn select_platform_rules() {
+        let idx = index_with(&[
+            ("linux", "amd64", None),
+            ("linux", "arm", Some("v6")),
+            ("linux", "arm", Some("v7")),
+            ("linux", "arm64", Some("v8")),
+            ("unknown", "unknown", None),
+        ]);
+        let d = digest_bytes(b"index");
+        let pick = |s: &str| select_platform(&idx, &d, &s.parse().unwrap()).map(|x| x.size());
+        assert_eq!(pick("linux/amd64").unwrap(), 10);
+        assert_eq!(pick("linux/arm/v6").unwrap(), 11);
+        assert_eq!(pick("linux/arm/v7").unwrap(), 12);
+        // No variant asked: the default variant (v7) wins over the first listed.
+        assert_eq!(pick("linux/arm").unwrap(), 12);
+        assert_eq!(pick("linux/arm64").unwrap(), 13);
+        assert_eq!(pick("linux/aarch64").unwrap(), 13);
+        match pick("linux/s390x") {
+            Err(ImageError::NoPlatform { available, .. }) => {
+                assert!(available.contains("linux/arm64/v8"));
+                assert!(!available.contains("unknown"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn raw_manifest_media_types() {
+        let oci = br#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        let m = RawManifest::new(oci.to_vec(), None).unwrap();
+        assert_eq!(m.media_type, media::OCI_MANIFEST);
+        assert_eq!(m.digest, digest_bytes(oci));
+        assert!(matches!(m.parse().unwrap(), Manifest::Image(_)));
+        let m = RawManifest::new(oci.to_vec(), Some(media::DOCKER_MANIFEST)).unwrap();
+        assert_eq!(m.media_type, media::DOCKER_MANIFEST);
+        let idx = br#"{"schemaVersion":2,"manifests":[]}"#;
+        let m = RawManifest::new(idx.to_vec(), None).unwrap();
+        assert!(m.is_index());
+        assert!(matches!(
+            RawManifest::new(br#"{"schemaVersion":1,"fsLayers":[]}"#.to_vec(), None),
+            Err(ImageError::Schema1(_))
+        ));
+        assert!(RawManifest::new(b"not json".to_vec(), None).is_err());
+        assert!(RawManifest::new(br#"{"mediaType":"text/plain"}"#.to_vec(), None).is_err());
+    }
+
+    #[test]
+    fn verifying_reader() {
+        let data = b"some blob".to_vec();
+        let d = digest_bytes(&data);
+        let mut ok = Vec::new();
+        VerifyingReader::new(&data[..], &d, 9)
+            .unwrap()
+            .read_to_end(&mut ok)
+            .unwrap();
+        assert_eq!(ok, data);
+        let mut sink = Vec::new();
+        assert!(VerifyingReader::new(&b"some blub"[..], &d, 9)
+            .unwrap()
+            .read_to_end(&mut sink)
+            .is_err());
+        assert!(VerifyingReader::new(&data[..], &d, 8)
+            .unwrap()
+            .read_to_end(&mut sink)
+            .is_err());
+        assert!(VerifyingReader::new(&data[..], &d, 10)
+            .unwrap()
+            .read_to_end(&mut sink)
+            .is_err());
+    }
+}

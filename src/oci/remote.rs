@@ -274,7 +274,12 @@ impl ImageDest for RegistryDest {
     }
 
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
-        let tags: Vec<String> = self.reference.tag().map(str::to_string).into_iter().collect();
+        let tags: Vec<String> = self
+            .reference
+            .tag()
+            .map(str::to_string)
+            .into_iter()
+            .collect();
         if let Some(want) = self.reference.digest() {
             if *want != root.digest {
                 return Err(CopyError::Unsupported {

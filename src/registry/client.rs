@@ -470,12 +470,23 @@ impl HttpRegistry {
                     failures += 1;
                     tokio::time::sleep(policy.delay(failures, retry_after(&e))).await;
                     // Ask the registry how much of the session it kept and go on from there.
-                    match self.upload_status(repo, &scope, &loc).await {
-                        Ok((next_loc, have)) => {
+                    // Registries report `Range: 0-0` both for zero and for one byte held,
+                    // so only the two offsets that can be true are accepted: the chunk was
+                    // lost (`offset`) or stored with its answer lost (`end + 1`).
+                    let status = self.upload_status(repo, &scope, &loc).await;
+                    let resumable = match status {
+                        Ok((next_loc, have)) if have == end + 1 => Some((next_loc, have)),
+                        Ok((next_loc, have)) if have == offset || (have == 1 && offset == 0) => {
+                            Some((next_loc, offset))
+                        }
+                        _ => None,
+                    };
+                    match resumable {
+                        Some((next_loc, have)) => {
                             loc = next_loc;
                             offset = have;
                         }
-                        Err(_) => {
+                        None => {
                             let resp = self
                                 .retrying(|| self.upload_start(repo, &scope, ""))
                                 .await?;

@@ -554,6 +554,13 @@ impl FaultProxy {
         }
     }
 
+    /// Drop all pending faults.
+    pub fn clear_faults(&self) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.clear();
+        }
+    }
+
     /// Requests seen so far: (method, target, status sent).
     pub fn log(&self) -> Vec<(String, String, u16)> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()

@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
         severity: Severity::Warning,
         category: Category::Packages,
         summary: "`zypper clean` missing after zypper install",
-        aliases: &["DS-0020", "purge-zypper-package-cache"],
+        aliases: &["DS-0020", "purge-zipper-cache"],
         opt_in: false,
     },
     check,

@@ -9,7 +9,12 @@ pub static RULE: Rule = Rule {
         severity: Severity::Warning,
         category: Category::Packages,
         summary: "`dnf clean all` missing after dnf install",
-        aliases: &["DS-0019", "purge-dnf-package-cache", "DS-0027"],
+        aliases: &[
+            "DS-0019",
+            "purge-dnf-package-cache",
+            "DS-0027",
+            "purge-microdnf-package-cache",
+        ],
         opt_in: false,
     },
     check,

@@ -152,4 +152,22 @@ mod tests {
         .is_empty());
         assert!(positions("DL3042", "FROM python:3.12\nRUN # pip install foo==1\n").is_empty());
     }
+
+    #[test]
+    fn env_from_arg_and_parent_stage() {
+        for src in [
+            "FROM python:3.12\nARG PIP_NO_CACHE_DIR=1\nRUN pip install foo==1\n",
+            "FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=on\nFROM base\nRUN pip install foo==1\n",
+            "FROM python:3.12\nRUN export PIP_NO_CACHE_DIR=1 && pip install foo==1\n",
+        ] {
+            assert!(positions("DL3042", src).is_empty(), "{src}");
+        }
+        assert_eq!(
+            positions(
+                "DL3042",
+                "FROM python:3.12\nENV PIP_NO_CACHE_DIR=false\nRUN pip install foo==1\n"
+            ),
+            vec![(3, 5)]
+        );
+    }
 }

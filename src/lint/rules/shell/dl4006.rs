@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
         severity: Severity::Warning,
         category: Category::Correctness,
         summary: "Set the SHELL option -o pipefail before RUN with a pipe in it",
-        aliases: &["DS-0032"],
+        aliases: &["DS-0032", "docker-pipefail"],
         opt_in: false,
     },
     check,

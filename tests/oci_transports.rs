@@ -1,0 +1,568 @@
+//! Round trips of images through hoist's local transports (OCI layout, oci-archive,
+//! docker-archive), checked for preserved digests, verification failures and, when the tools
+//! are installed, against skopeo and umoci.
+
+mod oci_fixtures;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+use hoist::oci::archive::TarIndex;
+use hoist::oci::copy::{
+    copy_image, open_local_dest, open_local_source, CopyError, CopyOptions, NoProgress,
+};
+use hoist::oci::digest::{digest_bytes, Digest};
+use hoist::oci::image::{diff_ids, parse_config, RawManifest};
+use hoist::oci::layer::Compression;
+use hoist::oci::layout::OciLayout;
+use hoist::oci::reference::ImageRef;
+use oci_fixtures::*;
+
+fn r(s: &str) -> ImageRef {
+    ImageRef::parse(s).unwrap()
+}
+
+fn copy(
+    src: &str,
+    dst: &str,
+    opts: &CopyOptions,
+) -> Result<hoist::oci::copy::CopyReport, CopyError> {
+    let mut s = open_local_source(&r(src))?;
+    let mut d = open_local_dest(&r(dst))?;
+    copy_image(s.as_mut(), d.as_mut(), opts, &NoProgress)
+}
+
+fn root_of(reference: &str) -> RawManifest {
+    open_local_source(&r(reference)).unwrap().root().unwrap()
+}
+
+#[test]
+fn layout_to_layout_preserves_digests_and_skips_present_blobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let src = format!("oci:{}:v1", a.display());
+    let dst = format!("oci:{}:copied", b.display());
+    let rep = copy(&src, &dst, &CopyOptions::default()).unwrap();
+    assert_eq!(rep.digest, d);
+    assert_eq!(rep.copied, 3);
+    assert_eq!(rep.skipped, 0);
+    let m = root_of(&dst);
+    assert_eq!(m.digest, d);
+    assert_eq!(m.bytes, root_of(&src).bytes);
+    // Every blob is byte-identical.
+    for e in fs::read_dir(a.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        assert_eq!(
+            fs::read(e.path()).unwrap(),
+            fs::read(b.join("blobs/sha256").join(e.file_name())).unwrap()
+        );
+    }
+    // Again, under another tag: nothing is copied.
+    let rep = copy(
+        &src,
+        &format!("oci:{}:again", b.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((rep.copied, rep.skipped), (0, 3));
+    let tags: Vec<String> = OciLayout::open(&b)
+        .unwrap()
+        .tags()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    assert_eq!(tags, vec!["copied".to_string(), "again".to_string()]);
+}
+
+#[test]
+fn oci_archive_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Zstd { level: 3 });
+    let ar = tmp.path().join("img.tar");
+    let rep = copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("oci-archive:{}:t", ar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rep.digest, d);
+    let idx = TarIndex::open(&ar).unwrap();
+    assert!(idx.contains("oci-layout") && idx.contains("index.json"));
+    assert!(idx.contains(&format!("blobs/sha256/{}", d.hex())));
+    let back = tmp.path().join("back");
+    let rep = copy(
+        &format!("oci-archive:{}:t", ar.display()),
+        &format!("oci:{}:v1", back.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rep.digest, d);
+    assert_eq!(root_of(&format!("oci:{}:v1", back.display())).digest, d);
+    // Untagged read of a single-image archive works too.
+    assert_eq!(root_of(&format!("oci-archive:{}", ar.display())).digest, d);
+    assert!(
+        open_local_source(&r(&format!("oci-archive:{}:nope", ar.display())))
+            .unwrap()
+            .root()
+            .is_err()
+    );
+    // Nothing but the archives themselves was left in the directory.
+    let names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with(".hoist")), "{names:?}");
+}
+
+fn check_docker_archive(file: &Path, config_digest: &Digest, tags: &[&str]) {
+    let idx = TarIndex::open(file).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&idx.read_member("manifest.json", 1 << 20).unwrap()).unwrap();
+    let entry = &manifest[0];
+    assert_eq!(entry["Config"], format!("{}.json", config_digest.hex()));
+    let repo_tags: Vec<&str> = entry["RepoTags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(repo_tags, tags);
+    let config = idx
+        .read_member(entry["Config"].as_str().unwrap(), 1 << 20)
+        .unwrap();
+    assert_eq!(digest_bytes(&config), *config_digest);
+    let ids = diff_ids(&parse_config(&config).unwrap()).unwrap();
+    let layers = entry["Layers"].as_array().unwrap();
+    assert_eq!(layers.len(), ids.len());
+    for (l, id) in layers.iter().zip(&ids) {
+        let name = l.as_str().unwrap();
+        assert_eq!(name, format!("{}/layer.tar", id.hex()));
+        let mut data = Vec::new();
+        idx.open_member(name)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap();
+        assert_eq!(
+            digest_bytes(&data),
+            *id,
+            "layer.tar must be the uncompressed layer"
+        );
+    }
+    if !tags.is_empty() {
+        let repos: serde_json::Value =
+            serde_json::from_slice(&idx.read_member("repositories", 1 << 20).unwrap()).unwrap();
+        let (repo, tag) = tags[0].rsplit_once(':').unwrap();
+        assert_eq!(repos[repo][tag], ids.last().unwrap().hex());
+    }
+}
+
+#[test]
+fn docker_archive_round_trip_decompresses_layers() {
+    for compression in [
+        Compression::Gzip { level: 6 },
+        Compression::None,
+        Compression::Zstd { level: 3 },
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a");
+        build_layout(&a, "v1", compression);
+        let src_ref = format!("oci:{}:v1", a.display());
+        let m = root_of(&src_ref).parse_image().unwrap();
+        let config_digest = Digest::from_oci(m.config().digest()).unwrap();
+        let ar = tmp.path().join("d.tar");
+        copy(
+            &src_ref,
+            &format!("docker-archive:{}:example.com/app:v1", ar.display()),
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        check_docker_archive(&ar, &config_digest, &["example.com/app:v1"]);
+
+        // Reading it back gives a Docker schema 2 image with the same config and diffIDs.
+        let back = tmp.path().join("back");
+        let rep = copy(
+            &format!("docker-archive:{}:example.com/app:v1", ar.display()),
+            &format!("oci:{}:v1", back.display()),
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        let root = root_of(&format!("oci:{}:v1", back.display()));
+        assert_eq!(root.digest, rep.digest);
+        assert!(root.is_docker());
+        let bm = root.parse_image().unwrap();
+        assert_eq!(
+            Digest::from_oci(bm.config().digest()).unwrap(),
+            config_digest
+        );
+        // Reading the same archive twice gives the same manifest digest.
+        assert_eq!(
+            root_of(&format!("docker-archive:{}", ar.display())).digest,
+            root.digest
+        );
+        // And back to a docker archive: identical manifest.json.
+        let ar2 = tmp.path().join("d2.tar");
+        copy(
+            &format!("oci:{}:v1", back.display()),
+            &format!("docker-archive:{}:example.com/app:v1", ar2.display()),
+            &CopyOptions::default(),
+        )
+        .unwrap();
+        check_docker_archive(&ar2, &config_digest, &["example.com/app:v1"]);
+    }
+}
+
+#[test]
+fn docker_hub_names_are_short_in_repo_tags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    build_layout(&a, "v1", Compression::None);
+    let ar = tmp.path().join("d.tar");
+    copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("docker-archive:{}:myapp:2", ar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let idx = TarIndex::open(&ar).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&idx.read_member("manifest.json", 1 << 20).unwrap()).unwrap();
+    assert_eq!(manifest[0]["RepoTags"][0], "myapp:2");
+    // Found again by any spelling of the name.
+    for name in ["myapp:2", "docker.io/library/myapp:2"] {
+        assert!(
+            open_local_source(&r(&format!("docker-archive:{}:{name}", ar.display()))).is_ok(),
+            "{name}"
+        );
+    }
+    assert!(open_local_source(&r(&format!("docker-archive:{}:other:1", ar.display()))).is_err());
+}
+
+#[test]
+fn docker_save_style_archive_with_symlinked_layer() {
+    // Built by hand like `docker save` does for a layer used twice: the second layer directory
+    // holds a symlink to the first one's layer.tar.
+    let (tar1, id1, _) = layer(&[E::File("a", b"same\n", 0o644)], Compression::None);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [id1.to_string(), id1.to_string()]},
+    }))
+    .unwrap();
+    let cfg_d = digest_bytes(&config);
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("save.tar");
+    let mut b = tar::Builder::new(fs::File::create(&file).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    add(&format!("{}.json", cfg_d.hex()), &config);
+    add("l1/layer.tar", &tar1);
+    add(
+        "manifest.json",
+        format!(
+            r#"[{{"Config":"{}.json","RepoTags":null,"Layers":["l1/layer.tar","l2/layer.tar"]}}]"#,
+            cfg_d.hex()
+        )
+        .as_bytes(),
+    );
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_mode(0o777);
+    b.append_link(&mut h, "l2/layer.tar", "../l1/layer.tar")
+        .unwrap();
+    b.into_inner().unwrap();
+
+    let out = tmp.path().join("out");
+    copy(
+        &format!("docker-archive:{}", file.display()),
+        &format!("oci:{}:x", out.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let m = root_of(&format!("oci:{}:x", out.display()))
+        .parse_image()
+        .unwrap();
+    assert_eq!(m.layers().len(), 2);
+    assert_eq!(m.layers()[0].digest(), m.layers()[1].digest());
+    assert_eq!(Digest::from_oci(m.config().digest()).unwrap(), cfg_d);
+}
+
+#[test]
+fn index_copied_whole_with_all_else_one_platform() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let (index_d, amd, arm) = build_index_layout(&a, "multi");
+    let src = format!("oci:{}:multi", a.display());
+
+    let all = tmp.path().join("all");
+    let rep = copy(
+        &src,
+        &format!("oci:{}:multi", all.display()),
+        &CopyOptions {
+            all: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(rep.digest, index_d);
+    let lay = OciLayout::open(&all).unwrap();
+    for d in [&amd, &arm] {
+        assert!(lay.has_blob(d, None));
+    }
+
+    let one = tmp.path().join("one");
+    let rep = copy(
+        &src,
+        &format!("oci:{}:arm", one.display()),
+        &CopyOptions {
+            platform: Some("linux/arm64".parse().unwrap()),
+            all: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(rep.digest, arm);
+    let lay = OciLayout::open(&one).unwrap();
+    assert!(!lay.has_blob(&amd, None));
+    assert!(!lay.has_blob(&index_d, None));
+
+    let err = copy(
+        &src,
+        &format!("oci:{}:x", one.display()),
+        &CopyOptions {
+            platform: Some("linux/s390x".parse().unwrap()),
+            all: false,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("linux/arm64"), "{err}");
+    assert!(err.hint().is_some());
+
+    let ar = tmp.path().join("d.tar");
+    let err = copy(
+        &src,
+        &format!("docker-archive:{}", ar.display()),
+        &CopyOptions {
+            all: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, CopyError::Unsupported { .. }), "{err}");
+    assert!(!ar.exists());
+    // oci-archive keeps the whole index.
+    let oar = tmp.path().join("o.tar");
+    let rep = copy(
+        &src,
+        &format!("oci-archive:{}", oar.display()),
+        &CopyOptions {
+            all: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(rep.digest, index_d);
+    assert_eq!(
+        root_of(&format!("oci-archive:{}", oar.display())).digest,
+        index_d
+    );
+}
+
+#[test]
+fn corrupted_blob_fails_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let src = format!("oci:{}:v1", a.display());
+    let m = root_of(&src).parse_image().unwrap();
+    let layer = Digest::from_oci(m.layers()[1].digest()).unwrap();
+    let path = a.join("blobs/sha256").join(layer.hex());
+    let mut bytes = fs::read(&path).unwrap();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 0xff;
+    fs::write(&path, &bytes).unwrap();
+
+    let b = tmp.path().join("b");
+    let err = copy(
+        &src,
+        &format!("oci:{}:v1", b.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains(&layer.to_string()), "{err}");
+    let lay = OciLayout::open(&b).unwrap();
+    assert!(!lay.has_blob(&layer, None));
+    assert!(lay.tags().unwrap().is_empty());
+    let leftovers: Vec<_> = fs::read_dir(b.join("blobs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    for dst in [
+        format!("oci-archive:{}", tmp.path().join("x.tar").display()),
+        format!("docker-archive:{}", tmp.path().join("y.tar").display()),
+    ] {
+        assert!(copy(&src, &dst, &CopyOptions::default()).is_err());
+    }
+    assert!(!tmp.path().join("x.tar").exists() && !tmp.path().join("y.tar").exists());
+}
+
+// --- external tools -------------------------------------------------------------------------
+
+#[test]
+fn skopeo_reads_what_hoist_writes_and_back() {
+    let Some(skopeo) = tool("skopeo") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+
+    // skopeo inspects hoist's layout: same digest.
+    let out = run_ok(Command::new(&skopeo).args(["inspect", &format!("oci:{}:v1", a.display())]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Digest"], d.to_string());
+    assert_eq!(v["Architecture"], "amd64");
+
+    // hoist's docker archive is readable by skopeo.
+    let ar = tmp.path().join("d.tar");
+    copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("docker-archive:{}:example.com/app:v1", ar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let out = run_ok(
+        Command::new(&skopeo).args(["inspect", &format!("docker-archive:{}", ar.display())]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The layers skopeo sees are the uncompressed tars: their digests are the diffIDs.
+    let cfg = root_of(&format!("oci:{}:v1", a.display()))
+        .parse_image()
+        .unwrap();
+    let cfg_d = Digest::from_oci(cfg.config().digest()).unwrap();
+    let lay = OciLayout::open(&a).unwrap();
+    let ids = diff_ids(
+        &parse_config(&lay.read_blob(&cfg_d, cfg.config().size(), 1 << 20).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let layers: Vec<String> = v["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        layers,
+        ids.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+    );
+
+    // hoist's oci-archive is readable by skopeo.
+    let oar = tmp.path().join("o.tar");
+    copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("oci-archive:{}:v1", oar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let out = run_ok(
+        Command::new(&skopeo).args(["inspect", &format!("oci-archive:{}:v1", oar.display())]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["Digest"], d.to_string());
+
+    // skopeo writes a docker archive from hoist's layout; hoist reads it and the config survives.
+    let sk_ar = tmp.path().join("sk.tar");
+    run_ok(Command::new(&skopeo).args([
+        "copy",
+        &format!("oci:{}:v1", a.display()),
+        &format!("docker-archive:{}:example.com/sk:v1", sk_ar.display()),
+    ]));
+    let src_cfg = root_of(&format!("oci:{}:v1", a.display()))
+        .parse_image()
+        .unwrap()
+        .config()
+        .digest()
+        .clone();
+    let back = tmp.path().join("back");
+    copy(
+        &format!("docker-archive:{}:example.com/sk:v1", sk_ar.display()),
+        &format!("oci:{}:v1", back.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let got = root_of(&format!("oci:{}:v1", back.display()))
+        .parse_image()
+        .unwrap();
+    assert_eq!(got.config().digest(), &src_cfg);
+
+    // skopeo writes an OCI layout; hoist reads it with the digest skopeo reports.
+    let sk_lay = tmp.path().join("sklay");
+    run_ok(Command::new(&skopeo).args([
+        "copy",
+        &format!("docker-archive:{}", ar.display()),
+        &format!("oci:{}:fromsk", sk_lay.display()),
+    ]));
+    let out = run_ok(
+        Command::new(&skopeo).args(["inspect", &format!("oci:{}:fromsk", sk_lay.display())]),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sk_digest = root_of(&format!("oci:{}:fromsk", sk_lay.display())).digest;
+    assert_eq!(v["Digest"], sk_digest.to_string());
+    let again = tmp.path().join("again");
+    let rep = copy(
+        &format!("oci:{}:fromsk", sk_lay.display()),
+        &format!("oci:{}:x", again.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(rep.digest, sk_digest);
+}
+
+#[test]
+fn umoci_unpacks_hoist_layouts_to_the_source_tree() {
+    let Some(umoci) = tool("umoci") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    // Through hoist's copy engine (oci-archive and back) first, so the layout umoci reads is
+    // one hoist wrote end to end.
+    let oar = tmp.path().join("o.tar");
+    copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("oci-archive:{}:v1", oar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let b = tmp.path().join("b");
+    copy(
+        &format!("oci-archive:{}:v1", oar.display()),
+        &format!("oci:{}:v1", b.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let bundle = tmp.path().join("bundle");
+    run_ok(Command::new(&umoci).args([
+        "unpack",
+        "--rootless",
+        "--image",
+        &format!("{}:v1", b.display()),
+        bundle.to_str().unwrap(),
+    ]));
+    let rootfs = bundle.join("rootfs");
+    assert_eq!(files_under(&rootfs), standard_tree("amd64"));
+    assert_eq!(
+        fs::read_link(rootfs.join("etc/link")).unwrap(),
+        Path::new("hello")
+    );
+    assert!(!rootfs.join("etc/gone").exists());
+}
