@@ -40,10 +40,16 @@ impl RawTar {
     fn data(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
         let pad = (512 - data.len() % 512) % 512;
-        self.buf.extend(std::iter::repeat_n(0u8, pad));
+        self.buf.resize(self.buf.len() + pad, 0);
     }
     fn file(mut self, name: &str, data: &[u8]) -> Self {
-        self.header(name.as_bytes(), tar::EntryType::Regular, 0o644, data.len() as u64, b"");
+        self.header(
+            name.as_bytes(),
+            tar::EntryType::Regular,
+            0o644,
+            data.len() as u64,
+            b"",
+        );
         self.data(data);
         self
     }
@@ -52,11 +58,23 @@ impl RawTar {
         self
     }
     fn symlink(mut self, name: &str, target: &str) -> Self {
-        self.header(name.as_bytes(), tar::EntryType::Symlink, 0o777, 0, target.as_bytes());
+        self.header(
+            name.as_bytes(),
+            tar::EntryType::Symlink,
+            0o777,
+            0,
+            target.as_bytes(),
+        );
         self
     }
     fn hardlink(mut self, name: &str, target: &str) -> Self {
-        self.header(name.as_bytes(), tar::EntryType::Link, 0o644, 0, target.as_bytes());
+        self.header(
+            name.as_bytes(),
+            tar::EntryType::Link,
+            0o644,
+            0,
+            target.as_bytes(),
+        );
         self
     }
     fn device(mut self, name: &str, major: u32, minor: u32) -> Self {
@@ -136,7 +154,11 @@ fn is_unsafe(r: &Result<unpack::UnpackStats, UnpackError>) -> bool {
 
 #[test]
 fn hostile_dotdot_paths_are_refused() {
-    for name in ["../sentinel/evil", "a/../../sentinel/evil", "./../sentinel/keep"] {
+    for name in [
+        "../sentinel/evil",
+        "a/../../sentinel/evil",
+        "./../sentinel/keep",
+    ] {
         let a = Arena::new();
         let tar = RawTar::default().file(name, b"pwned").finish();
         let r = a.unpack(&tar);
@@ -149,7 +171,10 @@ fn hostile_dotdot_paths_are_refused() {
 fn hostile_absolute_paths_are_contained() {
     let a = Arena::new();
     let abs = format!("{}/evil", a.sentinel().display());
-    let tar = RawTar::default().file(&abs, b"pwned").file("/etc/evil", b"x").finish();
+    let tar = RawTar::default()
+        .file(&abs, b"pwned")
+        .file("/etc/evil", b"x")
+        .finish();
     a.unpack(&tar).unwrap();
     a.assert_untouched();
     let inside = a.root().join(abs.trim_start_matches('/'));
@@ -168,7 +193,10 @@ fn hostile_write_through_relative_symlink_is_contained() {
     a.assert_untouched();
     // `..` at the root stays at the root: the write landed in root/sentinel.
     assert_eq!(fs::read(a.root().join("sentinel/evil")).unwrap(), b"pwned");
-    assert!(fs::symlink_metadata(a.root().join("link")).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(a.root().join("link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 #[test]
@@ -209,7 +237,11 @@ fn hostile_hardlinks_to_outside_are_refused() {
     let a = Arena::new();
     let abs = a.sentinel().join("keep").display().to_string();
     // `..` in a link target is refused outright.
-    let r = a.unpack(&RawTar::default().hardlink("h1", "../sentinel/keep").finish());
+    let r = a.unpack(
+        &RawTar::default()
+            .hardlink("h1", "../sentinel/keep")
+            .finish(),
+    );
     assert!(is_unsafe(&r), "{r:?}");
     // An absolute target is resolved inside the root, where it does not exist.
     let r = a.unpack(&RawTar::default().hardlink("h2", &abs).finish());
@@ -224,7 +256,10 @@ fn hostile_hardlinks_to_outside_are_refused() {
     assert!(is_unsafe(&r), "{r:?}");
     a.assert_untouched();
     for h in ["h1", "h2", "h3"] {
-        assert!(fs::symlink_metadata(a.root().join(h)).is_err(), "{h} exists");
+        assert!(
+            fs::symlink_metadata(a.root().join(h)).is_err(),
+            "{h} exists"
+        );
     }
 }
 
@@ -267,19 +302,27 @@ fn hostile_whiteout_tricks_are_refused_or_contained() {
 #[test]
 fn hostile_devices_skipped_when_not_allowed() {
     let a = Arena::new();
-    let tar = RawTar::default().device("dev/mem", 1, 1).file("ok", b"1").finish();
+    let tar = RawTar::default()
+        .device("dev/mem", 1, 1)
+        .file("ok", b"1")
+        .finish();
     let opts = UnpackOptions {
         devices: false,
         ..UnpackOptions::default()
     };
     let stats = a.unpack_with(&tar, &opts).unwrap();
     assert!(fs::symlink_metadata(a.root().join("dev/mem")).is_err());
-    assert!(stats.skipped.iter().any(|s| s.contains("dev/mem")), "{:?}", stats.skipped);
+    assert!(
+        stats.skipped.iter().any(|s| s.contains("dev/mem")),
+        "{:?}",
+        stats.skipped
+    );
     assert_eq!(fs::read(a.root().join("ok")).unwrap(), b"1");
     a.assert_untouched();
     if is_root() {
         let b = Arena::new();
-        b.unpack(&RawTar::default().device("null", 1, 3).finish()).unwrap();
+        b.unpack(&RawTar::default().device("null", 1, 3).finish())
+            .unwrap();
         let md = fs::symlink_metadata(b.root().join("null")).unwrap();
         assert!(md.file_type().is_char_device());
         assert_eq!(md.rdev(), rustix::fs::makedev(1, 3));
@@ -372,8 +415,14 @@ fn make_tree(dir: &Path, mtime: i64) {
 
 fn set_all_mtimes(dir: &Path, mtime: i64) {
     let t = rustix::fs::Timestamps {
-        last_access: rustix::fs::Timespec { tv_sec: mtime, tv_nsec: 0 },
-        last_modification: rustix::fs::Timespec { tv_sec: mtime, tv_nsec: 0 },
+        last_access: rustix::fs::Timespec {
+            tv_sec: mtime,
+            tv_nsec: 0,
+        },
+        last_modification: rustix::fs::Timespec {
+            tv_sec: mtime,
+            tv_nsec: 0,
+        },
     };
     let mut stack = vec![dir.to_path_buf()];
     let mut all = Vec::new();
@@ -387,7 +436,13 @@ fn set_all_mtimes(dir: &Path, mtime: i64) {
         }
     }
     for p in all {
-        rustix::fs::utimensat(rustix::fs::CWD, &p, &t, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).unwrap();
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            &p,
+            &t,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .unwrap();
     }
 }
 
@@ -427,7 +482,10 @@ fn source_date_epoch_makes_different_mtimes_identical() {
     let plain = LayerOptions::default();
     let (_, ia) = layer_of(&t.path().join("a"), &plain);
     let (_, ib) = layer_of(&t.path().join("b"), &plain);
-    assert_ne!(ia.diff_id, ib.diff_id, "mtimes must matter without clamping");
+    assert_ne!(
+        ia.diff_id, ib.diff_id,
+        "mtimes must matter without clamping"
+    );
     let clamped = LayerOptions {
         source_date_epoch: Some(1_600_000_000),
         ..Default::default()
@@ -463,7 +521,9 @@ fn diff_id_is_sha256_of_decompressed_stream() {
 
     let (gz, igz) = layer_of(&t.path().join("a"), &LayerOptions::default());
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut out).unwrap();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut out)
+        .unwrap();
     assert_eq!(digest_bytes(&out), igz.diff_id);
     assert_eq!(out, raw);
     assert_eq!(igz.digest, digest_bytes(&gz));
@@ -506,7 +566,10 @@ fn zstd_output_is_the_same_for_any_worker_count() {
         let mut w = LayerWriter::new(Vec::new(), &opts).unwrap();
         w.append(&entry, Some(&mut &data[..])).unwrap();
         let (bytes, info) = w.finish().unwrap();
-        assert_eq!(digest_bytes(&zstd::decode_all(&bytes[..]).unwrap()), info.diff_id);
+        assert_eq!(
+            digest_bytes(&zstd::decode_all(&bytes[..]).unwrap()),
+            info.diff_id
+        );
         results.push(info);
     }
     assert_eq!(results[0], results[1]);
@@ -565,14 +628,27 @@ fn snapshot(root: &Path) -> BTreeMap<String, String> {
         let rel = p.strip_prefix(root).unwrap().display().to_string();
         let md = fs::symlink_metadata(&p).unwrap();
         let ft = md.file_type();
-        let mut desc = format!("mode={:o} uid={} gid={}", md.mode() & 0o7777, md.uid(), md.gid());
+        let mut desc = format!(
+            "mode={:o} uid={} gid={}",
+            md.mode() & 0o7777,
+            md.uid(),
+            md.gid()
+        );
         if ft.is_symlink() {
-            desc = format!("symlink->{} uid={}", fs::read_link(&p).unwrap().display(), md.uid());
+            desc = format!(
+                "symlink->{} uid={}",
+                fs::read_link(&p).unwrap().display(),
+                md.uid()
+            );
         } else if ft.is_dir() {
             desc.push_str(" dir");
         } else if ft.is_file() {
             let data = fs::read(&p).unwrap();
-            desc.push_str(&format!(" file {} mtime={}", digest_bytes(&data), md.mtime()));
+            desc.push_str(&format!(
+                " file {} mtime={}",
+                digest_bytes(&data),
+                md.mtime()
+            ));
             if md.nlink() > 1 {
                 let first = inodes.entry(md.ino()).or_insert_with(|| rel.clone());
                 desc.push_str(&format!(" link-group={first}"));
@@ -609,7 +685,11 @@ fn round_trip_writer_to_unpack() {
     let t = tempfile::tempdir().unwrap();
     let src = t.path().join("src");
     make_tree(&src, 1_700_000_000);
-    for compression in [Compression::Gzip { level: 6 }, Compression::Zstd { level: 3 }, Compression::None] {
+    for compression in [
+        Compression::Gzip { level: 6 },
+        Compression::Zstd { level: 3 },
+        Compression::None,
+    ] {
         let opts = LayerOptions {
             compression,
             ..Default::default()
@@ -642,7 +722,10 @@ fn wrong_expected_diff_id_is_an_error() {
         ..UnpackOptions::default()
     };
     let r = unpack::unpack_layer(&tar[..], t.path(), &o);
-    assert!(matches!(r, Err(UnpackError::DiffIdMismatch { .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(UnpackError::DiffIdMismatch { .. })),
+        "{r:?}"
+    );
 }
 
 fn upper_layer() -> Vec<u8> {
@@ -740,7 +823,9 @@ fn whiteouts_only_hide_lower_content_whatever_their_order() {
 #[test]
 fn overlay_mode_round_trips_whiteouts() {
     if !is_root() {
-        eprintln!("note: not root, skipping overlay whiteout test (needs mknod 0/0 and trusted xattrs)");
+        eprintln!(
+            "note: not root, skipping overlay whiteout test (needs mknod 0/0 and trusted xattrs)"
+        );
         return;
     }
     let t = tempfile::tempdir().unwrap();

@@ -10,7 +10,9 @@ use std::time::Duration;
 use hoist::oci::digest::{digest_bytes, Digest};
 use hoist::oci::media;
 use hoist::oci::reference::Reference;
+use hoist::oci::store::Store;
 use hoist::registry::auth::{self, CredentialSource};
+use hoist::registry::pull::pull_blob_to_store;
 use hoist::registry::push::{attach_referrer, push_image, BlobUpload, PushOptions};
 use hoist::registry::retry::RetryPolicy;
 use hoist::registry::{
@@ -373,6 +375,48 @@ async fn tampered_and_truncated_blobs_are_rejected_and_nothing_is_kept() {
     );
     assert_eq!(count(), 0);
 
+    // Through the content store: nothing enters it on a bad download, a good one lands once.
+    let store_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(store_dir.path()).unwrap_or_else(|e| panic!("store: {e}"));
+    let pulls = |p: &FaultProxy| {
+        p.log()
+            .iter()
+            .filter(|(m, t, _)| m == "GET" && t.contains(&d.to_string()))
+            .count()
+    };
+    proxy.inject("GET", "/blobs/", FaultAction::WrongBytes, 1);
+    let err = pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
+        .await
+        .err();
+    assert!(
+        err.as_ref()
+            .is_some_and(|e| e.to_string().contains(&d.to_string())),
+        "{err:?}"
+    );
+    assert!(!store.has_blob(d));
+    let leftovers = std::fs::read_dir(store_dir.path().join("tmp"))
+        .map(|r| {
+            r.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".hoist-pull-"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(leftovers, 0);
+    let info = pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
+        .await
+        .unwrap_or_else(|e| panic!("pull into store: {e}"));
+    assert_eq!((&info.digest, info.size), (d, bytes.len() as u64));
+    assert_eq!(store.read_blob(d).ok().as_deref(), Some(bytes.as_slice()));
+    let before = pulls(&proxy);
+    pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
+        .await
+        .unwrap_or_else(|e| panic!("second pull: {e}"));
+    assert_eq!(
+        pulls(&proxy),
+        before,
+        "a stored blob is not downloaded again"
+    );
+
     // A manifest whose bytes do not match the digest asked for is rejected too.
     proxy.inject("GET", "/manifests/", FaultAction::WrongBytes, 1);
     let by_digest = target.with_digest(digest_bytes(&img.manifest));
@@ -486,8 +530,12 @@ async fn basic_auth_with_login_file() {
         "{err:?}"
     );
 
+    assert!(wrong.ping(&target).await.is_err());
     auth::login(&reg.host, "alice", "s3cret", Some(&file)).unwrap_or_else(|e| panic!("{e}"));
     let c = client_with(CredentialSource::from_files(vec![file.clone()]));
+    c.ping(&target)
+        .await
+        .unwrap_or_else(|e| panic!("ping with good credentials: {e}"));
     push_image(
         &c,
         &target,
@@ -535,6 +583,19 @@ async fn token_auth_push_pull_and_mount() {
         },
     );
     let c = client_with(creds);
+    c.ping(&a).await.unwrap_or_else(|e| panic!("ping: {e}"));
+    let bad = client_with(CredentialSource::default().with_credential(
+        &reg.host,
+        auth::Credential::Basic {
+            username: "bob".into(),
+            password: "nope".into(),
+        },
+    ));
+    let err = bad.ping(&a).await.err();
+    assert!(
+        matches!(err, Some(RegistryError::Unauthorized { .. })),
+        "{err:?}"
+    );
     push_image(
         &c,
         &a,

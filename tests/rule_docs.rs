@@ -1,7 +1,8 @@
 //! Every rule is documented in `rules/<CODE>.md`, and every example in those documents is a test:
 //! a ```` ```dockerfile bad ```` block must produce at least one finding of the rule's code, a
 //! ```` ```dockerfile good ```` block none. A ```` ```toml config ```` block in the same document
-//! is written as `.hoist.toml` beside the examples. Runs the real binary, end to end.
+//! is written as `.hoist.toml` beside the examples, a ```` ```dockerignore ```` block as
+//! `.dockerignore` (the example's directory is its build context). Runs the real binary.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -19,6 +20,7 @@ fn rules_dir() -> PathBuf {
 struct Doc {
     code: String,
     config: Option<String>,
+    dockerignore: Option<String>,
     bad: Vec<String>,
     good: Vec<String>,
 }
@@ -33,7 +35,7 @@ fn parse_doc(path: &Path) -> Doc {
         .unwrap_or_else(|| panic!("{}: first line must be `# CODE: name`", path.display()))
         .trim()
         .to_string();
-    let mut doc = Doc { code, config: None, bad: vec![], good: vec![] };
+    let mut doc = Doc { code, config: None, dockerignore: None, bad: vec![], good: vec![] };
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
         let Some(info) = line.trim_start().strip_prefix("```") else { continue };
@@ -50,6 +52,7 @@ fn parse_doc(path: &Path) -> Doc {
             "dockerfile bad" => doc.bad.push(body),
             "dockerfile good" => doc.good.push(body),
             "toml config" => doc.config = Some(body),
+            "dockerignore" => doc.dockerignore = Some(body),
             _ => {}
         }
     }
@@ -57,11 +60,14 @@ fn parse_doc(path: &Path) -> Doc {
 }
 
 /// Codes of `code`'s findings when linting `src` with `config` as `.hoist.toml`.
-fn lint_example(code: &str, config: Option<&str>, src: &str) -> Vec<serde_json::Value> {
+fn lint_example(code: &str, doc: &Doc, src: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().expect("tempdir");
     fs::write(dir.path().join("Dockerfile"), src).expect("write example");
-    if let Some(c) = config {
+    if let Some(c) = &doc.config {
         fs::write(dir.path().join(".hoist.toml"), c).expect("write config");
+    }
+    if let Some(c) = &doc.dockerignore {
+        fs::write(dir.path().join(".dockerignore"), c).expect("write .dockerignore");
     }
     let out = hoist()
         .args(["lint", "--format", "json", "--no-fail", "--enable", code])
@@ -122,13 +128,13 @@ fn documented_examples_behave_as_documented() {
         }
         for (i, src) in doc.bad.iter().enumerate() {
             checked += 1;
-            if lint_example(&code, doc.config.as_deref(), src).is_empty() {
+            if lint_example(&code, &doc, src).is_empty() {
                 failures.push(format!("{code}: bad example #{} is not flagged", i + 1));
             }
         }
         for (i, src) in doc.good.iter().enumerate() {
             checked += 1;
-            let found = lint_example(&code, doc.config.as_deref(), src);
+            let found = lint_example(&code, &doc, src);
             if !found.is_empty() {
                 failures.push(format!("{code}: good example #{} is flagged: {found:?}", i + 1));
             }

@@ -12,8 +12,10 @@
 //! uncompressed tars (checked against the config's diffIDs), which it does itself when given
 //! a compressed stream.
 //!
-//! Local transports live here: OCI layouts, oci-archive and docker-archive. [`open_source`] and
-//! [`open_dest`] map an [`ImageRef`] to one of them.
+//! Local transports live here: OCI layouts, oci-archive, docker-archive and hoist's content
+//! store ([`StoreSource`]/[`StoreDest`], by store ref). [`open_local_source`] and
+//! [`open_local_dest`] map an [`ImageRef`] to one of the file transports; registries are in
+//! [`super::remote`].
 
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -35,6 +37,7 @@ use super::layout::{
 };
 use super::media::{self, layer_compression, LayerCompression};
 use super::reference::ImageRef;
+use super::store::{Expected, Store, StoreError};
 
 /// Why a copy failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,9 @@ pub enum CopyError {
         /// Why.
         reason: String,
     },
+    /// The local content store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
     /// A registry operation failed.
     #[error("{reference}: {message}")]
     Registry {
@@ -80,6 +86,8 @@ pub enum CopyError {
         reference: String,
         /// The registry's answer.
         message: String,
+        /// What to try, when the kind of failure suggests something.
+        hint: Option<&'static str>,
     },
 }
 
@@ -106,6 +114,7 @@ impl CopyError {
             CopyError::Archive(ArchiveError::DiffId { .. }) => {
                 Some("the image config's rootfs.diff_ids do not describe its layers")
             }
+            CopyError::Registry { hint, .. } => *hint,
             _ => None,
         }
     }
@@ -1019,6 +1028,139 @@ impl ImageDest for DockerArchiveDest {
             reason: "archive already committed".to_string(),
         })?;
         w.finish(&self.tags)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local content store
+
+/// An image in hoist's content store, named by a store ref (`refs/<name>` → manifest digest).
+pub struct StoreSource {
+    store: Store,
+    name: String,
+}
+
+impl StoreSource {
+    /// Read the image the store ref `name` points at.
+    pub fn new(store: Store, name: &str) -> StoreSource {
+        StoreSource {
+            store,
+            name: name.to_string(),
+        }
+    }
+
+    fn read_manifest(&self, d: &Digest, hint: Option<&str>) -> Result<RawManifest, CopyError> {
+        let size = self.store.blob_size(d)?;
+        if size > MAX_MANIFEST_SIZE {
+            return Err(LayoutError::TooLarge {
+                where_: self.describe(),
+                digest: d.clone(),
+                size,
+                max: MAX_MANIFEST_SIZE,
+            }
+            .into());
+        }
+        let bytes = self.store.read_blob(d)?;
+        let m = RawManifest::new(bytes, hint)?;
+        if m.digest != *d {
+            return Err(CopyError::Blob {
+                reference: self.describe(),
+                digest: d.clone(),
+                source: io::Error::new(io::ErrorKind::InvalidData, format!("content is {}", m.digest)),
+            });
+        }
+        Ok(m)
+    }
+}
+
+impl ImageSource for StoreSource {
+    fn describe(&self) -> String {
+        format!("store:{}", self.name)
+    }
+
+    fn root(&mut self) -> Result<RawManifest, CopyError> {
+        let d = self.store.get_ref(&self.name)?.ok_or_else(|| CopyError::Unsupported {
+            reference: self.describe(),
+            reason: "no such ref in the store".to_string(),
+        })?;
+        self.read_manifest(&d, None)
+    }
+
+    fn manifest(&mut self, desc: &Descriptor) -> Result<RawManifest, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        self.read_manifest(&d, Some(&media_type_str(desc)))
+    }
+
+    fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        Ok(Box::new(io::BufReader::new(self.store.open_blob(&d)?)))
+    }
+
+    fn blob_path(&mut self, desc: &Descriptor) -> Option<PathBuf> {
+        let d = Digest::from_oci(desc.digest()).ok()?;
+        Some(self.store.blob_path(&d))
+    }
+}
+
+/// hoist's content store as a destination; the top manifest gets the store ref `name`.
+pub struct StoreDest {
+    store: Store,
+    name: Option<String>,
+}
+
+impl StoreDest {
+    /// Write into `store`, pointing the ref `name` (if any) at the copied image.
+    pub fn new(store: Store, name: Option<&str>) -> StoreDest {
+        StoreDest {
+            store,
+            name: name.map(str::to_string),
+        }
+    }
+}
+
+impl ImageDest for StoreDest {
+    fn describe(&self) -> String {
+        format!("store:{}", self.name.as_deref().unwrap_or(""))
+    }
+
+    fn caps(&self) -> DestCaps {
+        DestCaps {
+            index: true,
+            artifacts: true,
+        }
+    }
+
+    fn has_blob(&mut self, desc: &Descriptor) -> Result<bool, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        Ok(self.store.has_blob(&d) && self.store.blob_size(&d)? == desc.size())
+    }
+
+    fn put_blob(
+        &mut self,
+        desc: &Descriptor,
+        _kind: &BlobKind,
+        data: &mut dyn Read,
+        _source_path: Option<&Path>,
+    ) -> Result<(), CopyError> {
+        let expected = Expected {
+            digest: Digest::from_oci(desc.digest())?,
+            size: Some(desc.size()),
+        };
+        self.store.put_blob(data, Some(&expected))?;
+        Ok(())
+    }
+
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
+        self.store.put_bytes(&m.bytes)?;
+        Ok(())
+    }
+
+    fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
+        self.store.put_bytes(&root.bytes)?;
+        if let Some(name) = &self.name {
+            self.store.set_ref(name, &root.digest)?;
+        }
         Ok(())
     }
 }

@@ -90,9 +90,9 @@ struct Probe {
 #[derive(Debug, Clone)]
 pub enum Manifest {
     /// An image manifest (OCI or Docker schema 2).
-    Image(ImageManifest),
+    Image(Box<ImageManifest>),
     /// An index or Docker manifest list.
-    Index(ImageIndex),
+    Index(Box<ImageIndex>),
 }
 
 impl RawManifest {
@@ -159,14 +159,14 @@ impl RawManifest {
     pub fn parse(&self) -> Result<Manifest, ImageError> {
         if self.is_index() {
             serde_json::from_slice(&self.bytes)
-                .map(Manifest::Index)
+                .map(|i| Manifest::Index(Box::new(i)))
                 .map_err(|source| ImageError::Json {
                     what: "index",
                     digest: self.digest.clone(),
                     source,
                 })
         } else {
-            self.parse_image().map(Manifest::Image)
+            self.parse_image().map(|m| Manifest::Image(Box::new(m)))
         }
     }
 

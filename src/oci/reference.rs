@@ -75,8 +75,8 @@ pub enum ReferenceError {
     /// A transport was given without its path.
     #[error("invalid reference {0:?}: missing path after the transport")]
     MissingPath(String),
-    /// An unknown `TRANSPORT:` prefix.
-    #[error("unknown transport {transport:?} in {reference:?} (known: oci, oci-archive, docker-archive, docker)")]
+    /// A `TRANSPORT:` prefix hoist does not support.
+    #[error("unsupported transport {transport:?} in {reference:?} (supported: oci, oci-archive, docker-archive, docker)")]
     UnknownTransport {
         /// The input.
         reference: String,
@@ -540,6 +540,11 @@ impl ImageRef {
                 input,
                 "the docker transport is written docker://NAME",
             )),
+            // Other skopeo transports: refuse rather than read `dir:x` as `docker.io/library/dir:x`.
+            t if OTHER_TRANSPORTS.contains(&t) => Err(ReferenceError::UnknownTransport {
+                reference: input.to_string(),
+                transport: t.to_string(),
+            }),
             // `host:port/repo`, `nginx:1.25`: a registry reference without transport. A
             // transport-looking prefix that cannot be a name (e.g. `dir:x`, `containers-storage:`)
             // is reported as an unknown transport instead of a confusing name error.
@@ -568,6 +573,16 @@ impl ImageRef {
         }
     }
 }
+
+/// skopeo transports hoist does not implement.
+const OTHER_TRANSPORTS: &[&str] = &[
+    "containers-storage",
+    "dir",
+    "docker-daemon",
+    "ostree",
+    "sif",
+    "tarball",
+];
 
 fn is_transport_word(s: &str) -> bool {
     !s.is_empty() && !s.contains('/') && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
@@ -752,7 +767,15 @@ mod tests {
 
     #[test]
     fn path_separators() {
-        for ok in ["a.b", "a_b", "a__b", "a-b", "a---b", "a.b-c_d/e__f", "0/1"] {
+        for ok in [
+            "a.b",
+            "a_b",
+            "a__b",
+            "a-b",
+            "a---b",
+            "x/a.b-c_d/e__f",
+            "0/1",
+        ] {
             assert!(parse_normalized(ok).is_ok(), "{ok:?} should be accepted");
         }
     }
@@ -844,6 +867,10 @@ mod tests {
         assert!(ImageRef::parse("oci:d:").is_err());
         assert!(matches!(
             ImageRef::parse("containers-storage:x"),
+            Err(ReferenceError::UnknownTransport { .. })
+        ));
+        assert!(matches!(
+            ImageRef::parse("dir:/tmp/x"),
             Err(ReferenceError::UnknownTransport { .. })
         ));
         assert!(ImageRef::parse("docker:nginx").is_err());

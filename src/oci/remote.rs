@@ -41,6 +41,7 @@ fn runtime(reference: &Reference) -> Result<tokio::runtime::Runtime, CopyError> 
         .map_err(|e| CopyError::Registry {
             reference: reference.to_string(),
             message: format!("cannot start the async runtime: {e}"),
+            hint: None,
         })
 }
 
@@ -52,11 +53,32 @@ fn client(reference: &Reference, opts: &RemoteOptions) -> Result<HttpRegistry, C
     HttpRegistry::new(config).map_err(|e| reg_err(reference, e))
 }
 
-/// Turn a registry error into a copy error naming the reference.
+/// Turn a registry error into a copy error naming the reference, with a hint by kind.
 pub fn reg_err(reference: &Reference, e: RegistryError) -> CopyError {
+    let hint = match &e {
+        RegistryError::Unauthorized { .. } | RegistryError::Auth(_) => {
+            Some("log in with `hoist login -u USER --password-stdin HOST`, or check the credentials")
+        }
+        RegistryError::Status { status: 401 | 403, .. } => {
+            Some("log in with `hoist login`, and check that the account may access this repository")
+        }
+        e if e.is_not_found() => Some("check the repository name and the tag or digest"),
+        RegistryError::Status { status: 429, .. } => {
+            Some("the registry is rate limiting; wait and retry, or log in")
+        }
+        RegistryError::Transport { .. } => Some(
+            "check the host and port; a registry without TLS needs --insecure-registry HOST",
+        ),
+        RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. } => {
+            Some("the registry served content that does not match its digest")
+        }
+        RegistryError::Setup(_) => Some("check the CA bundle and TLS settings"),
+        _ => None,
+    };
     CopyError::Registry {
         reference: reference.to_string(),
         message: e.to_string(),
+        hint,
     }
 }
 
@@ -110,6 +132,7 @@ impl ImageSource for RegistrySource {
                 return Err(CopyError::Registry {
                     reference: self.reference.to_string(),
                     message: format!("the registry served manifest {} instead", m.digest),
+                    hint: None,
                 });
             }
         }
@@ -123,6 +146,7 @@ impl ImageSource for RegistrySource {
             return Err(CopyError::Registry {
                 reference: self.reference.to_string(),
                 message: format!("asked for manifest {d}, got {}", m.digest),
+                hint: None,
             });
         }
         Ok(m)
@@ -191,6 +215,7 @@ impl RegistryDest {
                     "manifest {} was stored as {} by the registry",
                     m.digest, put.digest
                 ),
+                hint: None,
             });
         }
         Ok(())

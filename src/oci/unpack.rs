@@ -973,9 +973,8 @@ impl<R: Read> TarReader<R> {
             if header.cksum().ok() != Some(sum) {
                 return Err(malformed("tar header checksum mismatch"));
             }
-            let size = header
-                .entry_size()
-                .map_err(|_| malformed("bad size field"))?;
+            let old = header.as_old();
+            let size = lenient(header.entry_size(), &old.size, "bad size field")?;
             let kind = header.entry_type();
             match kind {
                 tar::EntryType::XHeader => {
@@ -1011,10 +1010,15 @@ impl<R: Read> TarReader<R> {
                 path: long_name.unwrap_or_else(|| header.path_bytes().into_owned()),
                 link: long_link.or_else(|| header.link_name_bytes().map(|l| l.into_owned())),
                 kind,
-                mode: header.mode().map_err(|_| bad("bad mode field"))?,
-                uid: header.uid().map_err(|_| bad("bad uid field"))?,
-                gid: header.gid().map_err(|_| bad("bad gid field"))?,
-                mtime: i64::try_from(header.mtime().map_err(|_| bad("bad mtime field"))?)
+                mode: u32::try_from(lenient(
+                    header.mode().map(u64::from),
+                    &old.mode,
+                    "bad mode field",
+                )?)
+                .unwrap_or(0),
+                uid: lenient(header.uid(), &old.uid, "bad uid field")?,
+                gid: lenient(header.gid(), &old.gid, "bad gid field")?,
+                mtime: i64::try_from(lenient(header.mtime(), &old.mtime, "bad mtime field")?)
                     .unwrap_or(i64::MAX),
                 size,
                 dev: (
@@ -1064,6 +1068,15 @@ impl<R: Read> TarReader<R> {
             self.pad = padding(e.size);
             return Ok(Some(e));
         }
+    }
+}
+
+/// A numeric header field; an all-NUL/space field reads as 0 (as most tar readers do).
+fn lenient(parsed: io::Result<u64>, raw: &[u8], what: &str) -> Result<u64, UnpackError> {
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(_) if raw.iter().all(|&b| b == 0 || b == b' ') => Ok(0),
+        Err(_) => Err(malformed(what)),
     }
 }
 

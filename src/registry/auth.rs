@@ -477,7 +477,7 @@ pub fn parse_www_authenticate(header: &str) -> Vec<Challenge> {
             i += 1;
             continue;
         }
-        let word = &header[start..i];
+        let word = header.get(start..i).unwrap_or("");
         let mut j = i;
         while j < b.len() && b[j] == b' ' {
             j += 1;
@@ -488,8 +488,7 @@ pub fn parse_www_authenticate(header: &str) -> Vec<Challenge> {
             while j < b.len() && b[j] == b' ' {
                 j += 1;
             }
-            let value;
-            if j < b.len() && b[j] == b'"' {
+            let value = if j < b.len() && b[j] == b'"' {
                 j += 1;
                 let mut v = String::new();
                 while j < b.len() && b[j] != b'"' {
@@ -497,18 +496,18 @@ pub fn parse_www_authenticate(header: &str) -> Vec<Challenge> {
                         j += 1;
                     }
                     let ch_len = utf8_len(b[j]);
-                    v.push_str(&header[j..(j + ch_len).min(b.len())]);
+                    v.push_str(header.get(j..(j + ch_len).min(b.len())).unwrap_or(""));
                     j += ch_len;
                 }
                 j += 1;
-                value = v;
+                v
             } else {
                 let vs = j;
                 while j < b.len() && b[j] != b',' && b[j] != b' ' {
                     j += 1;
                 }
-                value = header[vs..j].to_string();
-            }
+                header.get(vs..j).unwrap_or("").to_string()
+            };
             i = j;
             if let Some(c) = out.last_mut() {
                 c.params.insert(word.to_ascii_lowercase(), value);

@@ -171,16 +171,17 @@ impl HttpRegistry {
         )
     }
 
-    /// Check that the registry answers and accepts our credentials (`GET /v2/`).
-    pub async fn ping(&self, domain_ref: &Reference) -> Result<()> {
+    /// Check that the registry of `probe` answers `GET /v2/` and accepts our credentials, as
+    /// `hoist login` does before saving them. Only the domain of `probe` matters; token
+    /// registries are asked for a token without any repository scope.
+    pub async fn ping(&self, probe: &Reference) -> Result<()> {
         let url = format!(
             "{}://{}/v2/",
-            self.scheme_for(domain_ref.api_host()),
-            domain_ref.api_host()
+            self.scheme_for(probe.api_host()),
+            probe.api_host()
         );
-        let scope = pull_scope(domain_ref.repository());
         let resp = self
-            .retrying(|| self.send(domain_ref, &scope, Method::GET, &url, &|b| b))
+            .retrying(|| self.send(probe, "", Method::GET, &url, &|b| b))
             .await?;
         expect(resp, "GET", &url, &[StatusCode::OK]).await.map(drop)
     }

@@ -6,6 +6,7 @@
 //! - [`auth`]: credentials (docker `config.json`, `$DOCKER_CONFIG`, `$REGISTRY_AUTH_FILE`,
 //!   credential helpers), `WWW-Authenticate` parsing, `login`/`logout`.
 //! - [`retry`]: which failures are retried and the backoff between attempts.
+//! - [`pull`]: verified blob downloads into the content store.
 //! - [`push`]: pushing an image (HEAD-check, cross-repository mount, parallel uploads, manifest
 //!   by digest, then tags) and attaching referrers with the tag-schema fallback.
 //!
@@ -28,6 +29,7 @@ use crate::oci::reference::{Reference, ReferenceError};
 
 pub mod auth;
 pub mod client;
+pub mod pull;
 pub mod push;
 pub mod retry;
 
@@ -124,6 +126,9 @@ pub enum RegistryError {
     /// Credentials could not be read.
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
+    /// The content store refused or failed to store a blob.
+    #[error(transparent)]
+    Store(#[from] crate::oci::store::StoreError),
     /// A reference was malformed.
     #[error(transparent)]
     Reference(#[from] ReferenceError),

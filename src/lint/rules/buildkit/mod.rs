@@ -23,6 +23,7 @@ pub mod ho1011;
 pub mod ho1012;
 pub mod ho1013;
 pub mod ho1014;
+pub mod ho1015;
 
 pub static RULES: &[&Rule] = &[
     &ho1001::RULE,
@@ -39,4 +40,5 @@ pub static RULES: &[&Rule] = &[
     &ho1012::RULE,
     &ho1013::RULE,
     &ho1014::RULE,
+    &ho1015::RULE,
 ];

@@ -1,5 +1,5 @@
 //! DL3030: `yum install` without `-y`.
-use crate::lint::rules::packages::pm::rpm_sub;
+use crate::lint::rules::packages::pm::{rpm_sub, rpm_yes_fix};
 use crate::lint::rules::shell::cmd::run_commands;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -21,17 +21,20 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         if rpm_sub(&c, &["yum"], &["install", "groupinstall", "localinstall"])
             && !c.has_any_flag(&["y", "assumeyes"])
         {
-            d.report(
+            let finding = d.report(
                 c.name_span(cx),
                 "Use the -y switch to avoid manual input `yum install -y <package`",
             );
+            if let Some(fix) = rpm_yes_fix(cx, &c) {
+                finding.with_fix(fix);
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testing::positions;
+    use crate::lint::testing::{findings_of, positions};
 
     #[test]
     fn flags_missing_yes() {
@@ -106,5 +109,17 @@ mod tests {
         )
         .is_empty());
         assert!(positions("DL3030", "FROM centos:7\nRUN # yum install httpd-2.4\n").is_empty());
+    }
+
+    #[test]
+    fn fix_adds_yes() {
+        let src = "FROM x\nRUN yum module install nodejs:18\n";
+        let f = findings_of("DL3030", src);
+        let e = f[0].fix.as_ref().map(|x| x.edits[0].clone());
+        let fixed = e.map(|e| format!("{}{}{}", &src[..e.start], e.replacement, &src[e.end..]));
+        assert_eq!(
+            fixed.as_deref(),
+            Some("FROM x\nRUN yum module install -y nodejs:18\n")
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! DL3038: `dnf install` without `-y`.
-use crate::lint::rules::packages::pm::rpm_sub;
+use crate::lint::rules::packages::pm::{rpm_sub, rpm_yes_fix};
 use crate::lint::rules::shell::cmd::run_commands;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -24,17 +24,20 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             &["install", "groupinstall", "localinstall"],
         ) && !c.has_any_flag(&["y", "assumeyes"])
         {
-            d.report(
+            let finding = d.report(
                 c.name_span(cx),
                 "Use the -y switch to avoid manual input `dnf install -y <package>`.",
             );
+            if let Some(fix) = rpm_yes_fix(cx, &c) {
+                finding.with_fix(fix);
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testing::positions;
+    use crate::lint::testing::{findings_of, positions};
 
     #[test]
     fn flags_missing_yes() {
@@ -109,5 +112,17 @@ mod tests {
         )
         .is_empty());
         assert!(positions("DL3038", "FROM fedora:40\nRUN # dnf install httpd-2.4\n").is_empty());
+    }
+
+    #[test]
+    fn fix_adds_yes() {
+        let src = "FROM x\nRUN dnf module install nodejs:18\n";
+        let f = findings_of("DL3038", src);
+        let e = f[0].fix.as_ref().map(|x| x.edits[0].clone());
+        let fixed = e.map(|e| format!("{}{}{}", &src[..e.start], e.replacement, &src[e.end..]));
+        assert_eq!(
+            fixed.as_deref(),
+            Some("FROM x\nRUN dnf module install -y nodejs:18\n")
+        );
     }
 }

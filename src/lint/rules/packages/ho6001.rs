@@ -95,6 +95,27 @@ fn installs(c: &Argv, family: Family) -> bool {
     }
 }
 
+/// A command whose effect is unknown (a script, a variable used as a command): it may well be
+/// the install, so the update is not reported.
+fn opaque(c: &Argv) -> bool {
+    let Some(name) = c.name_word() else {
+        return false;
+    };
+    let v = name.value.as_str();
+    let system = [
+        "/bin/",
+        "/usr/bin/",
+        "/sbin/",
+        "/usr/sbin/",
+        "/usr/local/bin/",
+    ]
+    .iter()
+    .any(|p| v.starts_with(p));
+    let runs_file = c.is_named(&["sh", "bash", "ash", "dash", "zsh", "source", "."])
+        && c.args().first().is_some_and(|a| !a.value.starts_with('-'));
+    name.dynamic || v.ends_with(".sh") || (v.contains('/') && !system) || runs_file
+}
+
 fn check(cx: &Context, d: &mut Diagnostics) {
     for (i, scripts, _) in runs(cx) {
         if is_templated(scripts) {
@@ -103,7 +124,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         let cmds = commands_of(i, scripts);
         for (k, c) in cmds.iter().enumerate() {
             let Some(family) = refresh(c) else { continue };
-            if cmds.iter().skip(k + 1).any(|o| installs(o, family)) {
+            if cmds
+                .iter()
+                .skip(k + 1)
+                .any(|o| installs(o, family) || opaque(o))
+            {
                 continue;
             }
             d.report(
@@ -151,6 +176,9 @@ mod tests {
             "FROM opensuse/leap:15\nRUN zypper ref && zypper -n in vim\n",
             "FROM fedora:40\nRUN dnf makecache && dnf install -y vim\n",
             "FROM centos:7\nRUN yum update -y\n",
+            "FROM debian:12\nRUN apt-get update && ./install-deps.sh\n",
+            "FROM debian:12\nRUN apt-get update && bash /tmp/setup\n",
+            "FROM debian:12\nRUN apt-get update && $INSTALL\n",
         ] {
             assert!(positions("HO6001", src).is_empty(), "{src}");
         }

@@ -233,6 +233,18 @@ pub(crate) fn insert_after(
     })
 }
 
+/// The fix adding `-y` after the install subcommand of a yum/dnf command (`install`,
+/// `groupinstall`, `localinstall`, or the `install` of `module install`).
+pub(crate) fn rpm_yes_fix(cx: &Context, c: &Cmd) -> Option<Fix> {
+    let w = c.positional(RPM_VALUE_FLAGS).into_iter().find(|w| {
+        matches!(
+            w.value.as_str(),
+            "install" | "groupinstall" | "localinstall"
+        )
+    })?;
+    insert_after(cx, c, w, "-y", "add `-y`")
+}
+
 /// The words of a pip invocation: `pip…` itself, or what follows `python… -m` (so that the name
 /// is `pip`). `None` for other commands and for pipx/pipenv.
 pub(crate) fn pip_argv<'a>(c: &Argv<'a>) -> Option<Argv<'a>> {
