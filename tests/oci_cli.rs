@@ -255,6 +255,11 @@ fn push_pull_copy_tag_against_a_registry() {
         );
     }
 
+    // Registry to registry, another repository: same digest.
+    let other = format!("docker://{}/other/app:v1", reg.host);
+    assert_eq!(ok(&["copy", "-q", &remote, &other]).trim(), d.to_string());
+    assert_eq!(ok(&["digest", &other]).trim(), d.to_string());
+
     // Tag in the registry, unpack from it.
     ok(&["tag", &remote, "stable"]);
     assert_eq!(
@@ -315,6 +320,19 @@ fn push_pull_copy_tag_against_a_registry() {
         assert_eq!(v["Layers"].as_array().map(Vec::len), Some(2), "{out}");
     }
 
+    // The docker archive goes back up as is (Docker schema 2, uncompressed layers) and keeps
+    // its manifest digest and config.
+    let from_tar = format!("{}/test/fromtar:v1", reg.host);
+    let tar_digest = ok(&["digest", &format!("docker-archive:{}", s(&tar))]);
+    let pushed = ok(&["push", "-q", &s(&tar), &from_tar]);
+    assert!(
+        pushed.trim().ends_with(tar_digest.trim()),
+        "{pushed} vs {tar_digest}"
+    );
+    let cfg_remote = hoist(&["inspect", "--config", &from_tar]).stdout;
+    let cfg_local = hoist(&["inspect", "--config", &format!("oci:{}:v1", s(&a))]).stdout;
+    assert_eq!(digest_bytes(&cfg_remote), digest_bytes(&cfg_local));
+
     // Errors name the reference and the registry's answer.
     let out = hoist(&["digest", &format!("{}/test/none:v1", reg.host)]);
     assert_eq!(code(&out), 1);
@@ -364,4 +382,89 @@ fn login_then_push_with_basic_auth() {
     assert!(!fs::read_to_string(&auth).unwrap().contains(&reg.host));
     let out = hoist_env(&["digest", &remote], &env);
     assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn prune_removes_unreferenced_store_blobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = hoist::oci::store::Store::open(tmp.path().join("store")).unwrap();
+    let kept = store.put_bytes(b"kept").unwrap();
+    store.set_ref("k", &kept.digest).unwrap();
+    let dropped = store.put_bytes(b"dropped").unwrap();
+    let out = ok(&["prune", "--store", &s(&tmp.path().join("store"))]);
+    assert!(out.contains("removed 1 blobs"), "{out}");
+    assert!(store.has_blob(&kept.digest));
+    assert!(!store.has_blob(&dropped.digest));
+}
+
+#[test]
+fn pull_through_a_corrupting_proxy_fails_cleanly() {
+    let Some(reg) = support::TestRegistry::start("pull_corrupt", support::AuthMode::Open) else {
+        return;
+    };
+    let proxy = support::FaultProxy::start(&reg.host);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let remote = format!("{}/test/app:v1", proxy.host());
+    ok(&["push", "-q", &s(&a), &remote]);
+    let layer = hoist::oci::layout::OciLayout::open(&a)
+        .unwrap()
+        .read_manifest(
+            &hoist::oci::layout::OciLayout::open(&a)
+                .unwrap()
+                .resolve(Some("v1"))
+                .unwrap(),
+        )
+        .unwrap()
+        .parse_image()
+        .unwrap()
+        .layers()[0]
+        .digest()
+        .to_string();
+    // Every answer for that blob is corrupted (more times than the client retries).
+    proxy.inject("GET", &layer, support::FaultAction::WrongBytes, 100);
+    let dir = tmp.path().join("pulled");
+    let out = hoist(&["pull", "-q", &remote, &s(&dir)]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&layer), "{}", stderr(&out));
+    let lay = hoist::oci::layout::OciLayout::open(&dir).unwrap();
+    assert!(
+        lay.tags().unwrap().is_empty(),
+        "no tag may point at an incomplete image"
+    );
+    assert!(!lay.has_blob(&d, None));
+    proxy.clear_faults();
+    assert_eq!(ok(&["pull", "-q", &remote, &s(&dir)]).trim(), d.to_string());
+}
+
+#[test]
+fn copy_between_repositories_of_one_registry_mounts_blobs() {
+    let Some(reg) = support::TestRegistry::start("copy_mounts", support::AuthMode::Open) else {
+        return;
+    };
+    let proxy = support::FaultProxy::start(&reg.host);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let one = format!("{}/team/one:v1", proxy.host());
+    let two = format!("{}/team/two:v1", proxy.host());
+    ok(&["push", "-q", &s(&a), &one]);
+    proxy.clear_log();
+    assert_eq!(ok(&["copy", "-q", &one, &two]).trim(), d.to_string());
+    let log = proxy.log();
+    let blob_gets: Vec<_> = log
+        .iter()
+        .filter(|(m, p, _)| m == "GET" && p.contains("/blobs/"))
+        .collect();
+    assert!(blob_gets.is_empty(), "blobs were downloaded: {log:?}");
+    assert!(
+        log.iter()
+            .any(|(m, p, st)| m == "POST" && p.contains("mount=") && *st == 201),
+        "{log:?}"
+    );
+    assert_eq!(ok(&["digest", &two]).trim(), d.to_string());
+    let rootfs = tmp.path().join("rootfs");
+    ok(&["unpack", "-q", &two, &s(&rootfs)]);
+    assert_eq!(files_under(&rootfs), standard_tree("amd64"));
 }

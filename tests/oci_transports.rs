@@ -11,7 +11,7 @@ use std::process::Command;
 
 use hoist::oci::archive::TarIndex;
 use hoist::oci::copy::{
-    copy_image, open_local_dest, open_local_source, CopyError, CopyOptions, NoProgress,
+    copy_image, open_local_dest, open_local_source, CopyError, CopyOptions, ImageSource, NoProgress,
 };
 use hoist::oci::digest::{digest_bytes, Digest};
 use hoist::oci::image::{diff_ids, parse_config, RawManifest};
@@ -326,7 +326,7 @@ fn index_copied_whole_with_all_else_one_platform() {
         &format!("oci:{}:arm", one.display()),
         &CopyOptions {
             platform: Some("linux/arm64".parse().unwrap()),
-            all: false,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -340,7 +340,7 @@ fn index_copied_whole_with_all_else_one_platform() {
         &format!("oci:{}:x", one.display()),
         &CopyOptions {
             platform: Some("linux/s390x".parse().unwrap()),
-            all: false,
+            ..Default::default()
         },
     )
     .unwrap_err();
@@ -565,4 +565,211 @@ fn umoci_unpacks_hoist_layouts_to_the_source_tree() {
         Path::new("hello")
     );
     assert!(!rootfs.join("etc/gone").exists());
+}
+
+#[test]
+fn content_store_round_trip_survives_prune() {
+    use hoist::oci::copy::{StoreDest, StoreSource};
+    use hoist::oci::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let (index_d, _, _) = build_index_layout(&a, "m");
+    let store = Store::open(tmp.path().join("store")).unwrap();
+    let mut src = open_local_source(&r(&format!("oci:{}:m", a.display()))).unwrap();
+    let mut dst = StoreDest::new(store.clone(), Some("app"));
+    let all = CopyOptions {
+        all: true,
+        ..Default::default()
+    };
+    let rep = copy_image(src.as_mut(), &mut dst, &all, &NoProgress).unwrap();
+    assert_eq!(rep.digest, index_d);
+    assert_eq!(store.get_ref("app").unwrap(), Some(index_d.clone()));
+    let pruned = store.prune().unwrap();
+    assert!(pruned.blobs_removed.is_empty(), "{pruned:?}");
+
+    let out = tmp.path().join("out");
+    let mut s = StoreSource::new(store.clone(), "app");
+    let mut d = open_local_dest(&r(&format!("oci:{}:m", out.display()))).unwrap();
+    let rep = copy_image(&mut s, d.as_mut(), &all, &NoProgress).unwrap();
+    assert_eq!(rep.digest, index_d);
+    assert_eq!(root_of(&format!("oci:{}:m", out.display())).digest, index_d);
+    assert!(StoreSource::new(store, "missing").root().is_err());
+}
+
+#[test]
+fn docker_25_style_archive_with_oci_blobs_is_read_by_manifest_json() {
+    // `docker save` since Docker 25 writes an OCI layout plus a manifest.json whose Config and
+    // Layers point into blobs/sha256/.
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::None);
+    let m = root_of(&format!("oci:{}:v1", a.display()))
+        .parse_image()
+        .unwrap();
+    let blob = |desc: &oci_spec::image::Descriptor| {
+        format!(
+            "blobs/sha256/{}",
+            Digest::from_oci(desc.digest()).unwrap().hex()
+        )
+    };
+    let entry = serde_json::json!([{
+        "Config": blob(m.config()),
+        "RepoTags": ["app:v1"],
+        "Layers": m.layers().iter().map(blob).collect::<Vec<_>>(),
+    }]);
+    let file = tmp.path().join("d25.tar");
+    let mut b = tar::Builder::new(fs::File::create(&file).unwrap());
+    b.append_dir_all(".", &a).unwrap();
+    let bytes = serde_json::to_vec(&entry).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(bytes.len() as u64);
+    h.set_mode(0o644);
+    b.append_data(&mut h, "manifest.json", &bytes[..]).unwrap();
+    b.into_inner().unwrap();
+
+    let out = tmp.path().join("out");
+    copy(
+        &format!("docker-archive:{}:app:v1", file.display()),
+        &format!("oci:{}:v1", out.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let got = root_of(&format!("oci:{}:v1", out.display()))
+        .parse_image()
+        .unwrap();
+    assert_eq!(got.config().digest(), m.config().digest());
+    let layer_digests = |x: &oci_spec::image::ImageManifest| {
+        x.layers()
+            .iter()
+            .map(|l| l.digest().to_string())
+            .collect::<Vec<_>>()
+    };
+    // Uncompressed layers: same blobs as the source layout.
+    assert_eq!(layer_digests(&got), layer_digests(&m));
+    // The archive is also a valid oci-archive.
+    assert_eq!(
+        root_of(&format!("oci-archive:{}:v1", file.display())).digest,
+        d
+    );
+}
+
+#[test]
+fn format_conversion_changes_manifests_not_blobs() {
+    use hoist::oci::media::{self, MediaFlavor};
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let src = format!("oci:{}:v1", a.display());
+    let orig = root_of(&src).parse_image().unwrap();
+
+    // OCI -> Docker: new manifest, same config and layer blobs, Docker media types.
+    let dk = tmp.path().join("dk");
+    let to_docker = CopyOptions {
+        format: Some(MediaFlavor::Docker),
+        ..Default::default()
+    };
+    let rep = copy(&src, &format!("oci:{}:v1", dk.display()), &to_docker).unwrap();
+    assert_ne!(rep.digest, d);
+    let docker = root_of(&format!("oci:{}:v1", dk.display()));
+    assert_eq!(docker.media_type, media::DOCKER_MANIFEST);
+    let dm = docker.parse_image().unwrap();
+    assert_eq!(dm.config().digest(), orig.config().digest());
+    assert_eq!(dm.config().media_type().to_string(), media::DOCKER_CONFIG);
+    for (x, y) in dm.layers().iter().zip(orig.layers()) {
+        assert_eq!(x.digest(), y.digest());
+        assert_eq!(x.media_type().to_string(), media::DOCKER_LAYER_GZIP);
+    }
+    // Docker -> OCI gives back the original bytes (the fixture is canonical JSON).
+    let back = tmp.path().join("back");
+    let rep = copy(
+        &format!("oci:{}:v1", dk.display()),
+        &format!("oci:{}:v1", back.display()),
+        &CopyOptions {
+            format: Some(MediaFlavor::Oci),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(rep.digest, d);
+    // Converting to the format it already has keeps the bytes.
+    let same = tmp.path().join("same");
+    let rep = copy(
+        &src,
+        &format!("oci:{}:v1", same.display()),
+        &CopyOptions {
+            format: Some(MediaFlavor::Oci),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(rep.digest, d);
+
+    // zstd layers have no Docker media type.
+    let z = tmp.path().join("z");
+    build_layout(&z, "v1", Compression::Zstd { level: 3 });
+    let err = copy(
+        &format!("oci:{}:v1", z.display()),
+        &format!("oci:{}:v1", tmp.path().join("zd").display()),
+        &to_docker,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("zstd"), "{err}");
+
+    // A whole index: children converted, index rewritten to point at them.
+    let m = tmp.path().join("m");
+    let (index_d, _, _) = build_index_layout(&m, "multi");
+    let mdk = tmp.path().join("mdk");
+    let rep = copy(
+        &format!("oci:{}:multi", m.display()),
+        &format!("oci:{}:multi", mdk.display()),
+        &CopyOptions {
+            all: true,
+            format: Some(MediaFlavor::Docker),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_ne!(rep.digest, index_d);
+    let list = root_of(&format!("oci:{}:multi", mdk.display()));
+    assert_eq!(list.media_type, media::DOCKER_MANIFEST_LIST);
+    let lay = OciLayout::open(&mdk).unwrap();
+    for entry in list.parse_index().unwrap().manifests() {
+        assert_eq!(entry.media_type().to_string(), media::DOCKER_MANIFEST);
+        let child = lay.read_manifest(entry).unwrap();
+        assert_eq!(child.media_type, media::DOCKER_MANIFEST);
+    }
+}
+
+#[test]
+fn docker_archive_converted_to_oci_is_unpacked_by_umoci() {
+    let Some(umoci) = tool("umoci") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let ar = tmp.path().join("d.tar");
+    copy(
+        &format!("oci:{}:v1", a.display()),
+        &format!("docker-archive:{}:app:v1", ar.display()),
+        &CopyOptions::default(),
+    )
+    .unwrap();
+    let lay = tmp.path().join("lay");
+    copy(
+        &format!("docker-archive:{}:app:v1", ar.display()),
+        &format!("oci:{}:v1", lay.display()),
+        &CopyOptions {
+            format: Some(hoist::oci::media::MediaFlavor::Oci),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let bundle = tmp.path().join("bundle");
+    run_ok(Command::new(&umoci).args([
+        "unpack",
+        "--rootless",
+        "--image",
+        &format!("{}:v1", lay.display()),
+        bundle.to_str().unwrap(),
+    ]));
+    assert_eq!(files_under(&bundle.join("rootfs")), standard_tree("amd64"));
 }

@@ -4,7 +4,9 @@
 
 use clap::Args;
 
-use super::image_common::{fail, open_dest, open_source, parse_ref, CliProgress, CommonArgs};
+use super::image_common::{
+    fail, open_dest, open_source, parse_ref, CliProgress, CommonArgs, FormatArg,
+};
 use crate::oci::copy::{copy_image, CopyOptions};
 
 #[derive(Args, Debug)]
@@ -17,6 +19,10 @@ pub struct CopyArgs {
     /// Copy every platform of a multi-platform image (default: only --platform / the host's)
     #[arg(long)]
     pub all: bool,
+    /// Convert manifests to OCI or Docker schema 2 media types (new manifest digests, same
+    /// blobs; default: keep manifests byte-identical)
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Source reference
     pub src: String,
     /// Destination reference
@@ -34,6 +40,7 @@ fn inner(a: &CopyArgs) -> Result<i32, i32> {
     let src = parse_ref(&a.src, "source")?;
     let dst = parse_ref(&a.dst, "destination")?;
     let opts = CopyOptions {
+        format: a.format.map(FormatArg::flavor),
         platform,
         all: a.all,
     };

@@ -54,6 +54,25 @@ impl CommonArgs {
     }
 }
 
+/// `--format`: the manifest format to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// OCI image spec media types
+    Oci,
+    /// Docker schema 2 media types
+    Docker,
+}
+
+impl FormatArg {
+    /// The media-type family.
+    pub fn flavor(self) -> crate::oci::media::MediaFlavor {
+        match self {
+            FormatArg::Oci => crate::oci::media::MediaFlavor::Oci,
+            FormatArg::Docker => crate::oci::media::MediaFlavor::Docker,
+        }
+    }
+}
+
 /// Parse a reference given on the command line; a bad one is a usage error (exit 2).
 pub fn parse_ref(input: &str, role: &str) -> Result<ImageRef, i32> {
     ImageRef::parse(input).map_err(|e| {
@@ -185,22 +204,18 @@ impl CliProgress {
 
 impl Progress for CliProgress {
     fn blob_start(&self, desc: &Descriptor, what: &str) {
-        match self.mode {
-            Mode::Quiet => {}
-            Mode::Lines => {}
-            Mode::Bars => {
-                let bar = indicatif::ProgressBar::new(desc.size());
-                let style = indicatif::ProgressStyle::with_template(
-                    "{msg:28} [{bar:30}] {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
-                )
-                .map(|s| s.progress_chars("=> "))
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-                bar.set_style(style);
-                bar.set_message(format!("{what} {}", short(desc)));
-                *self.bar.borrow_mut() = Some(bar);
-            }
+        if self.mode != Mode::Bars {
+            return;
         }
-        let _ = what;
+        let bar = indicatif::ProgressBar::new(desc.size());
+        let style = indicatif::ProgressStyle::with_template(
+            "{msg:26} [{bar:24}] {bytes:>9}/{total_bytes:9} {bytes_per_sec}",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_message(format!("{what} {}", short(desc)));
+        *self.bar.borrow_mut() = Some(bar);
     }
 
     fn blob_bytes(&self, n: u64) {

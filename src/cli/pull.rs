@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::image_common::{
     fail, has_transport, local_ref_from_path, open_dest, open_source, parse_ref, CliProgress,
-    CommonArgs,
+    CommonArgs, FormatArg,
 };
 use crate::oci::copy::{copy_image, CopyOptions};
 use crate::oci::reference::{ImageRef, DEFAULT_TAG};
@@ -22,6 +22,10 @@ pub struct PullArgs {
     /// Copy every platform of a multi-platform image
     #[arg(long)]
     pub all: bool,
+    /// Convert manifests to OCI or Docker schema 2 media types (new manifest digests, same
+    /// blobs; default: keep manifests byte-identical)
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Image to download (a registry reference, or any transport)
     pub src: String,
     /// Where to write it: a directory (OCI layout), a `.tar` file (docker archive) or a reference
@@ -56,6 +60,7 @@ fn inner(a: &PullArgs) -> Result<i32, i32> {
         local_ref_from_path(&a.dst, tag, name, true)
     };
     let opts = CopyOptions {
+        format: a.format.map(FormatArg::flavor),
         platform,
         all: a.all,
     };

@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::image_common::{
     fail, has_transport, local_ref_from_path, open_source, parse_ref, CliProgress, CommonArgs,
+    FormatArg,
 };
 use crate::oci::copy::{copy_image, CopyOptions};
 use crate::oci::reference::ImageRef;
@@ -18,6 +19,10 @@ use crate::oci::remote::RegistryDest;
 pub struct PushArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Convert manifests to OCI or Docker schema 2 media types (new manifest digests, same
+    /// blobs; default: keep manifests byte-identical)
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
     /// Local image: a path (OCI layout directory, oci-archive or docker-archive) or a reference
     pub src: String,
     /// Registry reference to push to
@@ -46,6 +51,7 @@ fn inner(a: &PushArgs) -> Result<i32, i32> {
         return Err(super::EXIT_USAGE);
     };
     let opts = CopyOptions {
+        format: a.format.map(FormatArg::flavor),
         all: platform.is_none(),
         platform,
     };

@@ -5,7 +5,7 @@
 //! regex, then drops placeholders (`${TOKEN}`, `changeme`, `<password>`…) and values below the
 //! pattern's entropy threshold. [`redact`] shortens a secret for display.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -45,14 +45,17 @@ struct PatternDef {
     mixed: bool,
 }
 
-/// One compiled pattern.
+/// One pattern. Its regex is compiled on first use: compiling all of them costs several
+/// milliseconds, more than linting a file, and most texts never pass a pattern's keyword filter.
 #[derive(Debug)]
 pub struct Pattern {
     pub id: String,
     pub description: String,
     /// Lower-cased keywords.
     pub keywords: Vec<String>,
-    pub regex: Regex,
+    /// The regex source, as in the pattern file.
+    pub source: String,
+    regex: OnceLock<Option<Regex>>,
     pub entropy: Option<f64>,
     pub min_length: Option<usize>,
     /// The secret must mix at least two character classes.
@@ -71,8 +74,29 @@ pub struct SecretMatch {
     pub end: usize,
 }
 
-/// Parses and compiles a pattern file in the `rules/secrets.toml` format.
+impl Pattern {
+    /// The compiled regex (`None` only if the source does not compile, which [`load`] rules out).
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+}
+
+/// Parses and compiles a pattern file in the `rules/secrets.toml` format; every regex is checked.
 pub fn load(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
+    let patterns = load_lazy(toml_text)?;
+    for p in &patterns {
+        Regex::new(&p.source).map_err(|source| SecretsError::Regex {
+            id: p.id.clone(),
+            source,
+        })?;
+    }
+    Ok(patterns)
+}
+
+/// As [`load`], compiling each regex only when it is first needed.
+fn load_lazy(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
     let file: PatternFile = toml::from_str(toml_text)?;
     file.pattern
         .into_iter()
@@ -80,15 +104,12 @@ pub fn load(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
             if d.keywords.is_empty() {
                 return Err(SecretsError::NoKeywords(d.id));
             }
-            let regex = Regex::new(&d.regex).map_err(|source| SecretsError::Regex {
-                id: d.id.clone(),
-                source,
-            })?;
             Ok(Pattern {
                 keywords: d.keywords.iter().map(|k| k.to_lowercase()).collect(),
                 id: d.id,
                 description: d.description,
-                regex,
+                source: d.regex,
+                regex: OnceLock::new(),
                 entropy: d.entropy,
                 min_length: d.min_length,
                 mixed: d.mixed,
@@ -97,8 +118,9 @@ pub fn load(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
         .collect()
 }
 
+/// The embedded patterns; `load` over the same text is unit-tested, so every regex compiles.
 static PATTERNS: LazyLock<Result<Vec<Pattern>, SecretsError>> =
-    LazyLock::new(|| load(PATTERNS_TOML));
+    LazyLock::new(|| load_lazy(PATTERNS_TOML));
 
 /// The built-in patterns (empty if the embedded file were invalid; a unit test guards that).
 pub fn patterns() -> &'static [Pattern] {
@@ -210,7 +232,8 @@ pub fn scan_with(patterns: &[Pattern], text: &str) -> Vec<SecretMatch> {
         if prefilter && !p.keywords.iter().any(|k| lower.contains(k.as_str())) {
             continue;
         }
-        for caps in p.regex.captures_iter(text) {
+        let Some(regex) = p.regex() else { continue };
+        for caps in regex.captures_iter(text) {
             let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
                 continue;
             };
@@ -275,6 +298,9 @@ mod tests {
     fn embedded_patterns_load() {
         assert!(PATTERNS.is_ok(), "{:?}", PATTERNS.as_ref().err());
         assert!(patterns().len() >= 15);
+        // Every embedded regex compiles (the built-ins are compiled lazily at run time).
+        let checked = load(PATTERNS_TOML).expect("embedded patterns compile");
+        assert_eq!(checked.len(), patterns().len());
     }
 
     #[test]

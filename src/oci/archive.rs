@@ -573,9 +573,14 @@ impl DockerArchiveWriter {
             return Ok(());
         }
         let name = format!("{}/layer.tar", want.hex());
-        let mut dec =
-            decompressor(compression, BufReader::new(data)).map_err(io_err(self.sink.dest()))?;
-        let (got, _) = self.sink.append_spooled(&name, &mut dec)?;
+        let (got, _) = {
+            let mut dec = decompressor(compression, BufReader::new(&mut *data))
+                .map_err(io_err(self.sink.dest()))?;
+            self.sink.append_spooled(&name, &mut dec)?
+        };
+        // Read whatever follows the compressed stream so a verifying reader underneath sees
+        // its end (and fails if the blob was not what its descriptor says).
+        io::copy(data, &mut io::sink()).map_err(io_err(self.sink.dest()))?;
         if got != want {
             return Err(ArchiveError::DiffId {
                 path: self.sink.dest().to_path_buf(),

@@ -8,9 +8,11 @@
 //! as their raw bytes so digests are preserved. An index is copied whole with
 //! [`CopyOptions::all`]; otherwise one platform is chosen and its manifest becomes the top.
 //!
-//! The only conversion is the one a destination requires: a docker archive stores layers as
-//! uncompressed tars (checked against the config's diffIDs), which it does itself when given
-//! a compressed stream.
+//! The only conversion done unasked is the one a destination requires: a docker archive
+//! stores layers as uncompressed tars (checked against the config's diffIDs), which it does
+//! itself when given a compressed stream. [`CopyOptions::format`] asks for manifests in OCI or
+//! Docker media types ([`convert_manifest`]); blobs are never rewritten. A registry
+//! destination mounts blobs from a source repository on the same registry instead of copying.
 //!
 //! Local transports live here: OCI layouts, oci-archive, docker-archive and hoist's content
 //! store ([`StoreSource`]/[`StoreDest`], by store ref). [`open_local_source`] and
@@ -22,7 +24,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use oci_spec::image::Descriptor;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::archive::{self, ArchiveError, DockerArchiveWriter, TarIndex, TarSink};
 use super::digest::{digest_bytes, Digest, DigestError};
@@ -35,8 +37,8 @@ use super::layout::{
     resolve_in_index, LayoutError, OciLayout, LAYOUT_FILE_CONTENT, MAX_CONFIG_SIZE,
     MAX_MANIFEST_SIZE, REF_NAME,
 };
-use super::media::{self, layer_compression, LayerCompression};
-use super::reference::ImageRef;
+use super::media::{self, layer_compression, layer_media_type, LayerCompression, MediaFlavor};
+use super::reference::{ImageRef, Reference};
 use super::store::{Expected, Store, StoreError};
 
 /// Why a copy failed.
@@ -125,11 +127,8 @@ impl CopyError {
 pub enum BlobKind {
     /// The image config.
     Config,
-    /// A filesystem layer, with its diffID when the config gives one.
-    Layer {
-        /// The diffID from the config's rootfs, at this layer's position.
-        diff_id: Option<Digest>,
-    },
+    /// A filesystem layer.
+    Layer,
     /// Anything else (artifact payloads, attestations).
     Other,
 }
@@ -146,6 +145,11 @@ pub trait ImageSource {
     fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError>;
     /// A file holding exactly the blob, when the source has one (lets uploads avoid a copy).
     fn blob_path(&mut self, _desc: &Descriptor) -> Option<PathBuf> {
+        None
+    }
+    /// The registry repository the source reads from, so a destination on the same registry
+    /// can mount blobs instead of copying them.
+    fn mount_origin(&self) -> Option<Reference> {
         None
     }
 }
@@ -180,6 +184,10 @@ pub trait ImageDest {
     fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError>;
     /// Store the top manifest and point the destination's tag at it.
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError>;
+    /// Try to link the blob from another repository of the same registry; true when done.
+    fn try_mount(&mut self, _desc: &Descriptor, _from: &Reference) -> Result<bool, CopyError> {
+        Ok(false)
+    }
 }
 
 /// Progress events of a copy.
@@ -206,6 +214,9 @@ pub struct CopyOptions {
     pub platform: Option<Platform>,
     /// Copy a whole index with every platform.
     pub all: bool,
+    /// Rewrite manifests into this format (OCI or Docker schema 2 media types). `None` keeps
+    /// every manifest byte-identical; a conversion changes manifest digests, never blobs.
+    pub format: Option<MediaFlavor>,
 }
 
 /// What a copy did.
@@ -268,10 +279,13 @@ pub fn copy_image(
                 reason: "holds a single image, not a multi-platform index".to_string(),
             });
         }
-        copy_index_children(src, dst, &root, progress, &mut report, 0)?;
-        root
+        copy_index_children(src, dst, &root, opts.format, progress, &mut report, 0)?
     } else {
         let m = resolve_platform(src, root, opts.platform.as_ref())?;
+        let m = match opts.format {
+            Some(to) => convert_manifest(&m, to)?,
+            None => m,
+        };
         copy_manifest_blobs(src, dst, &m, progress, &mut report)?;
         m
     };
@@ -282,14 +296,17 @@ pub fn copy_image(
     Ok(report)
 }
 
+/// Copy everything an index references; returns the index to write (its own bytes, or a
+/// rewritten one when a format conversion changed it or its children).
 fn copy_index_children(
     src: &mut dyn ImageSource,
     dst: &mut dyn ImageDest,
     index: &RawManifest,
+    format: Option<MediaFlavor>,
     progress: &dyn Progress,
     report: &mut CopyReport,
     depth: usize,
-) -> Result<(), CopyError> {
+) -> Result<RawManifest, CopyError> {
     if depth > 8 {
         return Err(CopyError::Unsupported {
             reference: src.describe(),
@@ -297,6 +314,7 @@ fn copy_index_children(
         });
     }
     let parsed = index.parse_index()?;
+    let mut replaced: Vec<(String, RawManifest)> = Vec::new();
     for desc in parsed.manifests() {
         let mt = media_type_str(desc);
         if !media::is_manifest(&mt) && !media::is_index(&mt) {
@@ -305,15 +323,108 @@ fn copy_index_children(
             continue;
         }
         let child = src.manifest(desc)?;
-        if child.is_index() {
-            copy_index_children(src, dst, &child, progress, report, depth + 1)?;
+        let written = if child.is_index() {
+            copy_index_children(src, dst, &child, format, progress, report, depth + 1)?
         } else {
-            copy_manifest_blobs(src, dst, &child, progress, report)?;
+            let c = match format {
+                Some(to) => convert_manifest(&child, to)?,
+                None => child.clone(),
+            };
+            copy_manifest_blobs(src, dst, &c, progress, report)?;
+            c
+        };
+        dst.put_manifest(&written)?;
+        progress.manifest_done(&written);
+        if written.digest != child.digest {
+            replaced.push((child.digest.to_string(), written));
         }
-        dst.put_manifest(&child)?;
-        progress.manifest_done(&child);
     }
-    Ok(())
+    let target = format.map(|f| match f {
+        MediaFlavor::Oci => media::OCI_INDEX,
+        MediaFlavor::Docker => media::DOCKER_MANIFEST_LIST,
+    });
+    if replaced.is_empty() && target.map_or(true, |t| t == index.media_type) {
+        return Ok(index.clone());
+    }
+    let mut v: Value = serde_json::from_slice(&index.bytes).map_err(|source| ImageError::Json {
+        what: "index",
+        digest: index.digest.clone(),
+        source,
+    })?;
+    if let Some(t) = target {
+        v["mediaType"] = json!(t);
+    }
+    if let Some(list) = v.get_mut("manifests").and_then(Value::as_array_mut) {
+        for entry in list.iter_mut() {
+            let Some(old) = entry
+                .get("digest")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if let Some((_, new)) = replaced.iter().find(|(d, _)| *d == old) {
+                entry["digest"] = json!(new.digest.to_string());
+                entry["size"] = json!(new.size());
+                entry["mediaType"] = json!(new.media_type);
+            }
+        }
+    }
+    Ok(RawManifest::new(to_canonical_vec(&v)?, None)?)
+}
+
+/// Rewrite an image manifest's media types (manifest, config, layers) into `to`; the blobs
+/// stay the same, the manifest gets new bytes and a new digest. Manifests already in that
+/// format, and artifacts (whose config is not an image config), are returned unchanged.
+pub fn convert_manifest(m: &RawManifest, to: MediaFlavor) -> Result<RawManifest, CopyError> {
+    let (manifest_mt, config_mt) = match to {
+        MediaFlavor::Oci => (media::OCI_MANIFEST, media::OCI_CONFIG),
+        MediaFlavor::Docker => (media::DOCKER_MANIFEST, media::DOCKER_CONFIG),
+    };
+    if m.is_index() || m.media_type == manifest_mt {
+        return Ok(m.clone());
+    }
+    let mut v: Value = serde_json::from_slice(&m.bytes).map_err(|source| ImageError::Json {
+        what: "manifest",
+        digest: m.digest.clone(),
+        source,
+    })?;
+    let cur_config = v
+        .get("config")
+        .and_then(|c| c.get("mediaType"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !media::is_config(cur_config) {
+        return Ok(m.clone());
+    }
+    v["mediaType"] = json!(manifest_mt);
+    v["config"]["mediaType"] = json!(config_mt);
+    if let Some(layers) = v.get_mut("layers").and_then(Value::as_array_mut) {
+        for layer in layers.iter_mut() {
+            let mt = layer
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let new = convert_layer_type(&mt, to).ok_or_else(|| CopyError::Unsupported {
+                reference: m.digest.to_string(),
+                reason: format!("layer media type {mt} has no equivalent in the requested format"),
+            })?;
+            layer["mediaType"] = json!(new);
+        }
+    }
+    Ok(RawManifest::new(to_canonical_vec(&v)?, None)?)
+}
+
+const OCI_NONDIST_GZIP: &str = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+
+fn convert_layer_type(mt: &str, to: MediaFlavor) -> Option<&'static str> {
+    match (mt, to) {
+        (media::DOCKER_LAYER_FOREIGN_GZIP, MediaFlavor::Oci) => Some(OCI_NONDIST_GZIP),
+        (OCI_NONDIST_GZIP, MediaFlavor::Docker) => Some(media::DOCKER_LAYER_FOREIGN_GZIP),
+        (_, MediaFlavor::Docker) if layer_compression(mt) == Some(LayerCompression::Zstd) => None,
+        _ => layer_compression(mt).map(|c| layer_media_type(c, to)),
+    }
 }
 
 fn copy_manifest_blobs(
@@ -336,42 +447,24 @@ fn copy_manifest_blobs(
             ),
         });
     }
-    let mut ids: Vec<Digest> = Vec::new();
-    if is_image {
-        // The config is small: read it (verified) to learn the diffIDs, then pass it on.
-        let digest = Digest::from_oci(config.digest())?;
-        if config.size() > MAX_CONFIG_SIZE {
-            return Err(CopyError::Unsupported {
-                reference: src.describe(),
-                reason: format!("config {digest} is {} bytes, over the limit", config.size()),
-            });
-        }
-        let bytes = read_verified(src, config)?;
-        ids = diff_ids(&parse_config(&bytes)?)?;
-        progress.blob_start(config, "config");
-        if dst.has_blob(config)? {
-            report.skipped += 1;
-            progress.blob_done(config, true);
-        } else {
-            let mut r = &bytes[..];
-            dst.put_blob(config, &BlobKind::Config, &mut r, None)?;
-            progress.blob_bytes(bytes.len() as u64);
-            report.copied += 1;
-            report.bytes += bytes.len() as u64;
-            progress.blob_done(config, false);
-        }
-    } else {
-        copy_blob(src, dst, config, &BlobKind::Other, progress, report)?;
+    if is_image && config.size() > MAX_CONFIG_SIZE {
+        return Err(CopyError::Unsupported {
+            reference: src.describe(),
+            reason: format!(
+                "config {} is {} bytes, over the {MAX_CONFIG_SIZE}-byte limit",
+                config.digest(),
+                config.size()
+            ),
+        });
     }
-    for (i, layer) in manifest.layers().iter().enumerate() {
-        let kind = if is_image {
-            BlobKind::Layer {
-                diff_id: ids.get(i).cloned(),
-            }
-        } else {
-            BlobKind::Other
-        };
-        copy_blob(src, dst, layer, &kind, progress, report)?;
+    let (config_kind, layer_kind) = if is_image {
+        (BlobKind::Config, BlobKind::Layer)
+    } else {
+        (BlobKind::Other, BlobKind::Other)
+    };
+    copy_blob(src, dst, config, &config_kind, progress, report)?;
+    for layer in manifest.layers() {
+        copy_blob(src, dst, layer, &layer_kind, progress, report)?;
     }
     Ok(())
 }
@@ -421,7 +514,7 @@ fn copy_blob(
 ) -> Result<(), CopyError> {
     let what = match kind {
         BlobKind::Config => "config",
-        BlobKind::Layer { .. } => "layer",
+        BlobKind::Layer => "layer",
         BlobKind::Other => "blob",
     };
     progress.blob_start(desc, what);
@@ -429,6 +522,13 @@ fn copy_blob(
         report.skipped += 1;
         progress.blob_done(desc, true);
         return Ok(());
+    }
+    if let Some(origin) = src.mount_origin() {
+        if dst.try_mount(desc, &origin)? {
+            report.skipped += 1;
+            progress.blob_done(desc, true);
+            return Ok(());
+        }
     }
     let digest = Digest::from_oci(desc.digest())?;
     let reference = src.describe();
@@ -446,6 +546,12 @@ fn copy_blob(
         count: 0,
     };
     dst.put_blob(desc, kind, &mut counting, path.as_deref())?;
+    // Make sure the whole stream was read and verified even if the destination stopped early.
+    io::copy(&mut counting, &mut io::sink()).map_err(|source| CopyError::Blob {
+        reference: reference.clone(),
+        digest: digest.clone(),
+        source,
+    })?;
     report.copied += 1;
     report.bytes += counting.count;
     progress.blob_done(desc, false);
@@ -983,7 +1089,8 @@ impl ImageDest for DockerArchiveDest {
         match kind {
             BlobKind::Config => {
                 let mut bytes = Vec::new();
-                data.read_to_end(&mut bytes)
+                data.take(MAX_CONFIG_SIZE)
+                    .read_to_end(&mut bytes)
                     .map_err(|source| CopyError::Blob {
                         reference,
                         digest: d.clone(),
@@ -994,7 +1101,7 @@ impl ImageDest for DockerArchiveDest {
                 self.config_seen = true;
                 Ok(())
             }
-            BlobKind::Layer { .. } if self.config_seen => {
+            BlobKind::Layer if self.config_seen => {
                 let mt = media_type_str(desc);
                 let compression = layer_compression(&mt).ok_or_else(|| CopyError::Unsupported {
                     reference: reference.clone(),
@@ -1067,7 +1174,10 @@ impl StoreSource {
             return Err(CopyError::Blob {
                 reference: self.describe(),
                 digest: d.clone(),
-                source: io::Error::new(io::ErrorKind::InvalidData, format!("content is {}", m.digest)),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("content is {}", m.digest),
+                ),
             });
         }
         Ok(m)
@@ -1080,10 +1190,13 @@ impl ImageSource for StoreSource {
     }
 
     fn root(&mut self) -> Result<RawManifest, CopyError> {
-        let d = self.store.get_ref(&self.name)?.ok_or_else(|| CopyError::Unsupported {
-            reference: self.describe(),
-            reason: "no such ref in the store".to_string(),
-        })?;
+        let d = self
+            .store
+            .get_ref(&self.name)?
+            .ok_or_else(|| CopyError::Unsupported {
+                reference: self.describe(),
+                reason: "no such ref in the store".to_string(),
+            })?;
         self.read_manifest(&d, None)
     }
 

@@ -226,6 +226,7 @@ impl OciLayout {
         if dir.join("oci-layout").exists() {
             let l = OciLayout::open(dir)?;
             fs::create_dir_all(l.blobs_dir()).map_err(io_err(&l.blobs_dir()))?;
+            l.remove_stale_temps();
             return Ok(l);
         }
         match fs::read_dir(dir) {
@@ -249,6 +250,31 @@ impl OciLayout {
         // The marker goes last: a layout is only a layout once it is complete.
         l.write_file_atomic("oci-layout", LAYOUT_FILE_CONTENT)?;
         Ok(l)
+    }
+
+    /// Delete temporary files a killed writer left behind (only those untouched for a day, so
+    /// a concurrent writer's files are never removed). Best effort.
+    fn remove_stale_temps(&self) {
+        const STALE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+        for dir in [self.root.clone(), self.root.join("blobs")] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                if !e.file_name().to_string_lossy().starts_with(".tmp-") {
+                    continue;
+                }
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > STALE);
+                if old {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
     }
 
     /// The layout directory.
@@ -570,6 +596,26 @@ mod tests {
             l.read_blob(&d, 4, 100),
             Err(LayoutError::Verify { .. })
         ));
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_fresh_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        OciLayout::create(tmp.path()).unwrap();
+        let stale = tmp.path().join("blobs/.tmp-blob-old");
+        let fresh = tmp.path().join("blobs/.tmp-blob-new");
+        fs::write(&stale, b"x").unwrap();
+        fs::write(&fresh, b"x").unwrap();
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86400);
+        File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        OciLayout::create(tmp.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(fresh.exists());
     }
 
     #[test]

@@ -202,11 +202,6 @@ impl Reference {
         }
     }
 
-    /// The same repository, no tag and no digest kept (for naming another repository's blobs).
-    pub fn repository_only(&self) -> (String, String) {
-        (self.domain.clone(), self.path.clone())
-    }
-
     /// Short form as Docker prints it: `docker.io/library/` dropped, `:latest` kept.
     pub fn familiar(&self) -> String {
         let name = if self.domain == DOCKER_HUB_DOMAIN {
@@ -876,6 +871,40 @@ mod tests {
         assert!(ImageRef::parse("docker:nginx").is_err());
         assert!(ImageRef::parse(&format!("docker-archive:x.tar:a@sha256:{HEX}")).is_err());
         assert!(ImageRef::parse("docker://").is_err());
+    }
+
+    #[test]
+    fn odd_input_never_panics() {
+        let odd = [
+            "é",
+            "a:é",
+            "héllo/wörld:tâg",
+            "a@",
+            "@",
+            ":",
+            "/",
+            "a/b@sha256:",
+            "[",
+            "[]:/a",
+            "[::1]x/a",
+            "oci:é:é",
+            "docker://",
+            "docker:///",
+            "a:b:c",
+            "a/b:c/d",
+            "::::",
+            "localhost:/a",
+            "a\u{0}b",
+            "x/ℵ.b",
+            "ℵ:1",
+            "a.b.c.d.e.f/g",
+        ];
+        for o in odd {
+            let _ = parse_normalized(o);
+            let _ = ImageRef::parse(o);
+        }
+        assert!(parse_normalized("héllo/wörld:tâg").is_err());
+        assert!(parse_normalized("a/b:c/d").is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use oci_spec::image::Descriptor;
 
@@ -19,7 +19,8 @@ use super::digest::{Digest, Sha256Writer};
 use super::image::RawManifest;
 use super::reference::Reference;
 use crate::registry::{
-    BlobSource, HttpRegistry, Registry, RegistryConfig, RegistryError, UploadMode, VerifiedBlob,
+    BlobSource, HttpRegistry, MountOutcome, Registry, RegistryConfig, RegistryError, UploadMode,
+    VerifiedBlob,
 };
 
 /// Blobs up to this size are uploaded from memory.
@@ -56,19 +57,21 @@ fn client(reference: &Reference, opts: &RemoteOptions) -> Result<HttpRegistry, C
 /// Turn a registry error into a copy error naming the reference, with a hint by kind.
 pub fn reg_err(reference: &Reference, e: RegistryError) -> CopyError {
     let hint = match &e {
-        RegistryError::Unauthorized { .. } | RegistryError::Auth(_) => {
-            Some("log in with `hoist login -u USER --password-stdin HOST`, or check the credentials")
-        }
-        RegistryError::Status { status: 401 | 403, .. } => {
+        RegistryError::Unauthorized { .. } | RegistryError::Auth(_) => Some(
+            "log in with `hoist login -u USER --password-stdin HOST`, or check the credentials",
+        ),
+        RegistryError::Status {
+            status: 401 | 403, ..
+        } => {
             Some("log in with `hoist login`, and check that the account may access this repository")
         }
         e if e.is_not_found() => Some("check the repository name and the tag or digest"),
         RegistryError::Status { status: 429, .. } => {
             Some("the registry is rate limiting; wait and retry, or log in")
         }
-        RegistryError::Transport { .. } => Some(
-            "check the host and port; a registry without TLS needs --insecure-registry HOST",
-        ),
+        RegistryError::Transport { .. } => {
+            Some("check the host and port; a registry without TLS needs --insecure-registry HOST")
+        }
         RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. } => {
             Some("the registry served content that does not match its digest")
         }
@@ -87,6 +90,8 @@ pub struct RegistrySource {
     reference: Reference,
     client: HttpRegistry,
     rt: tokio::runtime::Runtime,
+    /// The last blob downloaded, kept so `blob_path` and `blob` share one download.
+    cached: Option<VerifiedBlob>,
 }
 
 impl RegistrySource {
@@ -96,6 +101,7 @@ impl RegistrySource {
             reference: reference.clone(),
             client: client(reference, opts)?,
             rt: runtime(reference)?,
+            cached: None,
         })
     }
 
@@ -105,6 +111,23 @@ impl RegistrySource {
             .block_on(self.client.get_manifest(r))
             .map_err(|e| reg_err(r, e))?;
         Ok(RawManifest::new(m.bytes, Some(&m.media_type))?)
+    }
+
+    /// Download a blob into a verified temporary file (or reuse the last download).
+    fn download(&mut self, desc: &Descriptor) -> Result<VerifiedBlob, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        if let Some(b) = self.cached.take() {
+            if b.digest == d {
+                return Ok(b);
+            }
+        }
+        let tmp = std::env::temp_dir();
+        self.rt
+            .block_on(
+                self.client
+                    .get_blob(&self.reference, &d, Some(desc.size()), &tmp),
+            )
+            .map_err(|e| reg_err(&self.reference, e))
     }
 }
 
@@ -153,24 +176,28 @@ impl ImageSource for RegistrySource {
     }
 
     fn blob(&mut self, desc: &Descriptor) -> Result<Box<dyn Read + '_>, CopyError> {
-        let d = Digest::from_oci(desc.digest())?;
-        let tmp = std::env::temp_dir();
-        let blob = self
-            .rt
-            .block_on(
-                self.client
-                    .get_blob(&self.reference, &d, Some(desc.size()), &tmp),
-            )
-            .map_err(|e| reg_err(&self.reference, e))?;
+        let blob = self.download(desc)?;
         let file = blob.file.reopen().map_err(|source| CopyError::Blob {
             reference: self.describe(),
-            digest: d.clone(),
+            digest: blob.digest.clone(),
             source,
         })?;
         Ok(Box::new(TempBlob {
             _blob: blob,
             file: BufReader::new(file),
         }))
+    }
+
+    fn mount_origin(&self) -> Option<Reference> {
+        Some(self.reference.clone())
+    }
+
+    fn blob_path(&mut self, desc: &Descriptor) -> Option<PathBuf> {
+        // Only worth a download ahead of `blob` for blobs that will be uploaded from a file.
+        let blob = self.download(desc).ok()?;
+        let path = blob.file.path().to_path_buf();
+        self.cached = Some(blob);
+        Some(path)
     }
 }
 
@@ -296,6 +323,20 @@ impl ImageDest for RegistryDest {
 
     fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
         self.push_manifest(m, &[])
+    }
+
+    fn try_mount(&mut self, desc: &Descriptor, from: &Reference) -> Result<bool, CopyError> {
+        if from.domain() != self.reference.domain()
+            || from.repository() == self.reference.repository()
+        {
+            return Ok(false);
+        }
+        let d = Digest::from_oci(desc.digest())?;
+        // A failed mount is not an error: the blob is then copied the ordinary way.
+        let outcome = self
+            .rt
+            .block_on(self.client.mount_blob(&self.reference, from, &d));
+        Ok(matches!(outcome, Ok(MountOutcome::Mounted)))
     }
 
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {

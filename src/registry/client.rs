@@ -7,9 +7,10 @@
 //! [`RetryPolicy`]; blob downloads resume with `Range` from the bytes already verified-in-progress
 //! and chunked uploads resume from the offset the registry reports for the upload session.
 //!
-//! Plain HTTP is used for loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) and for hosts
-//! listed in [`RegistryConfig::insecure_hosts`]; everything else is HTTPS with the built-in web
-//! PKI roots plus an optional extra CA file.
+//! Plain HTTP is used for loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) unless listed
+//! in [`RegistryConfig::https_hosts`], and for hosts listed in
+//! [`RegistryConfig::insecure_hosts`]; everything else is HTTPS with the built-in web PKI roots
+//! plus an optional extra CA file ([`RegistryConfig::ca_file`]).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -38,6 +39,9 @@ pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 pub struct RegistryConfig {
     /// Hosts (`host` or `host:port`) reached over plain HTTP although not loopback.
     pub insecure_hosts: Vec<String>,
+    /// Loopback hosts (`host` or `host:port`) reached over HTTPS anyway, e.g. a local registry
+    /// serving TLS.
+    pub https_hosts: Vec<String>,
     /// Extra PEM CA bundle trusted for HTTPS.
     pub ca_file: Option<PathBuf>,
     /// Retry policy for every request.
@@ -56,6 +60,7 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         RegistryConfig {
             insecure_hosts: Vec::new(),
+            https_hosts: Vec::new(),
             ca_file: None,
             retry: RetryPolicy::default(),
             credentials: CredentialSource::from_env(),
@@ -149,6 +154,13 @@ impl HttpRegistry {
     /// `http` or `https` for this registry domain.
     pub fn scheme_for(&self, domain: &str) -> &'static str {
         let bare = domain.rsplit_once(':').map_or(domain, |(h, _)| h);
+        let listed = |list: &[String]| {
+            list.iter()
+                .any(|h| h.eq_ignore_ascii_case(domain) || h.eq_ignore_ascii_case(bare))
+        };
+        if listed(&self.config.https_hosts) {
+            return "https";
+        }
         if is_loopback_host(domain)
             || self
                 .config
@@ -184,6 +196,41 @@ impl HttpRegistry {
             .retrying(|| self.send(probe, "", Method::GET, &url, &|b| b))
             .await?;
         expect(resp, "GET", &url, &[StatusCode::OK]).await.map(drop)
+    }
+
+    /// All tags of `repo`, asking for `page` tags per request and following `Link` headers.
+    pub async fn list_tags_paged(&self, repo: &Reference, page: usize) -> Result<Vec<String>> {
+        let scope = pull_scope(repo.repository());
+        let mut url = self.repo_url(repo, &format!("tags/list?n={}", page.max(1)));
+        let mut tags = Vec::new();
+        for _page in 0..10_000 {
+            let resp = self
+                .retrying(|| self.send(repo, &scope, Method::GET, &url, &|b| b))
+                .await?;
+            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+            let next = header_str(resp.headers(), "link").and_then(next_link);
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET".into(),
+                    url: url.clone(),
+                    source,
+                })?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
+                    url: url.clone(),
+                    detail: format!("bad tag list: {e}"),
+                })?;
+            if let Some(list) = v.get("tags").and_then(|t| t.as_array()) {
+                tags.extend(list.iter().filter_map(|t| t.as_str().map(str::to_string)));
+            }
+            match next {
+                Some(n) => url = location_join(&url, &n)?,
+                None => return Ok(tags),
+            }
+        }
+        Ok(tags)
     }
 
     fn cached_auth(&self, host: &str, scope: &str) -> Option<String> {
@@ -1043,16 +1090,19 @@ impl Registry for HttpRegistry {
         let digest = digest_bytes(bytes);
         let scope = push_scope(repo.repository());
         let mut subject_acknowledged = false;
+        if let Some(bad) = tags
+            .iter()
+            .find(|t| !crate::oci::reference::is_valid_tag(t))
+        {
+            return Err(RegistryError::Reference(
+                crate::oci::reference::ReferenceError::Tag {
+                    reference: repo.name(),
+                    tag: bad.clone(),
+                },
+            ));
+        }
         let targets = std::iter::once(digest.to_string()).chain(tags.iter().cloned());
         for (i, target) in targets.enumerate() {
-            if i > 0 && !crate::oci::reference::is_valid_tag(&target) {
-                return Err(RegistryError::Reference(
-                    crate::oci::reference::ReferenceError::Tag {
-                        reference: repo.name(),
-                        tag: target,
-                    },
-                ));
-            }
             let url = self.repo_url(repo, &format!("manifests/{target}"));
             let build = |b: RequestBuilder| b.header(CONTENT_TYPE, media_type).body(bytes.to_vec());
             let resp = self
@@ -1080,44 +1130,7 @@ impl Registry for HttpRegistry {
     }
 
     async fn list_tags(&self, repo: &Reference) -> Result<Vec<String>> {
-        let scope = pull_scope(repo.repository());
-        let mut url = self.repo_url(repo, "tags/list?n=1000");
-        let mut tags = Vec::new();
-        for _page in 0..10_000 {
-            let resp = self
-                .retrying(|| self.send(repo, &scope, Method::GET, &url, &|b| b))
-                .await?;
-            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
-            let next = header_str(resp.headers(), "link").and_then(|l| {
-                let l = l.trim();
-                if !l.contains("rel=\"next\"") {
-                    return None;
-                }
-                let inner = l.strip_prefix('<')?.split('>').next()?;
-                Some(inner.to_string())
-            });
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    method: "GET".into(),
-                    url: url.clone(),
-                    source,
-                })?;
-            let v: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
-                    url: url.clone(),
-                    detail: format!("bad tag list: {e}"),
-                })?;
-            if let Some(list) = v.get("tags").and_then(|t| t.as_array()) {
-                tags.extend(list.iter().filter_map(|t| t.as_str().map(str::to_string)));
-            }
-            match next {
-                Some(n) => url = location_join(&url, &n)?,
-                None => return Ok(tags),
-            }
-        }
-        Ok(tags)
+        self.list_tags_paged(repo, 1000).await
     }
 
     async fn referrers(
@@ -1185,6 +1198,19 @@ impl Registry for HttpRegistry {
     }
 }
 
+/// The target of the `rel="next"` entry of a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let part = part.trim();
+        let (target, params) = part.strip_prefix('<')?.split_once('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
+        is_next.then(|| target.to_string())
+    })
+}
+
 fn location_join(base: &str, next: &str) -> Result<String> {
     Url::parse(base)
         .and_then(|b| b.join(next))
@@ -1198,6 +1224,24 @@ fn location_join(base: &str, next: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_headers() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/prev>; rel="prev", <https://x/next>; rel=next"#).as_deref(),
+            Some("https://x/next")
+        );
+        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
+        assert_eq!(next_link("garbage"), None);
+        assert_eq!(
+            location_join("http://h:5000/v2/a/tags/list?n=1", "/v2/a/tags/list?last=x").ok(),
+            Some("http://h:5000/v2/a/tags/list?last=x".to_string())
+        );
+    }
 
     #[test]
     fn loopback_detection() {

@@ -292,8 +292,9 @@ pub trait Registry: Send + Sync {
         reference: &Reference,
     ) -> impl Future<Output = Result<Option<ManifestInfo>>> + Send;
 
-    /// Upload manifest bytes under their digest, then under each tag. Returns the digest.
-    /// Also returns whether the registry acknowledged a `subject` (OCI-Subject header).
+    /// Upload manifest bytes under their digest, then under each tag (each tag is checked
+    /// against the tag grammar first). Returns the digest and whether the registry acknowledged
+    /// a `subject` (`OCI-Subject` header).
     fn put_manifest(
         &self,
         repo: &Reference,

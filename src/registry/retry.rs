@@ -79,35 +79,37 @@ pub fn is_retryable(err: &RegistryError) -> bool {
     }
 }
 
-/// Transport errors that a new attempt may fix.
+/// Transport errors that a new attempt may fix. TLS failures (bad or unknown certificate,
+/// handshake refused) show up as `InvalidData` I/O errors and are final.
 pub fn is_retryable_transport(e: &reqwest::Error) -> bool {
     if e.is_builder() || e.is_redirect() || e.is_status() {
         return false;
     }
-    // Timeouts, connect failures, resets and truncated bodies all end up here.
-    e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode() || {
-        // Walk the source chain for an io::Error of a transient kind.
-        let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-        let mut found = false;
-        while let Some(s) = src {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                use std::io::ErrorKind::*;
-                found = matches!(
-                    io.kind(),
-                    ConnectionReset
-                        | ConnectionAborted
-                        | BrokenPipe
-                        | UnexpectedEof
-                        | TimedOut
-                        | Interrupted
-                        | ConnectionRefused
-                );
-                break;
-            }
-            src = s.source();
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    let mut steps = 0;
+    while let Some(s) = src {
+        steps += 1;
+        if steps > 32 {
+            break;
         }
-        found
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                InvalidData | InvalidInput | PermissionDenied => return false,
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | TimedOut
+                | Interrupted | ConnectionRefused => return true,
+                _ => {}
+            }
+            // `io::Error::source` skips the wrapped error itself: look at it directly.
+            if let Some(inner) = io.get_ref() {
+                src = Some(inner as &(dyn std::error::Error + 'static));
+                continue;
+            }
+        }
+        src = s.source();
     }
+    // Timeouts, connect failures, resets and truncated bodies.
+    e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() || e.is_decode()
 }
 
 /// Parse `Retry-After` given in seconds (HTTP dates are ignored).

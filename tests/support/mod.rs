@@ -68,6 +68,21 @@ pub struct TestRegistry {
 impl TestRegistry {
     /// Start a registry; `None` (after a note) when the binary is missing.
     pub fn start(test: &str, mode: AuthMode) -> Option<TestRegistry> {
+        TestRegistry::start_with(test, mode, false)
+    }
+
+    /// Start a registry serving HTTPS with a fresh self-signed certificate for 127.0.0.1; its
+    /// PEM is at [`TestRegistry::ca_pem`].
+    pub fn start_tls(test: &str) -> Option<TestRegistry> {
+        TestRegistry::start_with(test, AuthMode::Open, true)
+    }
+
+    /// PEM file of the TLS certificate (TLS registries only).
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.path().join("tls.crt")
+    }
+
+    fn start_with(test: &str, mode: AuthMode, tls: bool) -> Option<TestRegistry> {
         if !registry_available(test) {
             return None;
         }
@@ -103,8 +118,23 @@ impl TestRegistry {
                 s
             }
         };
+        let tls_cfg = if tls {
+            let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+                .unwrap_or_else(|e| panic!("tls cert: {e}"));
+            let crt = dir.path().join("tls.crt");
+            let key = dir.path().join("tls.key");
+            std::fs::write(&crt, ck.cert.pem()).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap_or_else(|e| panic!("{e}"));
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                crt.display(),
+                key.display()
+            )
+        } else {
+            String::new()
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{auth}",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{tls_cfg}{auth}",
             data.display()
         );
         let cfg_path = dir.path().join("config.yml");
@@ -286,7 +316,8 @@ impl TokenServer {
     /// `iss` of the tokens.
     pub const ISSUER: &'static str = "hoist-test-issuer";
 
-    /// Start; only `user`/`password` (Basic) get tokens, and only with the scopes they ask for.
+    /// Start; only `user`/`password` (Basic) or the matching refresh token get tokens, with the
+    /// scopes they ask for.
     pub fn start(user: &str, password: &str) -> TokenServer {
         use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
         let rng = ring::rand::SystemRandom::new();
@@ -307,6 +338,7 @@ impl TokenServer {
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
         );
+        let refresh = TokenServer::refresh_token_for(password);
         let issued = Arc::new(Mutex::new(Vec::new()));
         let issued2 = issued.clone();
         let key = Arc::new(key);
@@ -319,11 +351,29 @@ impl TokenServer {
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
                 .map(|(_, v)| v.clone());
-            if auth.as_deref() != Some(expected.as_str()) {
-                respond(&mut s, 401, &[], br#"{"details":"bad credentials"}"#);
-                return;
-            }
-            let query = req.target.split_once('?').map(|(_, q)| q).unwrap_or("");
+            // GET with Basic credentials, or the OAuth2 refresh-token POST form.
+            let form = String::from_utf8_lossy(&req.body).into_owned();
+            let query = if req.method == "POST" {
+                let field = |name: &str| {
+                    form.split('&').find_map(|p| {
+                        let (k, v) = p.split_once('=')?;
+                        (k == name).then(|| percent_decode(v))
+                    })
+                };
+                let ok = field("grant_type").as_deref() == Some("refresh_token")
+                    && field("refresh_token").as_deref() == Some(refresh.as_str());
+                if !ok {
+                    respond(&mut s, 401, &[], br#"{"details":"bad refresh token"}"#);
+                    return;
+                }
+                form.as_str()
+            } else {
+                if auth.as_deref() != Some(expected.as_str()) {
+                    respond(&mut s, 401, &[], br#"{"details":"bad credentials"}"#);
+                    return;
+                }
+                req.target.split_once('?').map(|(_, q)| q).unwrap_or("")
+            };
             let mut access = Vec::new();
             let mut scopes = Vec::new();
             for pair in query.split('&') {
@@ -386,6 +436,11 @@ impl TokenServer {
         }
     }
 
+    /// The OAuth2 refresh token (identity token) the server accepts for `password`'s user.
+    pub fn refresh_token_for(password: &str) -> String {
+        format!("refresh-{password}")
+    }
+
     /// The realm URL.
     pub fn realm(&self) -> String {
         format!("http://{}/token", self.server.addr)
@@ -427,6 +482,8 @@ pub enum FaultAction {
     Truncate,
     /// Forward, then flip every byte of the body (same length).
     WrongBytes,
+    /// Wait this long before forwarding (to trip client read timeouts).
+    Stall(Duration),
 }
 
 /// A fault applied to the next `times` requests matching `method` and a path containing `path`.
@@ -475,6 +532,9 @@ impl FaultProxy {
                 );
                 return;
             }
+            if let Some(FaultAction::Stall(d)) = &action {
+                std::thread::sleep(*d);
+            }
             let Some((status, head, body)) = forward(&up, &req) else {
                 return;
             };
@@ -505,7 +565,10 @@ impl FaultProxy {
             let is_head = req.method == "HEAD";
             match action {
                 Some(FaultAction::ResetMidBody) if !is_head => {
-                    write(&mut s, body.len(), &body[..body.len() / 2]);
+                    // With an empty body, drop the connection before any answer.
+                    if !body.is_empty() {
+                        write(&mut s, body.len(), &body[..body.len() / 2]);
+                    }
                     let _ = s.shutdown(Shutdown::Both);
                 }
                 Some(FaultAction::Truncate) if !is_head => {
