@@ -336,7 +336,23 @@ fn push_pull_copy_tag_against_a_registry() {
     // Errors name the reference and the registry's answer.
     let out = hoist(&["digest", &format!("{}/test/none:v1", reg.host)]);
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("test/none"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("test/none"), "{err}");
+    assert!(err.contains("404") || err.contains("UNKNOWN"), "{err}");
+    assert!(err.contains("hint: check the repository name"), "{err}");
+    // Nothing listening: a transport error with the --insecure-registry / host hint.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = hoist(&["digest", &format!("127.0.0.1:{port}/x/y:1")]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("hint: check the host and port"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
