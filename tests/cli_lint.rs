@@ -244,7 +244,11 @@ fn hadolint_yaml_is_read_and_hoist_toml_wins_beside_it() {
         ".hadolint.yaml",
         "ignored:\n  - DL3006\nno-color: true\n",
     );
-    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\nUSER 10001\n");
+    write(
+        d.path(),
+        "Dockerfile",
+        "FROM debian\nMAINTAINER me\nUSER 10001\n",
+    );
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert_eq!(codes(&out), vec!["DL4000"], "{}", stderr(&out));
     write(d.path(), ".hoist.toml", "[override]\nDL4000 = \"ignore\"\n");
@@ -396,7 +400,11 @@ fn check_directive_and_aliases() {
     );
     let out = lint_json(d.path(), &["Dockerfile"]);
     assert!(codes(&out).is_empty(), "{:?}", codes(&out));
-    write(d.path(), "Dockerfile", "FROM debian\nMAINTAINER me\nUSER 10001\n");
+    write(
+        d.path(),
+        "Dockerfile",
+        "FROM debian\nMAINTAINER me\nUSER 10001\n",
+    );
     let out = lint_json(
         d.path(),
         &[

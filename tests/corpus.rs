@@ -23,11 +23,18 @@ fn corpus_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![corpus_root()];
     while let Some(dir) = stack.pop() {
-        for e in fs::read_dir(&dir).expect("corpus directory readable").flatten() {
+        for e in fs::read_dir(&dir)
+            .expect("corpus directory readable")
+            .flatten()
+        {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(is_dockerfile_name) {
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_dockerfile_name)
+            {
                 out.push(p);
             }
         }
@@ -47,7 +54,11 @@ fn render() -> String {
             ..LintOptions::default()
         };
         let report = lint_source(&path, &text, &options);
-        let rel = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         for f in &report.findings {
             out.push_str(&format!(
                 "{rel}:{}:{} {} {} {}\n",
@@ -65,16 +76,30 @@ fn render() -> String {
 #[test]
 fn corpus_has_no_parse_errors() {
     let files = corpus_files();
-    assert!(files.len() >= 55, "expected the shared corpus, found {} files", files.len());
+    assert!(
+        files.len() >= 55,
+        "expected the shared corpus, found {} files",
+        files.len()
+    );
     let mut errors = Vec::new();
     for path in files {
         let text = fs::read_to_string(&path).expect("corpus file is UTF-8");
         let df = hoist::dockerfile::parse(&text);
         for e in df.errors {
-            errors.push(format!("{}:{}:{} {}", path.display(), e.span.start.line, e.span.start.column, e.message));
+            errors.push(format!(
+                "{}:{}:{} {}",
+                path.display(),
+                e.span.start.line,
+                e.span.start.column,
+                e.message
+            ));
         }
     }
-    assert!(errors.is_empty(), "parse errors in the corpus:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "parse errors in the corpus:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]

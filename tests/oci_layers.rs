@@ -577,6 +577,51 @@ fn zstd_output_is_the_same_for_any_worker_count() {
 }
 
 #[test]
+fn parallel_gzip_is_valid_and_independent_of_thread_count() {
+    // Sizes around the 1 MiB block boundary, including an exact multiple of it.
+    for size in [0usize, 1000, (1 << 20) - 1536, 3 << 20, (5 << 20) + 12345] {
+        let mut data = Vec::with_capacity(size);
+        let mut x: u32 = size as u32;
+        while data.len() < size {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            data.extend_from_slice(format!("{} ", x % 5000).as_bytes());
+        }
+        data.truncate(size);
+        let entry = LayerEntry {
+            path: "blob".into(),
+            kind: EntryKind::File {
+                size: data.len() as u64,
+            },
+            meta: meta(0o644, 0),
+        };
+        let mut seen = Vec::new();
+        for threads in [1u32, 2, 3, 8] {
+            let opts = LayerOptions {
+                compression: Compression::Gzip { level: 6 },
+                gzip_threads: threads,
+                ..Default::default()
+            };
+            let mut w = LayerWriter::new(Vec::new(), &opts).unwrap();
+            w.append(&entry, Some(&mut &data[..])).unwrap();
+            let (bytes, info) = w.finish().unwrap();
+            // One gzip member that a plain (single-member) decoder reads completely.
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(digest_bytes(&out), info.diff_id);
+            assert_eq!(info.digest, digest_bytes(&bytes));
+            // And it unpacks.
+            let t = tempfile::tempdir().unwrap();
+            unpack::unpack_layer(&bytes[..], t.path(), &UnpackOptions::default()).unwrap();
+            assert_eq!(fs::read(t.path().join("blob")).unwrap(), data);
+            seen.push(bytes);
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "size {size}");
+    }
+}
+
+#[test]
 fn writer_memory_is_bounded_for_large_files() {
     // 64 MiB through a reader that produces data on the fly: the writer must stream it (the
     // output goes to a hashing sink, so nothing accumulates anywhere).

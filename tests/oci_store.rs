@@ -66,6 +66,12 @@ fn put_and_read_back() {
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o444
     );
+    assert!(store.verify_blob(&info.digest).unwrap());
+    // Corruption on disk is detected.
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&path, b"bit rot").unwrap();
+    assert!(!store.verify_blob(&info.digest).unwrap());
+    fs::write(&path, &data).unwrap();
     // With an expected digest that is already stored, nothing is read.
     struct Explode;
     impl Read for Explode {

@@ -35,10 +35,18 @@ fn parse_doc(path: &Path) -> Doc {
         .unwrap_or_else(|| panic!("{}: first line must be `# CODE: name`", path.display()))
         .trim()
         .to_string();
-    let mut doc = Doc { code, config: None, dockerignore: None, bad: vec![], good: vec![] };
+    let mut doc = Doc {
+        code,
+        config: None,
+        dockerignore: None,
+        bad: vec![],
+        good: vec![],
+    };
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
-        let Some(info) = line.trim_start().strip_prefix("```") else { continue };
+        let Some(info) = line.trim_start().strip_prefix("```") else {
+            continue;
+        };
         let info = info.trim().to_string();
         let mut body = String::new();
         for l in lines.by_ref() {
@@ -86,7 +94,10 @@ fn lint_example(code: &str, doc: &Doc, src: &str) -> Vec<serde_json::Value> {
 }
 
 fn registry_codes() -> BTreeSet<String> {
-    let out = hoist().args(["rules", "--format", "json"]).output().expect("run hoist rules");
+    let out = hoist()
+        .args(["rules", "--format", "json"])
+        .output()
+        .expect("run hoist rules");
     assert!(out.status.success());
     let rules: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("rules json");
     rules
@@ -102,11 +113,19 @@ fn every_rule_has_a_document_and_every_document_a_rule() {
     let docs: BTreeSet<String> = fs::read_dir(rules_dir())
         .expect("rules/ exists")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".md").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".md")
+                .map(str::to_string)
+        })
         .collect();
     let undocumented: Vec<_> = codes.difference(&docs).collect();
     let orphans: Vec<_> = docs.difference(&codes).collect();
-    assert!(undocumented.is_empty(), "rules without rules/<CODE>.md: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "rules without rules/<CODE>.md: {undocumented:?}"
+    );
     assert!(orphans.is_empty(), "documents without a rule: {orphans:?}");
 }
 
@@ -121,10 +140,16 @@ fn documented_examples_behave_as_documented() {
         }
         let doc = parse_doc(&path);
         if doc.code != code {
-            failures.push(format!("{}: title names {}, file is {code}", path.display(), doc.code));
+            failures.push(format!(
+                "{}: title names {}, file is {code}",
+                path.display(),
+                doc.code
+            ));
         }
         if doc.bad.is_empty() || doc.good.is_empty() {
-            failures.push(format!("{code}: needs at least one bad and one good example"));
+            failures.push(format!(
+                "{code}: needs at least one bad and one good example"
+            ));
         }
         for (i, src) in doc.bad.iter().enumerate() {
             checked += 1;
@@ -136,9 +161,17 @@ fn documented_examples_behave_as_documented() {
             checked += 1;
             let found = lint_example(&code, &doc, src);
             if !found.is_empty() {
-                failures.push(format!("{code}: good example #{} is flagged: {found:?}", i + 1));
+                failures.push(format!(
+                    "{code}: good example #{} is flagged: {found:?}",
+                    i + 1
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} examples wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -4,7 +4,9 @@ use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  hoist completions bash > ~/.local/share/bash-completion/completions/hoist\n  hoist completions zsh > ~/.zfunc/_hoist\n  hoist completions fish > ~/.config/fish/completions/hoist.fish")]
+#[command(
+    after_help = "Examples:\n  hoist completions bash > ~/.local/share/bash-completion/completions/hoist\n  hoist completions zsh > ~/.zfunc/_hoist\n  hoist completions fish > ~/.config/fish/completions/hoist.fish"
+)]
 pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_enum)]

@@ -10,7 +10,7 @@ use super::image_common::{
     CommonArgs, FormatArg,
 };
 use crate::oci::copy::{copy_image, CopyOptions};
-use crate::oci::reference::{ImageRef, DEFAULT_TAG};
+use crate::oci::reference::ImageRef;
 
 #[derive(Args, Debug)]
 #[command(
@@ -45,10 +45,11 @@ fn inner(a: &PullArgs) -> Result<i32, i32> {
         parse_ref(&a.dst, "destination")?
     } else {
         let (tag, name) = match &src {
-            ImageRef::Registry(r) => {
-                let tag = r.tag().unwrap_or(DEFAULT_TAG).to_string();
-                (Some(tag.clone()), r.with_tag(&tag).ok())
-            }
+            // A reference by digest only gives the local copy no tag.
+            ImageRef::Registry(r) => match r.tag() {
+                Some(tag) => (Some(tag.to_string()), r.with_tag(tag).ok()),
+                None => (None, None),
+            },
             ImageRef::OciLayout { tag, .. } | ImageRef::OciArchive { tag, .. } => {
                 (tag.clone(), None)
             }

@@ -107,9 +107,23 @@ mod tests {
     fn positions_count_characters() {
         let text = "FROM a\nRUN é x\n";
         let idx = LineIndex::new(text);
-        assert_eq!(idx.pos(text, 0), Pos { line: 1, column: 1, offset: 0 });
+        assert_eq!(
+            idx.pos(text, 0),
+            Pos {
+                line: 1,
+                column: 1,
+                offset: 0
+            }
+        );
         let x = text.find('x').unwrap();
-        assert_eq!(idx.pos(text, x), Pos { line: 2, column: 7, offset: x as u32 });
+        assert_eq!(
+            idx.pos(text, x),
+            Pos {
+                line: 2,
+                column: 7,
+                offset: x as u32
+            }
+        );
         assert_eq!(idx.pos(text, text.len()).line, 3);
     }
 }

@@ -72,7 +72,12 @@ pub fn is_posix_shell(program: &str) -> bool {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(path: &'a Path, source: &'a str, df: &'a Dockerfile, options: &'a LintOptions) -> Self {
+    pub fn new(
+        path: &'a Path,
+        source: &'a str,
+        df: &'a Dockerfile,
+        options: &'a LintOptions,
+    ) -> Self {
         let index = LineIndex::new(source);
         let empty = BTreeMap::new();
         let build_args = options.build_args.as_ref().unwrap_or(&empty);
@@ -244,7 +249,9 @@ fn heredoc_chunks(source: &str, h: &Heredoc) -> Vec<(u32, u32)> {
     for line in h.body.split_inclusive('\n') {
         let src_line = src_lines.next().unwrap_or(line);
         // The body line is the source line minus stripped leading tabs (and a CR before \n).
-        let stripped = src_line.len().saturating_sub(src_line.trim_start_matches('\t').len());
+        let stripped = src_line
+            .len()
+            .saturating_sub(src_line.trim_start_matches('\t').len());
         let lead = if h.chomp { stripped } else { 0 };
         chunks.push((text_off as u32, (src_off + lead) as u32));
         text_off += line.len();

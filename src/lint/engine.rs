@@ -29,7 +29,10 @@ pub fn rule_enabled(rule: &super::Rule, options: &LintOptions) -> bool {
         return false;
     }
     if matches!(
-        options.levels.iter().find(|(c, _)| registry::matches(rule, c)),
+        options
+            .levels
+            .iter()
+            .find(|(c, _)| registry::matches(rule, c)),
         Some((_, Level::Ignore))
     ) {
         return false;
@@ -49,7 +52,12 @@ pub fn lint_source(path: &Path, source: &str, options: &LintOptions) -> FileRepo
 }
 
 /// Lints an already parsed file.
-pub fn lint_parsed(path: &Path, source: &str, df: &Dockerfile, options: &LintOptions) -> Vec<Finding> {
+pub fn lint_parsed(
+    path: &Path,
+    source: &str,
+    df: &Dockerfile,
+    options: &LintOptions,
+) -> Vec<Finding> {
     let mut diags = Diagnostics::new();
     for e in &df.errors {
         diags.push(Finding {
@@ -85,7 +93,10 @@ pub fn lint_parsed(path: &Path, source: &str, df: &Dockerfile, options: &LintOpt
         }
     }
     findings.retain(|f| {
-        !options.ignored.iter().any(|c| registry::code_matches(&f.code, c))
+        !options
+            .ignored
+            .iter()
+            .any(|c| registry::code_matches(&f.code, c))
             && !options
                 .levels
                 .iter()

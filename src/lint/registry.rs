@@ -64,14 +64,24 @@ mod tests {
     fn codes_and_names_are_unique() {
         let mut seen = HashSet::new();
         for r in all() {
-            assert!(seen.insert(normalize_code(r.meta.code)), "duplicate {}", r.meta.code);
-            assert!(seen.insert(r.meta.name.to_ascii_uppercase()), "duplicate name {}", r.meta.name);
+            assert!(
+                seen.insert(normalize_code(r.meta.code)),
+                "duplicate {}",
+                r.meta.code
+            );
+            assert!(
+                seen.insert(r.meta.name.to_ascii_uppercase()),
+                "duplicate name {}",
+                r.meta.name
+            );
         }
         for r in all() {
             for a in r.meta.aliases {
                 let n = normalize_code(a);
                 assert!(
-                    !all().any(|o| normalize_code(o.meta.code) == n || o.meta.name.eq_ignore_ascii_case(a)),
+                    !all()
+                        .any(|o| normalize_code(o.meta.code) == n
+                            || o.meta.name.eq_ignore_ascii_case(a)),
                     "alias {a} of {} is another rule's code or name",
                     r.meta.code
                 );

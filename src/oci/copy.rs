@@ -343,7 +343,7 @@ fn copy_index_children(
         MediaFlavor::Oci => media::OCI_INDEX,
         MediaFlavor::Docker => media::DOCKER_MANIFEST_LIST,
     });
-    if replaced.is_empty() && target.map_or(true, |t| t == index.media_type) {
+    if replaced.is_empty() && target.is_none_or(|t| t == index.media_type) {
         return Ok(index.clone());
     }
     let mut v: Value = serde_json::from_slice(&index.bytes).map_err(|source| ImageError::Json {

@@ -301,7 +301,7 @@ impl OciLayout {
     /// True when the blob exists with the given size (size is not checked when `None`).
     pub fn has_blob(&self, d: &Digest, size: Option<u64>) -> bool {
         match fs::metadata(self.blob_path(d)) {
-            Ok(md) => md.is_file() && size.map_or(true, |s| s == md.len()),
+            Ok(md) => md.is_file() && size.is_none_or(|s| s == md.len()),
             Err(_) => false,
         }
     }

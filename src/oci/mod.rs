@@ -13,7 +13,9 @@
 //!   unpacked layers shared by diffID, refs, cache entries and `prune`; advisory locks via
 //!   `flock` (`rustix`), temp files via `tempfile`.
 //!
-//! Not here yet: image references, OCI layout/archives and the registry client.
+//!
+//! The other modules (references, layouts and archives, images, copy, registry access) build
+//! on these and describe themselves in their own files.
 
 pub mod archive;
 pub mod copy;

@@ -310,6 +310,26 @@ impl Store {
         Ok(v)
     }
 
+    /// Re-hash a stored blob and check it still matches its name (e.g. after a disk problem).
+    pub fn verify_blob(&self, d: &Digest) -> Result<bool, StoreError> {
+        if d.algorithm() != Algorithm::Sha256 {
+            return Err(StoreError::Algorithm(d.clone()));
+        }
+        let mut f = self.open_blob(d)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_err(self.blob_path(d))(e)),
+            };
+            hasher.update(buf.get(..n).unwrap_or_default());
+        }
+        Ok(Digest::from_sha256_bytes(hasher.finalize().into()) == *d)
+    }
+
     /// Start writing a blob whose digest is computed while writing.
     pub fn blob_writer(&self) -> Result<BlobWriter, StoreError> {
         let gc = self.gc_lock(false)?;
@@ -541,6 +561,9 @@ impl Store {
             expected_diff_id: Some(diff_id.clone()),
         };
         unpack::unpack_layer(io::BufReader::with_capacity(BUF, blob_file), &rootfs, &opts)?;
+        // Make the extracted tree durable before it becomes visible (one syncfs instead of an
+        // fsync per file).
+        rustix::fs::syncfs(&dir_handle).map_err(|e| io_err(&rootfs)(e.into()))?;
         let marker = work_path.join("complete");
         let mut m = File::create(&marker).map_err(io_err(&marker))?;
         writeln!(m, "{diff_id}\n{blob}").map_err(io_err(&marker))?;

@@ -33,7 +33,7 @@ pub async fn pull_blob_to_store<R: Registry>(
 ) -> Result<BlobInfo> {
     if store.has_blob(digest) {
         let actual = store.blob_size(digest)?;
-        if size.map_or(true, |s| s == actual) {
+        if size.is_none_or(|s| s == actual) {
             return Ok(BlobInfo {
                 digest: digest.clone(),
                 size: actual,

@@ -598,7 +598,7 @@ impl Script {
             if c.name() != Some("set") {
                 continue;
             }
-            let before_first_pipe = first_pipe.map_or(true, |p| c.start < p);
+            let before_first_pipe = first_pipe.is_none_or(|p| c.start < p);
             let args = c.args();
             let mut i = 0;
             while let Some(w) = args.get(i) {

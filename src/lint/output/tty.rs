@@ -80,7 +80,7 @@ impl DisplayLine {
             starts.push(col);
             if c == '\t' {
                 let n = TAB_WIDTH - col % TAB_WIDTH;
-                text.extend(std::iter::repeat(' ').take(n));
+                text.extend(std::iter::repeat_n(' ', n));
                 col += n;
             } else if c.is_control() {
                 text.push('\u{FFFD}');

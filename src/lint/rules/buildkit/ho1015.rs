@@ -87,6 +87,11 @@ mod tests {
         let src = "FROM a:1 AS b\nFROM a:1\nCOPY --from=b x.env /\nADD https://e.com/x.env /\nCOPY keep.env *.env /\n";
         assert!(lint("*.env\n!keep.env\n", src).is_empty());
         // Without a build context nothing can be said.
-        assert!(findings_with("HO1015", "FROM a:1\nCOPY x.env /\n", &LintOptions::default()).is_empty());
+        assert!(findings_with(
+            "HO1015",
+            "FROM a:1\nCOPY x.env /\n",
+            &LintOptions::default()
+        )
+        .is_empty());
     }
 }
