@@ -89,6 +89,43 @@ impl RawTar {
         self.buf.extend_from_slice(h.as_bytes());
         self
     }
+    /// A PAX extended header applying to the next member.
+    fn pax(mut self, records: &[(&str, &[u8])]) -> Self {
+        let mut data = Vec::new();
+        for (k, v) in records {
+            let rest = k.len() + v.len() + 3;
+            let mut len = rest + 1;
+            while rest + len.to_string().len() != len {
+                len = rest + len.to_string().len();
+            }
+            data.extend_from_slice(format!("{len} {k}=").as_bytes());
+            data.extend_from_slice(v);
+            data.push(b'\n');
+        }
+        self.header(
+            b"PaxHeader",
+            tar::EntryType::XHeader,
+            0o644,
+            data.len() as u64,
+            b"",
+        );
+        self.data(&data);
+        self
+    }
+    /// A GNU long-name member applying to the next member.
+    fn gnu_long_name(mut self, name: &str) -> Self {
+        let mut data = name.as_bytes().to_vec();
+        data.push(0);
+        self.header(
+            b"././@LongLink",
+            tar::EntryType::GNULongName,
+            0o644,
+            data.len() as u64,
+            b"",
+        );
+        self.data(&data);
+        self
+    }
     fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(&[0u8; 1024]);
         self.buf
@@ -329,6 +366,58 @@ fn hostile_devices_skipped_when_not_allowed() {
     } else {
         eprintln!("note: not root, skipping device creation check");
     }
+}
+
+#[test]
+fn hostile_extension_headers_cannot_smuggle_paths() {
+    // The ustar name looks harmless; the PAX / GNU long name (which wins) escapes.
+    let pax = RawTar::default()
+        .pax(&[("path", b"../sentinel/evil")])
+        .file("innocent", b"pwned")
+        .finish();
+    let gnu = RawTar::default()
+        .gnu_long_name("x/../../sentinel/evil")
+        .file("innocent", b"pwned")
+        .finish();
+    let link = RawTar::default()
+        .pax(&[("linkpath", b"../sentinel/keep")])
+        .hardlink("h", "innocent")
+        .finish();
+    for tar in [pax, gnu, link] {
+        let a = Arena::new();
+        let r = a.unpack(&tar);
+        assert!(is_unsafe(&r), "{r:?}");
+        a.assert_untouched();
+        assert!(fs::symlink_metadata(a.root().join("innocent")).is_err());
+    }
+    // A PAX size that disagrees with the header is the size used (data is not misread as
+    // headers).
+    let a = Arena::new();
+    let inner = RawTar::default()
+        .file("../sentinel/evil", b"pwned")
+        .finish();
+    let mut tar = RawTar::default().pax(&[("size", inner.len().to_string().as_bytes())]);
+    tar.header(b"payload", tar::EntryType::Regular, 0o644, 0, b"");
+    tar.data(&inner);
+    let tar = tar.file("after", b"ok").finish();
+    a.unpack(&tar).unwrap();
+    a.assert_untouched();
+    assert_eq!(fs::read(a.root().join("payload")).unwrap(), inner);
+    assert_eq!(fs::read(a.root().join("after")).unwrap(), b"ok");
+}
+
+#[test]
+fn hostile_overwrite_through_hardlink_keeps_the_target() {
+    let a = Arena::new();
+    fs::write(a.root().join("target"), b"orig").unwrap();
+    let tar = RawTar::default()
+        .hardlink("h", "target")
+        .file("h", b"new")
+        .finish();
+    a.unpack(&tar).unwrap();
+    a.assert_untouched();
+    assert_eq!(fs::read(a.root().join("target")).unwrap(), b"orig");
+    assert_eq!(fs::read(a.root().join("h")).unwrap(), b"new");
 }
 
 #[test]
