@@ -389,10 +389,14 @@ pub fn run(args: LintArgs) -> i32 {
             errors.push((format!("cannot read stdin: {e}"), None));
         }
     }
-    let results: Vec<(Input, Result<Linted, Failure>)> = inputs
-        .par_iter()
-        .map(|i| (i.clone(), lint_one(i, &stdin, &args, &resolver, &cwd)))
-        .collect();
+    let lint = |i: &Input| (i.clone(), lint_one(i, &stdin, &args, &resolver, &cwd));
+    // One file (the pre-commit case) is linted on this thread: starting a thread pool would cost
+    // more than the lint itself.
+    let results: Vec<(Input, Result<Linted, Failure>)> = if inputs.len() > 1 {
+        inputs.par_iter().map(lint).collect()
+    } else {
+        inputs.iter().map(lint).collect()
+    };
 
     let mut linted = Vec::new();
     let mut config_errors: Vec<String> = Vec::new();

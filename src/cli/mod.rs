@@ -102,7 +102,9 @@ pub fn main() -> i32 {
 pub(crate) fn report_error(msg: &str, hint: Option<&str>) {
     use std::io::Write;
     let mut err = anstream::stderr();
-    let red = anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into()));
+    let red = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
     let _ = writeln!(err, "{red}error{red:#}: {msg}");
     if let Some(h) = hint {
         let _ = writeln!(err, "  hint: {h}");

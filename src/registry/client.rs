@@ -442,19 +442,25 @@ impl HttpRegistry {
         .await
     }
 
-    async fn push_monolithic(&self, repo: &Reference, digest: &Digest, data: &[u8]) -> Result<()> {
+    async fn push_monolithic(
+        &self,
+        repo: &Reference,
+        digest: &Digest,
+        size: u64,
+        body: &(dyn Fn() -> reqwest::Body + Send + Sync),
+    ) -> Result<()> {
         let scope = push_scope(repo.repository());
         let base = self.repo_url(repo, "blobs/uploads/");
         let resp = self.upload_start(repo, &scope, "").await?;
         let resp = expect(resp, "POST", &base, &[StatusCode::ACCEPTED]).await?;
         let location = location(&resp, &base)?;
         let put_url = with_digest_query(&location, digest)?;
-        let len = data.len().to_string();
+        let len = size.to_string();
         let resp = self
             .send(repo, &scope, Method::PUT, &put_url, &|b| {
                 b.header(CONTENT_TYPE, "application/octet-stream")
                     .header(CONTENT_LENGTH, len.as_str())
-                    .body(data.to_vec())
+                    .body(body())
             })
             .await?;
         expect(resp, "PUT", &put_url, &[StatusCode::CREATED])
@@ -652,6 +658,27 @@ impl HttpRegistry {
         }
         Ok(())
     }
+}
+
+/// A request body reading `size` bytes of `file` from offset 0 with positional reads, so any
+/// number of bodies (one per attempt) can share the open file.
+fn file_body(file: &std::sync::Arc<std::fs::File>, size: u64) -> reqwest::Body {
+    use std::os::unix::fs::FileExt;
+    const PIECE: u64 = 256 * 1024;
+    let file = std::sync::Arc::clone(file);
+    let pieces = futures_util::stream::try_unfold(0u64, move |offset| {
+        let file = std::sync::Arc::clone(&file);
+        async move {
+            if offset >= size {
+                return Ok(None);
+            }
+            let n = usize::try_from((size - offset).min(PIECE)).unwrap_or(0);
+            let mut buf = vec![0u8; n];
+            file.read_exact_at(&mut buf, offset)?;
+            Ok::<_, std::io::Error>(Some((buf, offset + n as u64)))
+        }
+    });
+    reqwest::Body::wrap_stream(pieces)
 }
 
 fn reset_file(path: &Path) -> Result<std::fs::File> {
@@ -899,8 +926,9 @@ impl Registry for HttpRegistry {
                 origin: url,
             });
         }
-        file.sync_all()
-            .map_err(|source| RegistryError::Io { path, source })?;
+        // No fsync: the file is a scratch copy that is deleted once its bytes have been copied
+        // into a store or layout, and those fsync their own copies.
+        drop(file);
         Ok(VerifiedBlob {
             file: tmp,
             digest: actual,
@@ -918,26 +946,37 @@ impl Registry for HttpRegistry {
     ) -> Result<()> {
         match mode {
             UploadMode::Monolithic => {
-                let data = match source {
-                    BlobSource::Bytes(b) => std::borrow::Cow::Borrowed(b.as_slice()),
-                    BlobSource::File(p) => {
-                        std::borrow::Cow::Owned(std::fs::read(p).map_err(|source| {
-                            RegistryError::Io {
+                let (actual, body): (u64, Box<dyn Fn() -> reqwest::Body + Send + Sync>) =
+                    match source {
+                        BlobSource::Bytes(b) => {
+                            let b = b.clone();
+                            (
+                                b.len() as u64,
+                                Box::new(move || reqwest::Body::from(b.clone())),
+                            )
+                        }
+                        BlobSource::File(p) => {
+                            let io = |source: std::io::Error| RegistryError::Io {
                                 path: p.clone(),
                                 source,
-                            }
-                        })?)
-                    }
-                };
-                if data.len() as u64 != size {
+                            };
+                            let file = std::fs::File::open(p).map_err(io)?;
+                            let len = file.metadata().map_err(io)?.len();
+                            let file = std::sync::Arc::new(file);
+                            // Streamed from the file in small pieces: memory stays flat
+                            // whatever the blob size, and each attempt starts at offset 0.
+                            (len, Box::new(move || file_body(&file, len)))
+                        }
+                    };
+                if actual != size {
                     return Err(RegistryError::SizeMismatch {
                         digest: digest.clone(),
                         expected: size,
-                        actual: data.len() as u64,
+                        actual,
                         origin: "upload source".into(),
                     });
                 }
-                self.retrying(|| self.push_monolithic(repo, digest, &data))
+                self.retrying(|| self.push_monolithic(repo, digest, size, &*body))
                     .await
             }
             UploadMode::Chunked(n) => self.push_chunked(repo, digest, size, source, n).await,

@@ -1,10 +1,6 @@
 //! Helpers for the BuildKit checks: global ARGs, BuildKit's predefined platform ARGs, "did you
 //! mean" suggestions and image reference validation.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
-
 use crate::dockerfile::{InstructionKind, Keyword};
 use crate::lint::Context;
 
@@ -89,23 +85,10 @@ pub(crate) fn suggest<'a>(
     best.map(|(_, c)| c)
 }
 
-/// Whether `s` parses as an image reference (`[domain/]path[:tag][@digest]`, lowercase path).
+/// Whether `s` parses as an image reference (`[domain/]path[:tag][@digest]`, lowercase path):
+/// the distribution grammar, shared with the registry client.
 pub(crate) fn is_valid_reference(s: &str) -> bool {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        let comp = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*";
-        let domain = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?";
-        let tag = r"[\w][\w.-]{0,127}";
-        let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
-        Regex::new(&format!(
-            r"^(?:{domain}/)?{comp}(?:/{comp})*(?::{tag})?(?:@{digest})?$"
-        ))
-        .ok()
-    });
-    match re {
-        Some(re) => re.is_match(s),
-        None => true,
-    }
+    crate::oci::reference::parse_normalized(s).is_ok()
 }
 
 #[cfg(test)]
@@ -128,11 +111,20 @@ mod tests {
             "alpine",
             "alpine:3.20",
             "docker.io/library/alpine:3",
-            "localhost:5000/a/b@sha256:0123456789abcdef0123456789abcdef",
+            "localhost:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         ] {
             assert!(is_valid_reference(ok), "{ok}");
         }
-        for bad in ["", "python:", "Alpine", ":3", "a//b", "a:b:c"] {
+        for bad in [
+            "",
+            "python:",
+            "Alpine",
+            ":3",
+            "a//b",
+            "a:b:c",
+            // sha256 digests have 64 hex digits
+            "a@sha256:0123456789abcdef0123456789abcdef",
+        ] {
             assert!(!is_valid_reference(bad), "{bad}");
         }
     }

@@ -103,9 +103,7 @@ pub fn parse_reference(s: &str) -> Option<ImageRef> {
     // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
     let last_slash = name_tag.rfind('/');
     let (name, tag) = match name_tag.rfind(':') {
-        Some(c) if last_slash.is_none_or(|sl| c > sl) => {
-            (&name_tag[..c], Some(&name_tag[c + 1..]))
-        }
+        Some(c) if last_slash.is_none_or(|sl| c > sl) => (&name_tag[..c], Some(&name_tag[c + 1..])),
         _ => (name_tag, None),
     };
     if let Some(t) = tag {
