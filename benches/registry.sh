@@ -244,29 +244,39 @@ echo
 
 # 5. Peak RSS with /usr/bin/time -v (one run each; fresh registry for pushes, fresh dir for pulls).
 log "memory"
-rss() { # rss CMD... -> "maxrss_kB wall"
-  /usr/bin/time -v -o "$state/time.txt" "$@" >/dev/null
+rss() { # rss CMD... -> "maxrss_kB wall"; a failing command fails the script
+  if ! /usr/bin/time -v -o "$state/time.txt" "$@" >/dev/null; then
+    echo "failed: $*" >&2
+    kill -TERM $$
+    return 1
+  fi
   awk -F': ' '/Maximum resident set size/ {k=$2} /Elapsed \(wall clock\)/ {w=$2} END {print k, w}' "$state/time.txt"
 }
 echo "### Peak memory (\`/usr/bin/time -v\`, Maximum resident set size; one run each)"
 echo
 echo "| image | operation | hoist peak RSS | hoist wall | skopeo peak RSS | skopeo wall |"
 echo "|:--|:--|--:|--:|--:|--:|"
+stored=""
 for which in img big; do
   if [[ $which == img ]]; then dir=$IMG; label="3 x ${LAYER_MB} MB random (gzip)"; else dir=$BIG; label="1 x ${BIG_MB} MB zeros (uncompressed tar)"; fi
   $restart
   read -r hp hpw < <(rss "$hoist" push -q "oci:$dir:bench" "$R/bench/img:1")
+  hs=$(du -sb "$state/root" | cut -f1)
   rm -rf "$OUT"
   read -r hl hlw < <(rss "$hoist" pull -q "$R/bench/img:1" "oci:$OUT:1")
   rm -rf "$OUT"
   $restart
   read -r sp spw < <(rss skopeo copy -q --dest-tls-verify=false "oci:$dir:bench" "docker://$R/bench/img:1")
+  ss=$(du -sb "$state/root" | cut -f1)
+  stored="$stored- $label: registry storage after the push: hoist $hs bytes, skopeo $ss bytes"$'\n'
   read -r sl slw < <(rss skopeo copy -q --src-tls-verify=false "docker://$R/bench/img:1" "oci:$OUT:1")
   rm -rf "$OUT"
   mb() { awk -v k="$1" 'BEGIN {printf "%.1f MB", k / 1024}'; }
   echo "| $label | push | $(mb "$hp") | $hpw | $(mb "$sp") | $spw |"
   echo "| $label | pull | $(mb "$hl") | $hlw | $(mb "$sl") | $slw |"
 done
+echo
+printf '%s' "$stored"
 echo
 echo "Commands: \`/usr/bin/time -v $hoist push -q oci:DIR:bench $R/bench/img:1\`, \`… pull -q $R/bench/img:1 oci:$OUT:1\`, and the skopeo copies above; MB = 1024 kB."
 rm -f "$md"

@@ -12,10 +12,11 @@
 //! - [`store`]: the content store under `$HOIST_HOME`: verified blobs written atomically,
 //!   unpacked layers shared by diffID, refs, cache entries and `prune`; advisory locks via
 //!   `flock` (`rustix`), temp files via `tempfile`.
-//!
-//!
-//! The other modules (references, layouts and archives, images, copy, registry access) build
-//! on these and describe themselves in their own files.
+//! - [`reference`]: image references and skopeo-style transports.
+//! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
+//! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
+//! - [`copy`]: the transport-agnostic copy engine; [`remote`]: registries as copy source and
+//!   destination, on [`crate::registry`].
 
 pub mod archive;
 pub mod copy;

@@ -307,8 +307,10 @@ impl ImageDest for RegistryDest {
             _spool = Some(tmp);
             BlobSource::File(path)
         };
-        let mode = if size > CHUNK_THRESHOLD {
-            UploadMode::Chunked(crate::registry::client::DEFAULT_CHUNK_SIZE)
+        // TEMP-BENCH
+        let (thr, csz) = std::env::var("HOIST_TMP_CHUNK").ok().and_then(|v| { let (a, b) = v.split_once(',')?; Some((a.parse().ok()?, b.parse().ok()?)) }).unwrap_or((CHUNK_THRESHOLD, crate::registry::client::DEFAULT_CHUNK_SIZE));
+        let mode = if size > thr {
+            UploadMode::Chunked(csz)
         } else {
             UploadMode::Monolithic
         };

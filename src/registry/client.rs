@@ -13,7 +13,7 @@
 //! plus an optional extra CA file ([`RegistryConfig::ca_file`]).
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -484,30 +484,29 @@ impl HttpRegistry {
             .await?;
         let resp = expect(resp, "POST", &base, &[StatusCode::ACCEPTED]).await?;
         let mut loc = location(&resp, &base)?;
-        let mut reader = open_source(source)?;
+        let reader = open_source(source)?;
+        if reader.len() != size {
+            return Err(RegistryError::SizeMismatch {
+                digest: digest.clone(),
+                expected: size,
+                actual: reader.len(),
+                origin: reader.describe(),
+            });
+        }
         let mut offset: u64 = 0;
         let mut failures = 0u32;
         let policy = self.config.retry;
         while offset < size {
-            let want = usize::try_from((size - offset).min(chunk as u64)).unwrap_or(chunk);
-            let data = reader.read_at(offset, want)?;
-            if data.len() != want {
-                return Err(RegistryError::SizeMismatch {
-                    digest: digest.clone(),
-                    expected: size,
-                    actual: offset + data.len() as u64,
-                    origin: reader.describe(),
-                });
-            }
-            let end = offset + data.len() as u64 - 1;
+            let want = (size - offset).min(chunk as u64);
+            let end = offset + want - 1;
             let range = format!("{offset}-{end}");
-            let len = data.len().to_string();
+            let len = want.to_string();
             let sent = self
                 .send(repo, &scope, Method::PATCH, &loc, &|b| {
                     b.header(CONTENT_TYPE, "application/octet-stream")
                         .header("Content-Range", range.as_str())
                         .header(CONTENT_LENGTH, len.as_str())
-                        .body(data.clone())
+                        .body(reader.body(offset, want))
                 })
                 .await;
             let outcome = match sent {
@@ -660,19 +659,21 @@ impl HttpRegistry {
     }
 }
 
-/// A request body reading `size` bytes of `file` from offset 0 with positional reads, so any
-/// number of bodies (one per attempt) can share the open file.
-fn file_body(file: &std::sync::Arc<std::fs::File>, size: u64) -> reqwest::Body {
+/// A request body streaming bytes `start..start + len` of `file` in small pieces with positional
+/// reads, so memory stays flat whatever the size and any number of bodies (one per attempt or
+/// chunk) can share the open file.
+fn file_body(file: &std::sync::Arc<std::fs::File>, start: u64, len: u64) -> reqwest::Body {
     use std::os::unix::fs::FileExt;
     const PIECE: u64 = 256 * 1024;
     let file = std::sync::Arc::clone(file);
-    let pieces = futures_util::stream::try_unfold(0u64, move |offset| {
+    let end = start.saturating_add(len);
+    let pieces = futures_util::stream::try_unfold(start, move |offset| {
         let file = std::sync::Arc::clone(&file);
         async move {
-            if offset >= size {
+            if offset >= end {
                 return Ok(None);
             }
-            let n = usize::try_from((size - offset).min(PIECE)).unwrap_or(0);
+            let n = usize::try_from((end - offset).min(PIECE)).unwrap_or(0);
             let mut buf = vec![0u8; n];
             file.read_exact_at(&mut buf, offset)?;
             Ok::<_, std::io::Error>(Some((buf, offset + n as u64)))
@@ -779,40 +780,38 @@ fn with_digest_query(loc: &str, digest: &Digest) -> Result<String> {
     Ok(u.to_string())
 }
 
-/// Random access to upload bytes.
+/// Upload bytes that request bodies can be cut from at any offset, any number of times.
 enum SourceReader<'a> {
     Bytes(&'a [u8]),
-    File(std::fs::File, &'a Path),
+    File(std::sync::Arc<std::fs::File>, &'a Path, u64),
 }
 
 impl SourceReader<'_> {
-    fn read_at(&mut self, offset: u64, len: usize) -> Result<Vec<u8>> {
+    fn len(&self) -> u64 {
+        match self {
+            SourceReader::Bytes(b) => b.len() as u64,
+            SourceReader::File(_, _, len) => *len,
+        }
+    }
+
+    /// A body holding bytes `offset..offset + len`; files are streamed, not buffered.
+    fn body(&self, offset: u64, len: u64) -> reqwest::Body {
         match self {
             SourceReader::Bytes(b) => {
                 let start = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
-                let end = start.saturating_add(len).min(b.len());
-                Ok(b.get(start..end).unwrap_or(&[]).to_vec())
+                let end = usize::try_from(len)
+                    .map_or(usize::MAX, |l| start.saturating_add(l))
+                    .min(b.len());
+                reqwest::Body::from(b.get(start..end).unwrap_or(&[]).to_vec())
             }
-            SourceReader::File(f, path) => {
-                let io = |source: std::io::Error| RegistryError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                };
-                f.seek(SeekFrom::Start(offset)).map_err(io)?;
-                let mut buf = Vec::with_capacity(len);
-                Read::by_ref(f)
-                    .take(len as u64)
-                    .read_to_end(&mut buf)
-                    .map_err(io)?;
-                Ok(buf)
-            }
+            SourceReader::File(f, _, _) => file_body(f, offset, len),
         }
     }
 
     fn describe(&self) -> String {
         match self {
             SourceReader::Bytes(_) => "memory".into(),
-            SourceReader::File(_, p) => p.display().to_string(),
+            SourceReader::File(_, p, _) => p.display().to_string(),
         }
     }
 }
@@ -820,13 +819,15 @@ impl SourceReader<'_> {
 fn open_source(source: &BlobSource) -> Result<SourceReader<'_>> {
     Ok(match source {
         BlobSource::Bytes(b) => SourceReader::Bytes(b),
-        BlobSource::File(p) => SourceReader::File(
-            std::fs::File::open(p).map_err(|source| RegistryError::Io {
+        BlobSource::File(p) => {
+            let io = |source: std::io::Error| RegistryError::Io {
                 path: p.clone(),
                 source,
-            })?,
-            p,
-        ),
+            };
+            let file = std::fs::File::open(p).map_err(io)?;
+            let len = file.metadata().map_err(io)?.len();
+            SourceReader::File(std::sync::Arc::new(file), p, len)
+        }
     })
 }
 
@@ -946,37 +947,17 @@ impl Registry for HttpRegistry {
     ) -> Result<()> {
         match mode {
             UploadMode::Monolithic => {
-                let (actual, body): (u64, Box<dyn Fn() -> reqwest::Body + Send + Sync>) =
-                    match source {
-                        BlobSource::Bytes(b) => {
-                            let b = b.clone();
-                            (
-                                b.len() as u64,
-                                Box::new(move || reqwest::Body::from(b.clone())),
-                            )
-                        }
-                        BlobSource::File(p) => {
-                            let io = |source: std::io::Error| RegistryError::Io {
-                                path: p.clone(),
-                                source,
-                            };
-                            let file = std::fs::File::open(p).map_err(io)?;
-                            let len = file.metadata().map_err(io)?.len();
-                            let file = std::sync::Arc::new(file);
-                            // Streamed from the file in small pieces: memory stays flat
-                            // whatever the blob size, and each attempt starts at offset 0.
-                            (len, Box::new(move || file_body(&file, len)))
-                        }
-                    };
-                if actual != size {
+                let reader = open_source(source)?;
+                if reader.len() != size {
                     return Err(RegistryError::SizeMismatch {
                         digest: digest.clone(),
                         expected: size,
-                        actual,
-                        origin: "upload source".into(),
+                        actual: reader.len(),
+                        origin: reader.describe(),
                     });
                 }
-                self.retrying(|| self.push_monolithic(repo, digest, size, &*body))
+                let body = || reader.body(0, size);
+                self.retrying(|| self.push_monolithic(repo, digest, size, &body))
                     .await
             }
             UploadMode::Chunked(n) => self.push_chunked(repo, digest, size, source, n).await,
