@@ -3,7 +3,7 @@
 # 2.8), loopback only, in one run:
 #   bash benches/registry.sh            # needs: cargo, docker-registry, skopeo, umoci,
 #                                       #        hyperfine, curl, /usr/bin/time (apt: time)
-# Env: BENCH_DIR (cache + scratch, default /tmp/hoist-registry-bench), RUNS (default 3),
+# Env: BUILD_ONLY=1 (only build the cached images), BENCH_DIR (cache + scratch, default /tmp/hoist-registry-bench), RUNS (default 3),
 #      SMALL=1 (10 MB layers and a 64 MB big layer, to debug the script quickly),
 #      BENCH_TIMEOUT (seconds for the whole run, default 2400).
 # Images are built once with umoci / by hand (never with hoist) and cached in BENCH_DIR.
@@ -154,18 +154,20 @@ if [[ ! -f "$BIG/.done" ]]; then
   touch "$BIG/.done"
 fi
 
+[[ -n "${BUILD_ONLY:-}" ]] && { log "images ready"; exit 0; }
+
 restart="bash $self _restart"
 md=$(mktemp)
 OUT="$B/out"
 mkdir -p "$B/tmp"
 export TMPDIR="$B/tmp"   # hoist's and skopeo's temporary files, same disk as everything else
 
-img_bytes=$(find "$IMG/blobs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
-big_bytes=$(find "$BIG/blobs" -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+img_bytes=$(find "$IMG/blobs" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
+big_bytes=$(find "$BIG/blobs" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
 
 echo "## Registry: push and pull vs skopeo"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')), $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(uname -sr)"
 echo "- hoist $($hoist --version | awk '{print $NF}') (release build, $(git rev-parse --short HEAD 2>/dev/null || echo '?') + working tree); $(skopeo --version); $(/usr/bin/docker-registry --version | sed 's/^docker-registry //'); hyperfine $(hyperfine --version | awk '{print $2}')"
 echo "- images: \`$IMG\` = 3 gzip layers of random data built with umoci, $img_bytes bytes of blobs;"
 echo "  \`$BIG\` = 1 uncompressed tar layer holding a file of zeros, $big_bytes bytes of blobs"
@@ -200,7 +202,7 @@ count_requests() { # count_requests FROM_LINE -> "uploads heads"
     /"HEAD \/v2\/[^ ]*\/blobs\/sha256:/ {h++}
     END {printf "%d %d\n", u, h}'
 }
-echo "### Second push of the unchanged image ($RUNS runs each)"
+echo "### Second push of the unchanged image ($((RUNS * 3)) runs each, 1 warm-up)"
 echo
 echo "Blob upload requests are counted in the registry's access log (lines \`POST|PATCH|PUT /v2/…/blobs/uploads…\`) around one push of each tool into a registry that already holds the image:"
 echo

@@ -147,6 +147,12 @@ pub trait ImageSource {
     fn blob_path(&mut self, _desc: &Descriptor) -> Option<PathBuf> {
         None
     }
+    /// True when the files from [`ImageSource::blob_path`] are the source's private temporary
+    /// copies (e.g. downloads), which a destination may take over by hard link instead of
+    /// copying them. They must stay in place while the blob's reader is alive.
+    fn blob_path_is_scratch(&self) -> bool {
+        false
+    }
     /// The registry repository the source reads from, so a destination on the same registry
     /// can mount blobs instead of copying them.
     fn mount_origin(&self) -> Option<Reference> {
@@ -186,6 +192,11 @@ pub trait ImageDest {
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError>;
     /// Try to link the blob from another repository of the same registry; true when done.
     fn try_mount(&mut self, _desc: &Descriptor, _from: &Reference) -> Result<bool, CopyError> {
+        Ok(false)
+    }
+    /// Take the already verified scratch file `path` as the blob `desc` without copying it
+    /// (e.g. by hard link); false when that is not possible and the blob must be copied.
+    fn adopt_blob(&mut self, _desc: &Descriptor, _path: &Path) -> Result<bool, CopyError> {
         Ok(false)
     }
 }
@@ -533,6 +544,7 @@ fn copy_blob(
     let digest = Digest::from_oci(desc.digest())?;
     let reference = src.describe();
     let path = src.blob_path(desc);
+    let scratch = src.blob_path_is_scratch();
     let raw = src.blob(desc)?;
     let verifying =
         VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| CopyError::Blob {
@@ -545,6 +557,28 @@ fn copy_blob(
         progress,
         count: 0,
     };
+    let blob_err = |source| CopyError::Blob {
+        reference: reference.clone(),
+        digest: digest.clone(),
+        source,
+    };
+    if let (true, Some(p)) = (scratch, path.as_deref()) {
+        // A private temporary file (a download): verify it by reading it once, then let the
+        // destination take it over; copy it only when that is not possible. `counting` keeps
+        // the source's file alive until then.
+        io::copy(&mut counting, &mut io::sink()).map_err(blob_err)?;
+        if !dst.adopt_blob(desc, p)? {
+            let file = std::fs::File::open(p).map_err(blob_err)?;
+            let mut again = VerifyingReader::new(io::BufReader::new(file), &digest, desc.size())
+                .map_err(blob_err)?;
+            dst.put_blob(desc, kind, &mut again, Some(p))?;
+            io::copy(&mut again, &mut io::sink()).map_err(blob_err)?;
+        }
+        report.copied += 1;
+        report.bytes += counting.count;
+        progress.blob_done(desc, false);
+        return Ok(());
+    }
     dst.put_blob(desc, kind, &mut counting, path.as_deref())?;
     // Make sure the whole stream was read and verified even if the destination stopped early.
     io::copy(&mut counting, &mut io::sink()).map_err(|source| CopyError::Blob {
@@ -669,6 +703,38 @@ impl ImageDest for LayoutDest {
         let d = Digest::from_oci(desc.digest())?;
         self.layout.write_blob(data, Some((&d, desc.size())))?;
         Ok(())
+    }
+
+    fn adopt_blob(&mut self, desc: &Descriptor, path: &Path) -> Result<bool, CopyError> {
+        let d = Digest::from_oci(desc.digest())?;
+        if self.layout.has_blob(&d, Some(desc.size())) {
+            return Ok(true);
+        }
+        let dest = self.layout.blob_path(&d);
+        let Some(dir) = dest.parent() else {
+            return Ok(false);
+        };
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CopyError::from(LayoutError::Io { path, source })
+        };
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        // A hard link appears whole or not at all, so the blob path never holds partial
+        // bytes; it fails across file systems (then the blob is copied).
+        match std::fs::hard_link(path, &dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Ok(self.layout.has_blob(&d, Some(desc.size())));
+            }
+            Err(_) => return Ok(false),
+        }
+        std::fs::File::open(&dest)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(&dest))?;
+        std::fs::File::open(dir)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(dir))?;
+        Ok(true)
     }
 
     fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {

@@ -192,6 +192,10 @@ impl ImageSource for RegistrySource {
         Some(self.reference.clone())
     }
 
+    fn blob_path_is_scratch(&self) -> bool {
+        true
+    }
+
     fn blob_path(&mut self, desc: &Descriptor) -> Option<PathBuf> {
         // Only worth a download ahead of `blob` for blobs that will be uploaded from a file.
         let blob = self.download(desc).ok()?;
@@ -307,10 +311,8 @@ impl ImageDest for RegistryDest {
             _spool = Some(tmp);
             BlobSource::File(path)
         };
-        // TEMP-BENCH
-        let (thr, csz) = std::env::var("HOIST_TMP_CHUNK").ok().and_then(|v| { let (a, b) = v.split_once(',')?; Some((a.parse().ok()?, b.parse().ok()?)) }).unwrap_or((CHUNK_THRESHOLD, crate::registry::client::DEFAULT_CHUNK_SIZE));
-        let mode = if size > thr {
-            UploadMode::Chunked(csz)
+        let mode = if size > CHUNK_THRESHOLD {
+            UploadMode::Chunked(crate::registry::client::DEFAULT_CHUNK_SIZE)
         } else {
             UploadMode::Monolithic
         };

