@@ -418,6 +418,118 @@ fn corrupted_blob_fails_and_leaves_nothing() {
     assert!(!tmp.path().join("x.tar").exists() && !tmp.path().join("y.tar").exists());
 }
 
+/// A destination that takes blobs in batches and records what it was asked, in order.
+struct BatchingDest {
+    present: Vec<String>,
+    events: Vec<String>,
+}
+
+impl hoist::oci::copy::ImageDest for BatchingDest {
+    fn describe(&self) -> String {
+        "batching".to_string()
+    }
+    fn caps(&self) -> hoist::oci::copy::DestCaps {
+        hoist::oci::copy::DestCaps {
+            index: true,
+            artifacts: true,
+        }
+    }
+    fn has_blob(&mut self, desc: &oci_spec::image::Descriptor) -> Result<bool, CopyError> {
+        self.events.push(format!("has {}", desc.digest()));
+        Ok(self.present.iter().any(|p| p == &desc.digest().to_string()))
+    }
+    fn put_blob(
+        &mut self,
+        desc: &oci_spec::image::Descriptor,
+        _kind: &hoist::oci::copy::BlobKind,
+        data: &mut dyn Read,
+        _source_path: Option<&Path>,
+    ) -> Result<(), CopyError> {
+        std::io::copy(data, &mut std::io::sink()).unwrap();
+        self.events.push(format!("put {}", desc.digest()));
+        Ok(())
+    }
+    fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
+        self.events.push(format!("manifest {}", m.digest));
+        Ok(())
+    }
+    fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError> {
+        self.events.push(format!("commit {}", root.digest));
+        Ok(())
+    }
+    fn batches_blobs(&self) -> bool {
+        true
+    }
+    fn put_blobs_from_paths(
+        &mut self,
+        blobs: Vec<(
+            oci_spec::image::Descriptor,
+            hoist::oci::copy::BlobKind,
+            std::path::PathBuf,
+        )>,
+    ) -> Result<(), CopyError> {
+        let mut names: Vec<String> = Vec::new();
+        for (desc, _, path) in &blobs {
+            let d = Digest::from_oci(desc.digest()).unwrap();
+            assert_eq!(digest_bytes(&fs::read(path).unwrap()), d);
+            names.push(d.to_string());
+        }
+        self.events.push(format!("batch {}", names.join(",")));
+        Ok(())
+    }
+}
+
+#[test]
+fn batching_destination_gets_verified_blobs_in_one_batch_before_the_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let d = build_layout(&a, "v1", Compression::Gzip { level: 6 });
+    let src = format!("oci:{}:v1", a.display());
+    let m = root_of(&src).parse_image().unwrap();
+    let config = m.config().digest().to_string();
+    let layers: Vec<String> = m.layers().iter().map(|l| l.digest().to_string()).collect();
+
+    // The first layer is already there: checked, skipped, not in the batch.
+    let mut dst = BatchingDest {
+        present: vec![layers[0].clone()],
+        events: Vec::new(),
+    };
+    let mut s = open_local_source(&r(&src)).unwrap();
+    let rep = copy_image(s.as_mut(), &mut dst, &CopyOptions::default(), &NoProgress).unwrap();
+    assert_eq!(rep.digest, d);
+    assert_eq!(rep.skipped, 1);
+    assert_eq!(rep.copied, 1 + layers.len() - 1);
+    let mut want: Vec<String> = std::iter::once(&config)
+        .chain(layers.iter())
+        .map(|b| format!("has {b}"))
+        .collect();
+    let batched: Vec<String> = std::iter::once(config.clone())
+        .chain(layers[1..].iter().cloned())
+        .collect();
+    want.push(format!("batch {}", batched.join(",")));
+    want.push(format!("commit {d}"));
+    assert_eq!(dst.events, want);
+
+    // A corrupted blob stops the copy before anything is handed over, naming the blob.
+    let bad = Digest::from_oci(m.layers()[1].digest()).unwrap();
+    let path = a.join("blobs/sha256").join(bad.hex());
+    let mut bytes = fs::read(&path).unwrap();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 0xff;
+    fs::write(&path, &bytes).unwrap();
+    let mut dst = BatchingDest {
+        present: Vec::new(),
+        events: Vec::new(),
+    };
+    let mut s = open_local_source(&r(&src)).unwrap();
+    let err = copy_image(s.as_mut(), &mut dst, &CopyOptions::default(), &NoProgress).unwrap_err();
+    assert!(err.to_string().contains(&bad.to_string()), "{err}");
+    assert!(dst
+        .events
+        .iter()
+        .all(|e| !e.starts_with("batch") && !e.starts_with("commit")));
+}
+
 // --- external tools -------------------------------------------------------------------------
 
 #[test]

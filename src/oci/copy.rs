@@ -5,7 +5,11 @@
 //! finally commits the top manifest under its tag. [`copy_image`] walks the manifest: config
 //! first, then layers bottom-up, each blob streamed through a [`VerifyingReader`] so nothing
 //! unverified is committed, blobs the destination has are skipped, and manifests are passed on
-//! as their raw bytes so digests are preserved. An index is copied whole with
+//! as their raw bytes so digests are preserved. A destination that says it
+//! [batches](ImageDest::batches_blobs) (a registry) gets the blobs of one manifest that the
+//! source has as files in one [`ImageDest::put_blobs_from_paths`] call, after each was checked
+//! and verified in order, and transfers them concurrently ([`PARALLEL_BLOBS`]); the manifest
+//! is written only once all of them are done. An index is copied whole with
 //! [`CopyOptions::all`]; otherwise one platform is chosen and its manifest becomes the top.
 //!
 //! The only conversion done unasked is the one a destination requires: a docker archive
@@ -198,6 +202,37 @@ pub trait ImageDest {
     /// (e.g. by hard link); false when that is not possible and the blob must be copied.
     fn adopt_blob(&mut self, _desc: &Descriptor, _path: &Path) -> Result<bool, CopyError> {
         Ok(false)
+    }
+    /// True when [`ImageDest::put_blobs_from_paths`] transfers a batch concurrently; only
+    /// then does the engine hand blobs over in batches.
+    fn batches_blobs(&self) -> bool {
+        false
+    }
+    /// Store several blobs whose content is in the files given, already verified against their
+    /// descriptors by the engine. The default stores them one at a time with
+    /// [`ImageDest::put_blob`], verifying each file again as it is read.
+    fn put_blobs_from_paths(
+        &mut self,
+        blobs: Vec<(Descriptor, BlobKind, PathBuf)>,
+    ) -> Result<(), CopyError> {
+        for (desc, kind, path) in blobs {
+            let digest = Digest::from_oci(desc.digest())?;
+            let blob_err = |source| CopyError::Blob {
+                reference: self.describe(),
+                digest: digest.clone(),
+                source,
+            };
+            let file = std::fs::File::open(&path).map_err(blob_err)?;
+            let mut r = VerifyingReader::new(io::BufReader::new(file), &digest, desc.size())
+                .map_err(blob_err)?;
+            self.put_blob(&desc, &kind, &mut r, Some(&path))?;
+            io::copy(&mut r, &mut io::sink()).map_err(|source| CopyError::Blob {
+                reference: self.describe(),
+                digest: digest.clone(),
+                source,
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -473,11 +508,98 @@ fn copy_manifest_blobs(
     } else {
         (BlobKind::Other, BlobKind::Other)
     };
-    copy_blob(src, dst, config, &config_kind, progress, report)?;
-    for layer in manifest.layers() {
-        copy_blob(src, dst, layer, &layer_kind, progress, report)?;
+    let blobs: Vec<(&Descriptor, &BlobKind)> = std::iter::once((config, &config_kind))
+        .chain(manifest.layers().iter().map(|l| (l, &layer_kind)))
+        .collect();
+    if dst.batches_blobs() && !src.blob_path_is_scratch() {
+        return copy_blobs_batched(src, dst, &blobs, progress, report);
+    }
+    for (desc, kind) in blobs {
+        copy_blob(src, dst, desc, kind, progress, report)?;
     }
     Ok(())
+}
+
+/// Blob transfers of one manifest a batching destination (a registry) runs at once.
+pub const PARALLEL_BLOBS: usize = 4;
+
+/// Copy the blobs of one manifest into a destination that transfers batches concurrently.
+/// Each blob is checked (present, mountable) and its source file verified in order; the ones
+/// left are handed over together, and all are done before the caller writes the manifest.
+/// Blobs the source has no file for are copied one at a time as usual.
+fn copy_blobs_batched(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    blobs: &[(&Descriptor, &BlobKind)],
+    progress: &dyn Progress,
+    report: &mut CopyReport,
+) -> Result<(), CopyError> {
+    let mut batch: Vec<(Descriptor, BlobKind, PathBuf)> = Vec::new();
+    for &(desc, kind) in blobs {
+        let Some(path) = src.blob_path(desc) else {
+            copy_blob(src, dst, desc, kind, progress, report)?;
+            continue;
+        };
+        progress.blob_start(desc, blob_what(kind));
+        let queued = batch.iter().any(|(d, _, _)| d.digest() == desc.digest());
+        if queued || already_there(src, dst, desc)? {
+            report.skipped += 1;
+            progress.blob_done(desc, true);
+            continue;
+        }
+        let digest = Digest::from_oci(desc.digest())?;
+        let reference = src.describe();
+        let blob_err = |source| CopyError::Blob {
+            reference: reference.clone(),
+            digest: digest.clone(),
+            source,
+        };
+        let raw = src.blob(desc)?;
+        let verifying = VerifyingReader::new(raw, &digest, desc.size()).map_err(blob_err)?;
+        let mut counting = CountingReader {
+            inner: verifying,
+            progress,
+            count: 0,
+        };
+        io::copy(&mut counting, &mut io::sink()).map_err(blob_err)?;
+        report.bytes += counting.count;
+        batch.push((desc.clone(), kind.clone(), path));
+    }
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let done: Vec<Descriptor> = batch.iter().map(|(d, _, _)| d.clone()).collect();
+    dst.put_blobs_from_paths(batch)?;
+    for desc in &done {
+        report.copied += 1;
+        progress.blob_done(desc, false);
+    }
+    Ok(())
+}
+
+fn blob_what(kind: &BlobKind) -> &'static str {
+    match kind {
+        BlobKind::Config => "config",
+        BlobKind::Layer => "layer",
+        BlobKind::Other => "blob",
+    }
+}
+
+/// True when the destination has the blob or could mount it from the source's repository.
+fn already_there(
+    src: &mut dyn ImageSource,
+    dst: &mut dyn ImageDest,
+    desc: &Descriptor,
+) -> Result<bool, CopyError> {
+    if dst.has_blob(desc)? {
+        return Ok(true);
+    }
+    if let Some(origin) = src.mount_origin() {
+        if dst.try_mount(desc, &origin)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Read a whole blob (a config) from a source, verified against its descriptor.
@@ -523,23 +645,11 @@ fn copy_blob(
     progress: &dyn Progress,
     report: &mut CopyReport,
 ) -> Result<(), CopyError> {
-    let what = match kind {
-        BlobKind::Config => "config",
-        BlobKind::Layer => "layer",
-        BlobKind::Other => "blob",
-    };
-    progress.blob_start(desc, what);
-    if dst.has_blob(desc)? {
+    progress.blob_start(desc, blob_what(kind));
+    if already_there(src, dst, desc)? {
         report.skipped += 1;
         progress.blob_done(desc, true);
         return Ok(());
-    }
-    if let Some(origin) = src.mount_origin() {
-        if dst.try_mount(desc, &origin)? {
-            report.skipped += 1;
-            progress.blob_done(desc, true);
-            return Ok(());
-        }
     }
     let digest = Digest::from_oci(desc.digest())?;
     let reference = src.describe();

@@ -5,7 +5,8 @@
 //! Pulled blobs arrive in verified temporary files (the client downloads, resumes and checks
 //! them); pushed blobs are uploaded from the source's own file when it has one (OCI layouts),
 //! otherwise the verified stream is spooled to a temporary file first, because uploads are
-//! retried and must be able to start over. Manifests are pushed as their raw bytes, by digest
+//! retried and must be able to start over. Blobs handed over as a batch of files are uploaded
+//! [`PARALLEL_BLOBS`] at a time on the runtime. Manifests are pushed as their raw bytes, by digest
 //! for index children and under the destination's tag for the top one.
 
 use std::fs::File;
@@ -14,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::image::Descriptor;
 
-use super::copy::{BlobKind, CopyError, DestCaps, ImageDest, ImageSource};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::copy::{BlobKind, CopyError, DestCaps, ImageDest, ImageSource, PARALLEL_BLOBS};
 use super::digest::{Digest, Sha256Writer};
 use super::image::RawManifest;
 use super::reference::Reference;
@@ -27,6 +30,15 @@ use crate::registry::{
 const SMALL_BLOB: u64 = 1 << 20;
 /// Blobs above this size are uploaded in chunks.
 const CHUNK_THRESHOLD: u64 = 64 << 20;
+
+/// Chunked above [`CHUNK_THRESHOLD`], in one request otherwise.
+fn upload_mode(size: u64) -> UploadMode {
+    if size > CHUNK_THRESHOLD {
+        UploadMode::Chunked(crate::registry::client::DEFAULT_CHUNK_SIZE)
+    } else {
+        UploadMode::Monolithic
+    }
+}
 
 /// Registry settings the CLI passes on.
 #[derive(Debug, Clone, Default)]
@@ -311,17 +323,65 @@ impl ImageDest for RegistryDest {
             _spool = Some(tmp);
             BlobSource::File(path)
         };
-        let mode = if size > CHUNK_THRESHOLD {
-            UploadMode::Chunked(crate::registry::client::DEFAULT_CHUNK_SIZE)
-        } else {
-            UploadMode::Monolithic
-        };
+        let mode = upload_mode(size);
         self.rt
             .block_on(
                 self.client
                     .push_blob(&self.reference, &d, size, &source, mode),
             )
             .map_err(|e| reg_err(&self.reference, e))?;
+        Ok(())
+    }
+
+    fn batches_blobs(&self) -> bool {
+        true
+    }
+
+    fn put_blobs_from_paths(
+        &mut self,
+        blobs: Vec<(Descriptor, BlobKind, PathBuf)>,
+    ) -> Result<(), CopyError> {
+        let mut uploads = Vec::with_capacity(blobs.len());
+        for (desc, _, path) in blobs {
+            let d = Digest::from_oci(desc.digest())?;
+            let size = desc.size();
+            let source = if size <= SMALL_BLOB {
+                let bytes = std::fs::read(&path).map_err(|source| CopyError::Blob {
+                    reference: self.describe(),
+                    digest: d.clone(),
+                    source,
+                })?;
+                BlobSource::Bytes(bytes)
+            } else {
+                BlobSource::File(path)
+            };
+            uploads.push((d, size, source, upload_mode(size)));
+        }
+        let client = &self.client;
+        let target = &self.reference;
+        let result = self.rt.block_on(
+            stream::iter(uploads.iter())
+                .map(|(d, size, source, mode)| async move {
+                    client
+                        .push_blob(target, d, *size, source, *mode)
+                        .await
+                        .map_err(|e| (d.clone(), e))
+                })
+                .buffer_unordered(PARALLEL_BLOBS.max(1))
+                .try_collect::<Vec<()>>(),
+        );
+        result.map_err(|(d, e)| match reg_err(&self.reference, e) {
+            CopyError::Registry {
+                reference,
+                message,
+                hint,
+            } => CopyError::Registry {
+                reference,
+                message: format!("blob {d}: {message}"),
+                hint,
+            },
+            other => other,
+        })?;
         Ok(())
     }
 
