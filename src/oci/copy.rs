@@ -137,6 +137,14 @@ pub enum BlobKind {
     Other,
 }
 
+/// `transport:path[:tag]`, as the user would write the reference.
+fn transport_name(transport: &str, path: &Path, tag: Option<&str>) -> String {
+    match tag {
+        Some(t) => format!("{transport}:{}:{t}", path.display()),
+        None => format!("{transport}:{}", path.display()),
+    }
+}
+
 /// Where images come from.
 pub trait ImageSource {
     /// The reference, for messages.
@@ -728,12 +736,7 @@ impl LayoutSource {
 
 impl ImageSource for LayoutSource {
     fn describe(&self) -> String {
-        let mut s = format!("oci:{}", self.layout.root().display());
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        s
+        transport_name("oci", self.layout.root(), self.tag.as_deref())
     }
 
     fn root(&mut self) -> Result<RawManifest, CopyError> {
@@ -783,12 +786,7 @@ impl LayoutDest {
 
 impl ImageDest for LayoutDest {
     fn describe(&self) -> String {
-        let mut s = format!("oci:{}", self.layout.root().display());
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        s
+        transport_name("oci", self.layout.root(), self.tag.as_deref())
     }
 
     fn caps(&self) -> DestCaps {
@@ -926,12 +924,7 @@ impl OciArchiveSource {
 
 impl ImageSource for OciArchiveSource {
     fn describe(&self) -> String {
-        let mut s = format!("oci-archive:{}", self.file.display());
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        s
+        transport_name("oci-archive", &self.file, self.tag.as_deref())
     }
 
     fn root(&mut self) -> Result<RawManifest, CopyError> {
@@ -1006,12 +999,7 @@ impl OciArchiveDest {
 
 impl ImageDest for OciArchiveDest {
     fn describe(&self) -> String {
-        let mut s = format!("oci-archive:{}", self.file.display());
-        if let Some(t) = &self.tag {
-            s.push(':');
-            s.push_str(t);
-        }
-        s
+        transport_name("oci-archive", &self.file, self.tag.as_deref())
     }
 
     fn caps(&self) -> DestCaps {
@@ -1167,12 +1155,7 @@ impl DockerArchiveSource {
 
 impl ImageSource for DockerArchiveSource {
     fn describe(&self) -> String {
-        let mut s = format!("docker-archive:{}", self.file.display());
-        if let Some(n) = &self.name {
-            s.push(':');
-            s.push_str(n);
-        }
-        s
+        transport_name("docker-archive", &self.file, self.name.as_deref())
     }
 
     fn root(&mut self) -> Result<RawManifest, CopyError> {
@@ -1234,12 +1217,11 @@ impl DockerArchiveDest {
 
 impl ImageDest for DockerArchiveDest {
     fn describe(&self) -> String {
-        let mut s = format!("docker-archive:{}", self.file.display());
-        if let Some(t) = self.tags.first() {
-            s.push(':');
-            s.push_str(t);
-        }
-        s
+        transport_name(
+            "docker-archive",
+            &self.file,
+            self.tags.first().map(String::as_str),
+        )
     }
 
     fn caps(&self) -> DestCaps {
