@@ -1,26 +1,34 @@
-//! Registries as copy-engine transports: [`RegistrySource`] and [`RegistryDest`] adapt the
-//! asynchronous [`crate::registry::Registry`] client to the engine's blocking
-//! [`ImageSource`]/[`ImageDest`] traits with a private current-thread tokio runtime.
+//! Registries as copy transports: [`RegistrySource`] and [`RegistryDest`] adapt any
+//! asynchronous [`Registry`] (the HTTP client, or a test fake) to the engine's blocking
+//! [`ImageSource`]/[`ImageDest`] traits, running each operation on the library's one runtime
+//! ([`crate::runtime::block_on`]).
 //!
 //! Pulled blobs arrive in verified temporary files (the client downloads, resumes and checks
-//! them); pushed blobs are uploaded from the source's own file when it has one (OCI layouts),
-//! otherwise the verified stream is spooled to a temporary file first, because uploads are
-//! retried and must be able to start over. Blobs handed over as a batch of files are uploaded
-//! [`PARALLEL_BLOBS`] at a time on the runtime. Manifests are pushed as their raw bytes, by digest
-//! for index children and under the destination's tag for the top one.
+//! them); pushed blobs are uploaded from the source's own file when it has one (OCI layouts,
+//! the content store), otherwise the verified stream is spooled to a temporary file first,
+//! because uploads are retried and must be able to start over. Blobs handed over as a batch of
+//! files are uploaded [`PARALLEL_BLOBS`] at a time. Every blob is HEAD-checked first (present
+//! blobs are skipped) and offered for a cross-repository mount when the source is another
+//! repository of the same registry. Manifests are pushed as their raw bytes, by digest for
+//! index children and for the top one, then under each tag, so a tag never points at an
+//! incomplete image. Uploads are monolithic up to [`UploadPolicy::chunk_threshold`], chunked
+//! above it.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
-
-use oci_spec::image::Descriptor;
+use std::sync::Arc;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use oci_spec::image::Descriptor;
 
-use super::copy::{BlobKind, CopyError, DestCaps, ImageDest, ImageSource, PARALLEL_BLOBS};
-use super::digest::{Digest, Sha256Writer};
-use super::image::RawManifest;
-use super::reference::Reference;
+use super::engine::{BlobKind, DestCaps, ImageDest, ImageSource, PARALLEL_BLOBS};
+use super::error::CopyError;
+use crate::oci::digest::{Digest, Sha256Writer};
+use crate::oci::image::RawManifest;
+use crate::oci::reference::Reference;
+use crate::registry::client::DEFAULT_CHUNK_SIZE;
 use crate::registry::{
     BlobSource, HttpRegistry, MountOutcome, Registry, RegistryConfig, RegistryError, UploadMode,
     VerifiedBlob,
@@ -28,15 +36,33 @@ use crate::registry::{
 
 /// Blobs up to this size are uploaded from memory.
 const SMALL_BLOB: u64 = 1 << 20;
-/// Blobs above this size are uploaded in chunks.
-const CHUNK_THRESHOLD: u64 = 64 << 20;
 
-/// Chunked above [`CHUNK_THRESHOLD`], in one request otherwise.
-fn upload_mode(size: u64) -> UploadMode {
-    if size > CHUNK_THRESHOLD {
-        UploadMode::Chunked(crate::registry::client::DEFAULT_CHUNK_SIZE)
-    } else {
-        UploadMode::Monolithic
+/// How blobs are uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadPolicy {
+    /// Blobs larger than this are uploaded in chunks (default 64 MiB).
+    pub chunk_threshold: u64,
+    /// Size of each chunk (default [`DEFAULT_CHUNK_SIZE`], 64 MiB).
+    pub chunk_size: usize,
+}
+
+impl Default for UploadPolicy {
+    fn default() -> Self {
+        UploadPolicy {
+            chunk_threshold: 64 << 20,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+}
+
+impl UploadPolicy {
+    /// Chunked above the threshold, in one request otherwise.
+    fn mode(&self, size: u64) -> UploadMode {
+        if size > self.chunk_threshold {
+            UploadMode::Chunked(self.chunk_size.max(1))
+        } else {
+            UploadMode::Monolithic
+        }
     }
 }
 
@@ -47,81 +73,54 @@ pub struct RemoteOptions {
     pub insecure_hosts: Vec<String>,
 }
 
-fn runtime(reference: &Reference) -> Result<tokio::runtime::Runtime, CopyError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CopyError::Registry {
-            reference: reference.to_string(),
-            message: format!("cannot start the async runtime: {e}"),
-            hint: None,
-        })
-}
-
-fn client(reference: &Reference, opts: &RemoteOptions) -> Result<HttpRegistry, CopyError> {
+fn client(reference: &Reference, opts: &RemoteOptions) -> Result<Arc<HttpRegistry>, CopyError> {
     let config = RegistryConfig {
         insecure_hosts: opts.insecure_hosts.clone(),
         ..RegistryConfig::default()
     };
-    HttpRegistry::new(config).map_err(|e| reg_err(reference, e))
+    HttpRegistry::new(config)
+        .map(Arc::new)
+        .map_err(|e| CopyError::registry(reference, e))
 }
 
-/// Turn a registry error into a copy error naming the reference, with a hint by kind.
-pub fn reg_err(reference: &Reference, e: RegistryError) -> CopyError {
-    let hint = match &e {
-        RegistryError::Unauthorized { .. } | RegistryError::Auth(_) => Some(
-            "log in with `hoist login -u USER --password-stdin HOST`, or check the credentials",
-        ),
-        RegistryError::Status {
-            status: 401 | 403, ..
-        } => {
-            Some("log in with `hoist login`, and check that the account may access this repository")
-        }
-        e if e.is_not_found() => Some("check the repository name and the tag or digest"),
-        RegistryError::Status { status: 429, .. } => {
-            Some("the registry is rate limiting; wait and retry, or log in")
-        }
-        RegistryError::Transport { .. } => {
-            Some("check the host and port; a registry without TLS needs --insecure-registry HOST")
-        }
-        RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. } => {
-            Some("the registry served content that does not match its digest")
-        }
-        RegistryError::Setup(_) => Some("check the CA bundle and TLS settings"),
-        _ => None,
-    };
-    CopyError::Registry {
-        reference: reference.to_string(),
-        message: e.to_string(),
-        hint,
-    }
+/// Run a registry operation on the shared runtime; errors name `reference`.
+fn run<T>(
+    reference: &Reference,
+    fut: impl Future<Output = Result<T, RegistryError>>,
+) -> Result<T, CopyError> {
+    crate::runtime::block_on(fut)?.map_err(|e| CopyError::registry(reference, e))
 }
 
 /// A registry image as a source.
-pub struct RegistrySource {
+pub struct RegistrySource<R: Registry = HttpRegistry> {
     reference: Reference,
-    client: HttpRegistry,
-    rt: tokio::runtime::Runtime,
+    client: Arc<R>,
     /// The last blob downloaded, kept so `blob_path` and `blob` share one download.
     cached: Option<VerifiedBlob>,
 }
 
-impl RegistrySource {
-    /// Prepare to read `reference` (nothing is fetched yet).
-    pub fn open(reference: &Reference, opts: &RemoteOptions) -> Result<RegistrySource, CopyError> {
-        Ok(RegistrySource {
+impl RegistrySource<HttpRegistry> {
+    /// Prepare to read `reference` over HTTP (nothing is fetched yet).
+    pub fn open(reference: &Reference, opts: &RemoteOptions) -> Result<Self, CopyError> {
+        Ok(RegistrySource::with_client(
+            client(reference, opts)?,
+            reference,
+        ))
+    }
+}
+
+impl<R: Registry> RegistrySource<R> {
+    /// Read `reference` through `client` (shared with other sources and destinations).
+    pub fn with_client(client: Arc<R>, reference: &Reference) -> Self {
+        RegistrySource {
             reference: reference.clone(),
-            client: client(reference, opts)?,
-            rt: runtime(reference)?,
+            client,
             cached: None,
-        })
+        }
     }
 
     fn fetch(&self, r: &Reference) -> Result<RawManifest, CopyError> {
-        let m = self
-            .rt
-            .block_on(self.client.get_manifest(r))
-            .map_err(|e| reg_err(r, e))?;
+        let m = run(r, self.client.get_manifest(r))?;
         Ok(RawManifest::new(m.bytes, Some(&m.media_type))?)
     }
 
@@ -134,12 +133,11 @@ impl RegistrySource {
             }
         }
         let tmp = std::env::temp_dir();
-        self.rt
-            .block_on(
-                self.client
-                    .get_blob(&self.reference, &d, Some(desc.size()), &tmp),
-            )
-            .map_err(|e| reg_err(&self.reference, e))
+        run(
+            &self.reference,
+            self.client
+                .get_blob(&self.reference, &d, Some(desc.size()), &tmp),
+        )
     }
 }
 
@@ -155,7 +153,7 @@ impl Read for TempBlob {
     }
 }
 
-impl ImageSource for RegistrySource {
+impl<R: Registry> ImageSource for RegistrySource<R> {
     fn describe(&self) -> String {
         format!("docker://{}", self.reference)
     }
@@ -164,10 +162,9 @@ impl ImageSource for RegistrySource {
         let m = self.fetch(&self.reference)?;
         if let Some(want) = self.reference.digest() {
             if *want != m.digest {
-                return Err(CopyError::Registry {
+                return Err(CopyError::Mismatch {
                     reference: self.reference.to_string(),
                     message: format!("the registry served manifest {} instead", m.digest),
-                    hint: None,
                 });
             }
         }
@@ -178,10 +175,9 @@ impl ImageSource for RegistrySource {
         let d = Digest::from_oci(desc.digest())?;
         let m = self.fetch(&self.reference.with_digest(d.clone()))?;
         if m.digest != d {
-            return Err(CopyError::Registry {
+            return Err(CopyError::Mismatch {
                 reference: self.reference.to_string(),
                 message: format!("asked for manifest {d}, got {}", m.digest),
-                hint: None,
             });
         }
         Ok(m)
@@ -218,22 +214,57 @@ impl ImageSource for RegistrySource {
 }
 
 /// A registry repository as a destination.
-pub struct RegistryDest {
+pub struct RegistryDest<R: Registry = HttpRegistry> {
     reference: Reference,
-    client: HttpRegistry,
-    rt: tokio::runtime::Runtime,
+    client: Arc<R>,
+    policy: UploadPolicy,
+    /// Tags applied besides the reference's own.
+    extra_tags: Vec<String>,
     pushed: Option<Digest>,
 }
 
-impl RegistryDest {
-    /// Prepare to push to `reference` (its tag is applied on commit).
-    pub fn open(reference: &Reference, opts: &RemoteOptions) -> Result<RegistryDest, CopyError> {
-        Ok(RegistryDest {
+impl RegistryDest<HttpRegistry> {
+    /// Prepare to push to `reference` over HTTP (its tag is applied on commit).
+    pub fn open(reference: &Reference, opts: &RemoteOptions) -> Result<Self, CopyError> {
+        Ok(RegistryDest::with_client(
+            client(reference, opts)?,
+            reference,
+        ))
+    }
+}
+
+impl<R: Registry> RegistryDest<R> {
+    /// Push to `reference` through `client` (shared with other sources and destinations).
+    pub fn with_client(client: Arc<R>, reference: &Reference) -> Self {
+        RegistryDest {
             reference: reference.clone(),
-            client: client(reference, opts)?,
-            rt: runtime(reference)?,
+            client,
+            policy: UploadPolicy::default(),
+            extra_tags: Vec::new(),
             pushed: None,
-        })
+        }
+    }
+
+    /// Upload blobs with this policy.
+    pub fn with_policy(mut self, policy: UploadPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Also apply these tags to the top manifest on commit (after the reference's own).
+    pub fn with_tags(mut self, tags: Vec<String>) -> Self {
+        self.extra_tags = tags;
+        self
+    }
+
+    /// The repository pushed to.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// The registry client.
+    pub fn client(&self) -> &Arc<R> {
+        &self.client
     }
 
     /// `HOST/REPO@sha256:…` of the pushed top manifest, after commit.
@@ -243,29 +274,32 @@ impl RegistryDest {
             .map(|d| format!("{}@{d}", self.reference.name()))
     }
 
-    fn push_manifest(&self, m: &RawManifest, tags: &[String]) -> Result<(), CopyError> {
-        let put = self
-            .rt
-            .block_on(
-                self.client
-                    .put_manifest(&self.reference, &m.bytes, &m.media_type, tags),
-            )
-            .map_err(|e| reg_err(&self.reference, e))?;
+    /// Push manifest bytes by digest, then under `tags`; returns whether the registry
+    /// acknowledged a `subject` (it indexes referrers itself).
+    pub(crate) fn push_manifest(
+        &self,
+        m: &RawManifest,
+        tags: &[String],
+    ) -> Result<bool, CopyError> {
+        let put = run(
+            &self.reference,
+            self.client
+                .put_manifest(&self.reference, &m.bytes, &m.media_type, tags),
+        )?;
         if put.digest != m.digest {
-            return Err(CopyError::Registry {
+            return Err(CopyError::Mismatch {
                 reference: self.reference.to_string(),
                 message: format!(
                     "manifest {} was stored as {} by the registry",
                     m.digest, put.digest
                 ),
-                hint: None,
             });
         }
-        Ok(())
+        Ok(put.subject_acknowledged)
     }
 }
 
-impl ImageDest for RegistryDest {
+impl<R: Registry> ImageDest for RegistryDest<R> {
     fn describe(&self) -> String {
         format!("docker://{}", self.reference)
     }
@@ -279,10 +313,7 @@ impl ImageDest for RegistryDest {
 
     fn has_blob(&mut self, desc: &Descriptor) -> Result<bool, CopyError> {
         let d = Digest::from_oci(desc.digest())?;
-        let found = self
-            .rt
-            .block_on(self.client.head_blob(&self.reference, &d))
-            .map_err(|e| reg_err(&self.reference, e))?;
+        let found = run(&self.reference, self.client.head_blob(&self.reference, &d))?;
         Ok(found == Some(desc.size()))
     }
 
@@ -323,14 +354,12 @@ impl ImageDest for RegistryDest {
             _spool = Some(tmp);
             BlobSource::File(path)
         };
-        let mode = upload_mode(size);
-        self.rt
-            .block_on(
-                self.client
-                    .push_blob(&self.reference, &d, size, &source, mode),
-            )
-            .map_err(|e| reg_err(&self.reference, e))?;
-        Ok(())
+        let mode = self.policy.mode(size);
+        run(
+            &self.reference,
+            self.client
+                .push_blob(&self.reference, &d, size, &source, mode),
+        )
     }
 
     fn batches_blobs(&self) -> bool {
@@ -355,11 +384,11 @@ impl ImageDest for RegistryDest {
             } else {
                 BlobSource::File(path)
             };
-            uploads.push((d, size, source, upload_mode(size)));
+            uploads.push((d, size, source, self.policy.mode(size)));
         }
         let client = &self.client;
         let target = &self.reference;
-        let result = self.rt.block_on(
+        let result = crate::runtime::block_on(
             stream::iter(uploads.iter())
                 .map(|(d, size, source, mode)| async move {
                     client
@@ -369,24 +398,17 @@ impl ImageDest for RegistryDest {
                 })
                 .buffer_unordered(PARALLEL_BLOBS.max(1))
                 .try_collect::<Vec<()>>(),
-        );
-        result.map_err(|(d, e)| match reg_err(&self.reference, e) {
-            CopyError::Registry {
-                reference,
-                message,
-                hint,
-            } => CopyError::Registry {
-                reference,
-                message: format!("blob {d}: {message}"),
-                hint,
-            },
-            other => other,
+        )?;
+        result.map_err(|(d, source)| CopyError::Registry {
+            reference: self.reference.to_string(),
+            what: format!("blob {d}: "),
+            source: Box::new(source),
         })?;
         Ok(())
     }
 
     fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError> {
-        self.push_manifest(m, &[])
+        self.push_manifest(m, &[]).map(|_| ())
     }
 
     fn try_mount(&mut self, desc: &Descriptor, from: &Reference) -> Result<bool, CopyError> {
@@ -397,9 +419,7 @@ impl ImageDest for RegistryDest {
         }
         let d = Digest::from_oci(desc.digest())?;
         // A failed mount is not an error: the blob is then copied the ordinary way.
-        let outcome = self
-            .rt
-            .block_on(self.client.mount_blob(&self.reference, from, &d));
+        let outcome = crate::runtime::block_on(self.client.mount_blob(&self.reference, from, &d))?;
         Ok(matches!(outcome, Ok(MountOutcome::Mounted)))
     }
 
@@ -409,6 +429,7 @@ impl ImageDest for RegistryDest {
             .tag()
             .map(str::to_string)
             .into_iter()
+            .chain(self.extra_tags.iter().cloned())
             .collect();
         if let Some(want) = self.reference.digest() {
             if *want != root.digest {
