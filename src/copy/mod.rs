@@ -17,6 +17,8 @@ pub mod convert;
 pub mod docker_archive;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod fake_registry;
 pub mod layout;
 pub mod memory;
 pub mod oci_archive;

@@ -444,3 +444,220 @@ impl<R: Registry> ImageDest for RegistryDest<R> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::copy::engine::{copy_image, CopyOptions, CopyReport, NoProgress};
+    use crate::copy::fake_registry::Fake;
+    use crate::copy::memory::MemorySource;
+    use crate::copy::referrers::attach_referrer;
+    use crate::copy::store::StoreSource;
+    use crate::oci::digest::digest_bytes;
+    use crate::oci::media;
+    use crate::oci::store::Store;
+
+    fn r(s: &str) -> Reference {
+        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A config and `layers` layers (the last one 5000 bytes), in a store.
+    struct Img {
+        _dir: tempfile::TempDir,
+        store: Store,
+        manifest: RawManifest,
+        digests: Vec<Digest>,
+    }
+
+    fn image(layers: usize) -> Img {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let config =
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec();
+        let mut blobs = vec![config];
+        for i in 0..layers {
+            let size = if i + 1 == layers { 5000 } else { 100 + i };
+            blobs.push(vec![i as u8; size]);
+        }
+        let desc = |mt: &str, b: &[u8]| serde_json::json!({"mediaType": mt, "digest": digest_bytes(b).to_string(), "size": b.len()});
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_MANIFEST,
+            "config": desc(media::OCI_CONFIG, &blobs[0]),
+            "layers": blobs[1..].iter().map(|b| desc(media::OCI_LAYER_GZIP, b)).collect::<Vec<_>>(),
+        });
+        for b in &blobs {
+            store.put_bytes(b).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let bytes = serde_json::to_vec(&manifest).unwrap_or_else(|e| panic!("{e}"));
+        Img {
+            _dir: dir,
+            store,
+            manifest: RawManifest::new(bytes, None).unwrap_or_else(|e| panic!("{e}")),
+            digests: blobs.iter().map(|b| digest_bytes(b)).collect(),
+        }
+    }
+
+    fn policy() -> UploadPolicy {
+        UploadPolicy {
+            chunk_threshold: 1000,
+            chunk_size: 512,
+        }
+    }
+
+    fn push(fake: &Arc<Fake>, img: &Img, to: &str, tags: &[&str]) -> Result<CopyReport, CopyError> {
+        let mut src = StoreSource::from_manifest(img.store.clone(), img.manifest.clone());
+        let mut dst = RegistryDest::with_client(fake.clone(), &r(to))
+            .with_policy(policy())
+            .with_tags(tags.iter().map(|t| t.to_string()).collect());
+        copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)
+    }
+
+    #[test]
+    fn blobs_four_at_a_time_then_manifest_by_digest_then_tags_and_unchanged_push_uploads_nothing() {
+        let fake = Arc::new(Fake::default());
+        let img = image(7);
+        let rep =
+            push(&fake, &img, "reg.example/app:1", &["latest"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((rep.copied, rep.skipped), (8, 0));
+        assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), PARALLEL_BLOBS);
+        let calls = fake.calls();
+        let first_manifest = calls.iter().position(|c| c.starts_with("manifest"));
+        let last_push = calls.iter().rposition(|c| c.starts_with("push"));
+        assert!(last_push < first_manifest, "{calls:?}");
+        let manifests: Vec<&String> = calls.iter().filter(|c| c.starts_with("manifest")).collect();
+        assert_eq!(manifests.len(), 3, "{calls:?}");
+        assert!(manifests[0].ends_with(&img.manifest.digest.to_string()));
+        assert!(manifests[1].ends_with(" 1") && manifests[2].ends_with(" latest"));
+        // Only the large layer goes in chunks.
+        assert_eq!(
+            calls.iter().filter(|c| c.contains("Chunked(512)")).count(),
+            1
+        );
+        assert_eq!(calls.iter().filter(|c| c.contains("Monolithic")).count(), 7);
+
+        let again = push(&fake, &img, "reg.example/app:1", &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((again.copied, again.skipped), (0, 8));
+    }
+
+    #[test]
+    fn copies_between_repositories_mount_and_fall_back_to_upload() {
+        let fake = Arc::new(Fake::default());
+        let img = image(2);
+        push(&fake, &img, "reg.example/a:1", &[]).unwrap_or_else(|e| panic!("{e}"));
+        let copy = |fake: &Arc<Fake>, to: &str| {
+            let mut src = RegistrySource::with_client(fake.clone(), &r("reg.example/a:1"));
+            let mut dst = RegistryDest::with_client(fake.clone(), &r(to));
+            copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)
+        };
+        let rep = copy(&fake, "reg.example/b:1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((rep.mounted, rep.copied), (3, 0));
+        assert!(img.digests.iter().all(|d| fake.repos_with(d).contains("b")));
+
+        // A registry that refuses mounts gets the blobs uploaded instead.
+        let failing = Arc::new(Fake {
+            mount_fails: true,
+            ..Fake::default()
+        });
+        push(&failing, &img, "reg.example/a:1", &[]).unwrap_or_else(|e| panic!("{e}"));
+        let rep = copy(&failing, "reg.example/c:1")
+            .unwrap_or_else(|e| panic!("a failed mount must fall back to uploading: {e}"));
+        assert_eq!((rep.mounted, rep.copied), (0, 3));
+        assert!(failing.calls().iter().any(|c| c.starts_with("mount c")));
+        assert!(img
+            .digests
+            .iter()
+            .all(|d| failing.repos_with(d).contains("c")));
+    }
+
+    #[test]
+    fn registry_status_reaches_the_caller_typed() {
+        let fake = Arc::new(Fake {
+            head_status: Some(429),
+            ..Fake::default()
+        });
+        let err = push(&fake, &image(1), "reg.example/app:1", &[]).err();
+        assert_eq!(
+            err.as_ref().and_then(CopyError::status),
+            Some(429),
+            "{err:?}"
+        );
+        assert!(err.as_ref().and_then(CopyError::hint).is_some());
+    }
+
+    #[test]
+    fn referrer_index_is_kept_under_the_fallback_tag() {
+        let fake = Arc::new(Fake::default());
+        let img = image(1);
+        push(&fake, &img, "reg.example/app:1", &[]).unwrap_or_else(|e| panic!("{e}"));
+        let subject = &img.manifest;
+        let empty = b"{}".to_vec();
+        let empty_d = digest_bytes(&empty);
+        let art = |t: &str| {
+            let v = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": media::OCI_MANIFEST,
+                "artifactType": t,
+                "config": {"mediaType": media::OCI_EMPTY, "digest": empty_d.to_string(), "size": 2},
+                "layers": [{"mediaType": media::OCI_EMPTY, "digest": empty_d.to_string(), "size": 2}],
+                "subject": {"mediaType": media::OCI_MANIFEST, "digest": subject.digest.to_string(), "size": subject.size()},
+                "annotations": {"k": "v"},
+            });
+            let bytes = serde_json::to_vec(&v).unwrap_or_else(|e| panic!("{e}"));
+            RawManifest::new(bytes, None).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let attach = |fake: &Arc<Fake>, m: RawManifest| {
+            let mut src = MemorySource::new(m, vec![empty.clone()]);
+            let mut dst = RegistryDest::with_client(fake.clone(), &r("reg.example/app:1"));
+            attach_referrer(&mut src, &mut dst, &NoProgress).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let d1 = attach(&fake, art("x/sig"));
+        attach(&fake, art("x/sbom"));
+        attach(&fake, art("x/sig"));
+        assert_eq!(fake.repos_with(&empty_d).len(), 1, "artifact blobs pushed");
+        let tag = format!("sha256-{}", subject.digest.hex());
+        let index =
+            crate::runtime::block_on(fake.get_manifest(&r(&format!("reg.example/app:{tag}"))))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(index.media_type, media::OCI_INDEX);
+        let v: serde_json::Value =
+            serde_json::from_slice(&index.bytes).unwrap_or_else(|e| panic!("{e}"));
+        let list = v["manifests"].as_array().cloned().unwrap_or_default();
+        assert_eq!(list.len(), 2, "{v}");
+        assert_eq!(list[0]["digest"], d1.to_string());
+        assert_eq!(list[0]["artifactType"], "x/sig");
+        assert_eq!(list[0]["annotations"]["k"], "v");
+        // Canonical JSON: what was hashed is what was stored.
+        assert_eq!(
+            crate::oci::json::to_canonical_vec(&v).ok().as_deref(),
+            Some(index.bytes.as_slice())
+        );
+        // The referrers themselves are untagged: the only tags are the image's and the index's.
+        let tags: BTreeSet<String> = fake
+            .calls()
+            .iter()
+            .filter_map(|c| c.strip_prefix("manifest app "))
+            .filter(|t| !t.starts_with("sha256:"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(tags, BTreeSet::from(["1".to_string(), tag.clone()]));
+
+        // A registry with the referrers API gets no fallback tag.
+        let modern = Arc::new(Fake {
+            subject_api: true,
+            ..Fake::default()
+        });
+        attach(&modern, art("x/sig"));
+        assert!(!modern.calls().iter().any(|c| c.contains(&tag)));
+
+        // A manifest without a subject is not a referrer.
+        let mut src = MemorySource::new(img.manifest.clone(), Vec::new());
+        let mut dst = RegistryDest::with_client(modern.clone(), &r("reg.example/app:1"));
+        assert!(attach_referrer(&mut src, &mut dst, &NoProgress).is_err());
+    }
+}
