@@ -8,6 +8,7 @@ use super::cas::{BlobRead, CasSource, Described, RootManifest};
 use super::error::CopyError;
 use crate::oci::digest::{digest_bytes, Digest};
 use crate::oci::image::RawManifest;
+use crate::oci::layout::LayoutError;
 
 /// A manifest and blobs in memory.
 pub struct MemoryBlobs {
@@ -53,7 +54,14 @@ impl BlobRead for MemoryBlobs {
     }
 
     fn open_blob(&self, d: &Digest) -> Result<Box<dyn Read + '_>, CopyError> {
-        Ok(Box::new(self.get(d).unwrap_or_default()))
+        match self.get(d) {
+            Some(bytes) => Ok(Box::new(bytes)),
+            None => Err(LayoutError::MissingBlob {
+                where_: self.describe(),
+                digest: d.clone(),
+            }
+            .into()),
+        }
     }
 }
 

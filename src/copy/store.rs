@@ -211,3 +211,105 @@ impl Described for StoreBlobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copy::engine::NoProgress;
+    use crate::copy::engine::{CopyOptions as Opts, ImageSource as _};
+    use crate::copy::layout::LayoutDest;
+    use crate::copy::memory::MemorySource;
+    use crate::oci::digest::digest_bytes;
+    use crate::oci::media;
+
+    fn desc(mt: &str, b: &[u8]) -> serde_json::Value {
+        serde_json::json!({"mediaType": mt, "digest": digest_bytes(b).to_string(), "size": b.len()})
+    }
+
+    /// An index with one image per architecture; returns it and every blob.
+    fn index(arches: &[&str]) -> (RawManifest, Vec<Vec<u8>>) {
+        let mut blobs = Vec::new();
+        let mut entries = Vec::new();
+        for arch in arches {
+            let layer = format!("layer for {arch}").into_bytes();
+            let config = serde_json::to_vec(&serde_json::json!({
+                "architecture": arch, "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": [digest_bytes(&layer).to_string()]},
+            }))
+            .unwrap_or_default();
+            let manifest = serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2, "mediaType": media::OCI_MANIFEST,
+                "config": desc(media::OCI_CONFIG, &config),
+                "layers": [desc(media::OCI_LAYER_TAR, &layer)],
+            }))
+            .unwrap_or_default();
+            let mut e = desc(media::OCI_MANIFEST, &manifest);
+            e["platform"] = serde_json::json!({"architecture": arch, "os": "linux"});
+            entries.push(e);
+            blobs.extend([layer, config, manifest]);
+        }
+        let idx = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": entries,
+        }))
+        .unwrap_or_default();
+        (
+            RawManifest::new(idx, None).unwrap_or_else(|e| panic!("{e}")),
+            blobs,
+        )
+    }
+
+    #[test]
+    fn pulls_one_platform_into_the_store_and_pushes_it_back_out() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = Store::open(dir.path().join("store")).unwrap_or_else(|e| panic!("{e}"));
+        let (idx, blobs) = index(&["amd64", "arm64"]);
+        let mut src = MemorySource::new(idx, blobs);
+        let arm: Platform = "linux/arm64".parse().unwrap_or_else(|e| panic!("{e}"));
+        let pulled = pull_to_store(&mut src, &store, Some(&arm), Some("base"), &NoProgress)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pulled.config.architecture().to_string(), "arm64");
+        assert_eq!(pulled.layers.len(), 1);
+        let layer = Digest::from_oci(pulled.layers[0].digest()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.read_blob(&layer).ok(),
+            Some(b"layer for arm64".to_vec())
+        );
+        assert!(!store.has_blob(&digest_bytes(b"layer for amd64")));
+        assert_eq!(
+            store.get_ref("base").ok().flatten(),
+            Some(pulled.manifest.digest.clone())
+        );
+
+        // The stored image, named by its manifest only, copies out to any destination.
+        let out = dir.path().join("layout");
+        let mut from = StoreSource::from_manifest(store.clone(), pulled.manifest.clone());
+        assert_eq!(
+            from.root().ok().map(|m| m.digest),
+            Some(pulled.manifest.digest.clone())
+        );
+        let mut to = LayoutDest::create(&out, Some("v1")).unwrap_or_else(|e| panic!("{e}"));
+        let rep = copy_image(&mut from, &mut to, &Opts::default(), &NoProgress)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (rep.digest, rep.copied),
+            (pulled.manifest.digest.clone(), 2)
+        );
+
+        // A manifest whose blobs are not in the store fails naming the blob.
+        let (other, _) = index(&["s390x"]);
+        let mut missing = StoreSource::from_manifest(store.clone(), other);
+        let mut to =
+            LayoutDest::create(&dir.path().join("l2"), None).unwrap_or_else(|e| panic!("{e}"));
+        let err = copy_image(
+            &mut missing,
+            &mut to,
+            &Opts {
+                all: true,
+                ..Opts::default()
+            },
+            &NoProgress,
+        )
+        .err();
+        assert!(err.is_some_and(|e| e.to_string().contains("sha256:")));
+    }
+}
