@@ -215,8 +215,8 @@ impl Described for StoreBlobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::copy::engine::CopyOptions as Opts;
     use crate::copy::engine::NoProgress;
-    use crate::copy::engine::{CopyOptions as Opts, ImageSource as _};
     use crate::copy::layout::LayoutDest;
     use crate::copy::memory::MemorySource;
     use crate::oci::digest::digest_bytes;
