@@ -40,4 +40,4 @@ pub use oci_archive::{OciArchiveDest, OciArchiveSource};
 pub use open::{open_dest, open_source};
 pub use referrers::attach_referrer;
 pub use registry::{RegistryDest, RegistrySource, RemoteOptions, UploadPolicy};
-pub use store::{pull_to_store, PulledImage, StoreDest, StoreSource};
+pub use store::{pull_image, pull_to_store, PulledImage, StoreDest, StoreSource};

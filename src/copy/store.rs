@@ -1,6 +1,6 @@
 //! hoist's content store (`oci::Store`) as copy source and destination, on the shared
 //! content-addressed mechanism ([`super::cas`]), and the two operations the builder needs:
-//! [`pull_to_store`] (any image, one platform, into the store, verified) and
+//! [`pull_to_store`] / [`pull_image`] (any image, one platform, into the store, verified) and
 //! [`StoreSource::from_manifest`] (a built image, its blobs in the store, as a source for any
 //! destination).
 
@@ -12,8 +12,11 @@ use oci_spec::image::{Descriptor, ImageConfiguration};
 use super::cas::{BlobRead, BlobWrite, CasDest, CasSource, Described, RootManifest};
 use super::engine::{copy_image, read_verified, CopyOptions, ImageSource, Progress};
 use super::error::CopyError;
+use super::open::open_source;
+use super::registry::RemoteOptions;
 use crate::oci::digest::Digest;
 use crate::oci::image::{parse_config, Platform, RawManifest};
+use crate::oci::reference::ImageRef;
 use crate::oci::store::{Expected, Store};
 
 /// Where a store source or destination is named.
@@ -212,6 +215,20 @@ impl Described for StoreBlobs {
     }
 }
 
+/// Open `reference` (a registry, `oci:`, `oci-archive:` or `docker-archive:`) and
+/// [`pull_to_store`] it.
+pub fn pull_image(
+    reference: &ImageRef,
+    remote: &RemoteOptions,
+    store: &Store,
+    platform: Option<&Platform>,
+    ref_name: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<PulledImage, CopyError> {
+    let mut src = open_source(reference, remote)?;
+    pull_to_store(src.as_mut(), store, platform, ref_name, progress)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +311,24 @@ mod tests {
             (rep.digest, rep.copied),
             (pulled.manifest.digest.clone(), 2)
         );
+
+        // Any reference pulls the same way: the layout just written, into a second store.
+        let store2 = Store::open(dir.path().join("store2")).unwrap_or_else(|e| panic!("{e}"));
+        let layout_ref = ImageRef::OciLayout {
+            dir: out.clone(),
+            tag: Some("v1".into()),
+        };
+        let again = pull_image(
+            &layout_ref,
+            &RemoteOptions::default(),
+            &store2,
+            None,
+            None,
+            &NoProgress,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.manifest.digest, pulled.manifest.digest);
+        assert!(store2.has_blob(&layer));
 
         // A manifest whose blobs are not in the store fails naming the blob.
         let (other, _) = index(&["s390x"]);
