@@ -7,6 +7,8 @@
 //! - [`cli`]: the `hoist` command line.
 //! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
 
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod dockerfile;
 pub mod lint;
