@@ -2,7 +2,7 @@
 //! variables and CLI overrides, resolved into one [`LintOptions`] per linted file.
 //!
 //! By concern: [`model`] is the one serde model both file formats are read into (an option is
-//! one field there), [`env`] maps hadolint's variables onto the model's keys, [`merge`] layers
+//! one field there), [`env`](mod@env) maps hadolint's variables onto the model's keys, [`merge`] layers
 //! them, [`discovery`] finds the files.
 //!
 //! Each source (a config file, the environment, the command line) is read into a

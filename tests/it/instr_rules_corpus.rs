@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use hoist::lint::config::LintOptions;
 use hoist::lint::lint_source;
-use hoist::lint::rules::{buildkit, instr, labels};
+use hoist::lint::registry;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
 const SNAPSHOT: &str = "testdata/instr_rules_expected.txt";
@@ -44,10 +44,10 @@ fn corpus_findings_match_snapshot() {
     files.sort();
     assert!(!files.is_empty(), "no Dockerfiles under {CORPUS}");
 
-    let codes: BTreeSet<&str> = instr::RULES
-        .iter()
-        .chain(labels::RULES)
-        .chain(buildkit::RULES)
+    let codes: BTreeSet<&str> = ["instr", "labels", "buildkit"]
+        .into_iter()
+        .filter_map(registry::group)
+        .flatten()
         .map(|r| r.meta.code)
         .collect();
     let options = LintOptions::default();

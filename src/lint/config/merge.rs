@@ -1,5 +1,5 @@
 //! Merging: layers applied in order on top of [`LintOptions::default`] ([`Accumulator`]), and two
-//! files of one directory combined into one layer ([`merge_layer`]).
+//! files of one directory combined into one layer (`merge_layer`).
 
 use std::collections::BTreeMap;
 
