@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_url,
     message: "is not a valid URL.",
     help: "use an absolute URL such as https://example.com/project",
-    bad_example: "\"not a url\"",
-    good_example: "https://example.com/x",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("\"not a url\"", "https://example.com/x");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

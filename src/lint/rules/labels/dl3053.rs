@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_rfc3339,
     message: "is not a valid time format - must conform to RFC3339.",
     help: "write a time such as 2024-05-01T12:00:00Z",
-    bad_example: "2020-01-02",
-    good_example: "2020-01-02T03:04:05Z",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("2020-01-02", "2020-01-02T03:04:05Z");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

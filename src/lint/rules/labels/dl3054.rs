@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_spdx,
     message: "is not a valid SPDX identifier.",
     help: "use an SPDX license identifier or expression such as Apache-2.0 OR MIT",
-    bad_example: "FOO",
-    good_example: "\"Apache-2.0 OR MIT\"",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("FOO", "\"Apache-2.0 OR MIT\"");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

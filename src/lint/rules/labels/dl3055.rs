@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_git_hash,
     message: "is not a valid git hash.",
     help: "use a full (40) or short (7) lower-case commit hash",
-    bad_example: "xyz",
-    good_example: "abcdef1",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("xyz", "abcdef1");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_semver,
     message: "does not conform to semantic versioning.",
     help: "use MAJOR.MINOR.PATCH, e.g. 1.4.0",
-    bad_example: "1.2",
-    good_example: "1.2.3-rc.1",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("1.2", "1.2.3-rc.1");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

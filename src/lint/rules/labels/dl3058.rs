@@ -8,8 +8,6 @@ static TYPED: TypedLabel = TypedLabel {
     valid: is_email,
     message: "is not a valid email format - must conform to RFC5322.",
     help: "use an address such as team@example.com",
-    bad_example: "nope",
-    good_example: "team@example.com",
 };
 
 pub static RULE: Rule = Rule {
@@ -29,6 +27,7 @@ pub static RULE: Rule = Rule {
 mod tests {
     #[test]
     fn reports_invalid_values_of_its_schema_type_only() {
-        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED);
+        let (bad, good) = ("nope", "team@example.com");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

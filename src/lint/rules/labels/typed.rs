@@ -14,9 +14,6 @@ pub(crate) struct TypedLabel {
     /// The finding's message after "Label `NAME` ", e.g. "is not a valid URL.".
     pub message: &'static str,
     pub help: &'static str,
-    /// A value the rule reports, and one it accepts, as written in a LABEL instruction.
-    pub bad_example: &'static str,
-    pub good_example: &'static str,
 }
 
 impl TypedLabel {
@@ -45,9 +42,10 @@ impl TypedLabel {
 
 /// The shared tests of a typed-label rule, run from each rule's own file with its own examples:
 /// the bad example is reported at the value, the good one is not, nor a label outside the
-/// schema, nor a value only known at build time, nor anything without a schema.
+/// schema, nor a value only known at build time, nor anything without a schema. `bad` and
+/// `good` are values as written in a LABEL instruction.
 #[cfg(test)]
-pub(crate) fn assert_typed_rule(code: &str, t: &TypedLabel) {
+pub(crate) fn assert_typed_rule(code: &str, t: &TypedLabel, bad: &str, good: &str) {
     use std::collections::BTreeMap;
 
     use crate::lint::config::LintOptions;
@@ -63,12 +61,9 @@ pub(crate) fn assert_typed_rule(code: &str, t: &TypedLabel) {
             .map(|f| (f.span.start.line, f.span.start.column))
             .collect()
     };
-    let bad = format!("FROM a:1\nLABEL x={}\n", t.bad_example);
+    let fine = format!("FROM a:1\nLABEL x={good}\nLABEL other={bad}\nLABEL x=$V\n");
+    let bad = format!("FROM a:1\nLABEL x={bad}\n");
     assert_eq!(run(&bad), vec![(2, 9)], "{code}: {bad}");
-    let fine = format!(
-        "FROM a:1\nLABEL x={}\nLABEL other={}\nLABEL x=$V\n",
-        t.good_example, t.bad_example
-    );
     assert!(run(&fine).is_empty(), "{code}: {fine}");
     assert!(
         findings_of(code, &bad).is_empty(),
