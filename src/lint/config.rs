@@ -336,7 +336,10 @@ N = 3
             match k {
                 "HADOLINT_FAILURE_THRESHOLD" => Some("error".into()),
                 "HADOLINT_IGNORE" => Some("DL3006, DL3008".into()),
-                "HADOLINT_TRUSTED_REGISTRIES" => Some("docker.io,quay.io".into()),
+                "HADOLINT_TRUSTED_REGISTRIES" => Some("docker.io".into()),
+                "HADOLINT_ALLOWED_REGISTRIES" => Some("quay.io".into()),
+                "HADOLINT_DISABLE_IGNORE_PRAGMA" => Some("on".into()),
+                "HADOLINT_OVERRIDE_ERROR" => Some("DL3006,DL3009".into()),
                 "HADOLINT_NOFAIL" => Some("yes".into()),
                 "HADOLINT_STRICT_LABELS" => Some("0".into()),
                 "HADOLINT_OVERRIDE_STYLE" => Some("DL3007".into()),
@@ -350,14 +353,26 @@ N = 3
         assert_eq!(l.trusted_registries, vec!["docker.io", "quay.io"]);
         assert_eq!(l.no_fail, Some(true));
         assert_eq!(l.strict_labels, Some(false));
-        assert_eq!(l.disable_ignore_pragma, None);
+        assert_eq!(l.disable_ignore_pragma, Some(true));
+        let mut levels: Vec<String> = l.levels.iter().map(|(c, l)| format!("{c}={l:?}")).collect();
+        levels.sort();
         assert_eq!(
-            l.levels,
-            vec![("DL3007".to_string(), Level::Set(Severity::Style))]
+            levels,
+            [
+                "DL3006=Set(Error)",
+                "DL3007=Set(Style)",
+                "DL3009=Set(Error)"
+            ]
         );
         assert_eq!(l.label_schema.len(), 2);
         let bad = |k: &str| (k == "HADOLINT_NOFAIL").then(|| "maybe".to_string());
-        assert!(matches!(env_layer(&bad), Err(ConfigError::Env { .. })));
+        assert!(
+            matches!(env_layer(&bad), Err(ConfigError::Env { var, .. }) if var == "HADOLINT_NOFAIL")
+        );
+        let bad = |k: &str| (k == "HADOLINT_REQUIRE_LABELS").then(|| "a:colour".to_string());
+        assert!(
+            matches!(env_layer(&bad), Err(ConfigError::Env { var, .. }) if var == "HADOLINT_REQUIRE_LABELS")
+        );
     }
 
     #[test]
