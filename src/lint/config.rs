@@ -3,7 +3,10 @@
 //!
 //! By concern: [`model`] is the one serde model both file formats are read into (an option is
 //! one field there), [`env`](mod@env) maps hadolint's variables onto the model's keys, [`merge`] layers
-//! them, [`discovery`] finds the files.
+//! them, [`discovery`] finds the files. A new option is one field (with its doc) of
+//! [`ConfigLayer`], which both file formats read; its resolved value is a field of
+//! [`LintOptions`], and [`Accumulator::apply`] says how layers combine it (and a hadolint
+//! variable, if any, is one row of [`env::ENV_VARS`]).
 //!
 //! Each source (a config file, the environment, the command line) is read into a
 //! [`ConfigLayer`]; layers are applied in order on top of [`LintOptions::default`]: the discovered

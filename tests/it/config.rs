@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use hoist::lint::config::{
-    env_layer, load_dir, load_file, parse_hadolint_yaml, parse_toml, ConfigError, ConfigLayer,
-    Level, Resolver, Threshold,
+    env_layer, load_dir, load_file, parse_hadolint_yaml, parse_toml, Accumulator, ConfigError,
+    ConfigLayer, Level, Resolver, Threshold,
 };
 use hoist::lint::Severity;
 
@@ -117,11 +117,17 @@ fn both_files_in_one_directory_hoist_on_top() {
         "failure-threshold = \"style\"\nignore = [\"DL3007\"]\n",
     )
     .unwrap();
-    let l = load_dir(d.path()).unwrap().expect("configs found");
-    assert_eq!(l.failure_threshold, Some(Threshold::Level(Severity::Style)));
-    assert_eq!(l.ignore, vec!["DL3006", "DL3007"]);
-    assert_eq!(l.strict_labels, Some(true));
-    assert!(load_dir(&d.path().join("nothing-here")).unwrap().is_none());
+    let layers = load_dir(d.path()).unwrap();
+    assert_eq!(layers.len(), 2, "the hadolint file, then .hoist.toml");
+    let mut acc = Accumulator::new();
+    for l in &layers {
+        acc.apply(l);
+    }
+    let o = acc.finish();
+    assert_eq!(o.failure_threshold, Severity::Style);
+    assert_eq!(o.ignored, vec!["DL3006", "DL3007"]);
+    assert!(o.strict_labels);
+    assert!(load_dir(&d.path().join("nothing-here")).unwrap().is_empty());
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::merge::{merge_layer, Accumulator};
+use super::merge::Accumulator;
 use super::model::{parse_hadolint_yaml, parse_toml, ConfigLayer};
 use super::{ConfigError, LintOptions, HADOLINT_FILES, HOIST_FILE};
 
@@ -36,25 +36,23 @@ pub fn load_file(path: &Path) -> Result<ConfigLayer, ConfigError> {
     }
 }
 
-/// Loads the config files of one directory, if it has any: a hadolint file first, then
-/// `.hoist.toml` on top.
-pub fn load_dir(dir: &Path) -> Result<Option<ConfigLayer>, ConfigError> {
+/// Loads the config files of one directory, in the order they apply: a hadolint file first,
+/// then `.hoist.toml` on top. Empty when the directory has none.
+pub fn load_dir(dir: &Path) -> Result<Vec<ConfigLayer>, ConfigError> {
     let hadolint = HADOLINT_FILES
         .iter()
         .map(|n| dir.join(n))
         .find(|p| p.is_file());
     let hoist = Some(dir.join(HOIST_FILE)).filter(|p| p.is_file());
-    if hadolint.is_none() && hoist.is_none() {
-        return Ok(None);
-    }
-    let mut merged = ConfigLayer::default();
-    for path in hadolint.iter().chain(hoist.iter()) {
-        merge_layer(&mut merged, load_file(path)?);
-    }
-    Ok(Some(merged))
+    hadolint
+        .iter()
+        .chain(hoist.iter())
+        .map(|p| load_file(p))
+        .collect()
 }
 
-type Discovered = Result<Option<Arc<ConfigLayer>>, Arc<ConfigError>>;
+/// The layers of the nearest directory with config files (empty: none up to the root).
+type Discovered = Result<Arc<Vec<ConfigLayer>>, Arc<ConfigError>>;
 
 /// Resolves the options of each linted file: discovered or explicit config file, environment,
 /// then command line. Safe to share between threads; discovery results are cached per directory.
@@ -110,8 +108,8 @@ impl Resolver {
         match &self.explicit {
             Some(layer) => acc.apply(layer),
             None => {
-                if let Some(layer) = self.discover(&start)? {
-                    acc.apply(&layer);
+                for layer in self.discover(&start)?.iter() {
+                    acc.apply(layer);
                 }
             }
         }
@@ -135,10 +133,10 @@ impl Resolver {
             return hit;
         }
         let (result, loaded_here) = match load_dir(dir) {
-            Ok(Some(layer)) => (Ok(Some(Arc::new(layer))), true),
-            Ok(None) => match dir.parent() {
+            Ok(layers) if !layers.is_empty() => (Ok(Arc::new(layers)), true),
+            Ok(_) => match dir.parent() {
                 Some(parent) => (self.discover(parent), false),
-                None => (Ok(None), false),
+                None => (Ok(Arc::new(Vec::new())), false),
             },
             Err(e) => (Err(Arc::new(e)), false),
         };
@@ -146,10 +144,9 @@ impl Resolver {
             // Another thread may have loaded the same directory meanwhile: the first to insert
             // records the files' warnings.
             if !cache.contains_key(dir) {
-                if let (true, Ok(Some(layer)), Ok(mut w)) =
-                    (loaded_here, &result, self.warnings.lock())
+                if let (true, Ok(layers), Ok(mut w)) = (loaded_here, &result, self.warnings.lock())
                 {
-                    w.extend(layer.warnings.iter().cloned());
+                    w.extend(layers.iter().flat_map(|l| l.warnings.iter().cloned()));
                 }
                 cache.insert(dir.to_path_buf(), result.clone());
             }

@@ -1,5 +1,5 @@
-//! Merging: layers applied in order on top of [`LintOptions::default`] ([`Accumulator`]), and two
-//! files of one directory combined into one layer (`merge_layer`).
+//! Merging: layers (config files, then the environment, then the command line) applied in order
+//! on top of [`LintOptions::default`] by [`Accumulator`].
 
 use std::collections::BTreeMap;
 
@@ -90,37 +90,4 @@ fn set<T: Copy>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
-}
-
-/// Combines two layers of the same directory into one (`top` wins). The destructuring is
-/// exhaustive, so a new field of the model does not compile until it says how it merges.
-pub(super) fn merge_layer(base: &mut ConfigLayer, top: ConfigLayer) {
-    let ConfigLayer {
-        ignore,
-        enable,
-        failure_threshold,
-        trusted_registries,
-        strict_labels,
-        disable_ignore_pragma,
-        no_fail,
-        shellcheck,
-        levels,
-        label_schema,
-        build_args,
-        context_dir,
-        warnings,
-    } = top;
-    base.ignore.extend(ignore);
-    base.enable.extend(enable);
-    base.trusted_registries.extend(trusted_registries);
-    base.levels.extend(levels);
-    base.label_schema.extend(label_schema);
-    base.build_args.extend(build_args);
-    base.warnings.extend(warnings);
-    base.failure_threshold = failure_threshold.or(base.failure_threshold);
-    base.strict_labels = strict_labels.or(base.strict_labels);
-    base.disable_ignore_pragma = disable_ignore_pragma.or(base.disable_ignore_pragma);
-    base.no_fail = no_fail.or(base.no_fail);
-    base.shellcheck = shellcheck.or(base.shellcheck);
-    base.context_dir = context_dir.or(base.context_dir.take());
 }
