@@ -12,8 +12,10 @@ pub mod expand;
 pub mod flags;
 mod parser;
 pub mod scope;
+pub mod source;
 pub mod span;
 
 pub use ast::*;
 pub use parser::parse;
+pub use source::{is_http_url, is_url, url_scheme};
 pub use span::{LineIndex, Pos, Span};

@@ -78,12 +78,6 @@ pub(crate) fn unquote(s: &str) -> &str {
     t
 }
 
-/// An `http://` or `https://` URL.
-pub(crate) fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("http://") || l.starts_with("https://")
-}
-
 /// A git source as ADD understands it (`git@host:repo`, `git://`, `ssh://`, `*.git` URLs).
 pub(crate) fn is_git(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
@@ -237,7 +231,6 @@ mod tests {
     #[test]
     fn classifies_sources() {
         assert!(is_archive("a.tar.gz") && is_archive("\"x.tgz\"") && !is_archive("a.txt"));
-        assert!(is_url("HTTPS://x") && !is_url("./x"));
         assert!(is_git("git@github.com:a/b.git") && is_git("https://github.com/a/b.git#main"));
         assert!(is_windows_abs("C:\\x") && is_windows_abs("c:/x") && !is_windows_abs("c"));
         assert_eq!(unquote("\"a b\""), "a b");
