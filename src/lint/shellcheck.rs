@@ -75,8 +75,7 @@ pub fn run_with(cx: &Context, diags: &mut Diagnostics, program: &OsString) {
             continue;
         }
         let Some(shell) = cx
-            .shells
-            .get(i)
+            .shell_at(i)
             .and_then(|s| s.first())
             .and_then(|p| dialect(p))
         else {

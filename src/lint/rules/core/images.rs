@@ -170,7 +170,7 @@ pub fn resolve(cx: &Context, instr: usize, word: &str) -> Option<String> {
 
 /// Names of all stages of the file, lowercased.
 fn stage_names(cx: &Context) -> Vec<String> {
-    let mut names: Vec<String> = cx.stages.iter().filter_map(|s| s.name.clone()).collect();
+    let mut names: Vec<String> = cx.stages().iter().filter_map(|s| s.name.clone()).collect();
     for (_, ins) in cx.instructions() {
         if let InstructionKind::From { alias: Some(a), .. } = &ins.kind {
             names.push(a.value.to_ascii_lowercase());
@@ -217,9 +217,10 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
                             .args
                             .get(1)
                             .is_some_and(|a| a.eq_ignore_ascii_case("as")));
-                let from_stage = cx.stage_of[i]
-                    .and_then(|s| cx.stages.get(s))
-                    .is_some_and(|s| s.base_stage.is_some());
+                let from_stage = cx
+                    .stage_of(i)
+                    .and_then(|s| cx.stages().get(s))
+                    .is_some_and(|s| s.base.is_some());
                 if arity_ok && !from_stage {
                     if let Some(r) = resolve(cx, i, &image.value) {
                         let earlier_stage = seen_names.iter().any(|n| n.eq_ignore_ascii_case(&r));
