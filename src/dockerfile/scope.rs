@@ -23,6 +23,7 @@ use rpds::{RedBlackTreeMapSync, RedBlackTreeSetSync};
 use super::ast::{Dockerfile, InstructionKind};
 use super::expand::{Env, Lexer};
 use super::model::Stage;
+pub use crate::oci::image::Platform;
 
 /// The platform ARGs BuildKit defines automatically in the global scope.
 pub const PLATFORM_ARGS: [&str; 8] = [
@@ -55,83 +56,23 @@ pub fn is_predefined_arg(name: &str) -> bool {
     PLATFORM_ARGS.contains(&name) || PROXY_ARGS.contains(&name)
 }
 
-/// An OS/architecture/variant triple, as in `linux/arm/v7`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Platform {
-    pub os: String,
-    pub arch: String,
-    pub variant: String,
-}
-
-impl Platform {
-    /// The platform images built on this host default to: Linux (Windows on Windows hosts) and the
-    /// host CPU architecture named the way OCI images name it.
-    pub fn host() -> Platform {
-        let os = if std::env::consts::OS == "windows" {
-            "windows"
-        } else {
-            "linux"
-        };
-        let little = cfg!(target_endian = "little");
-        let (arch, variant) = match std::env::consts::ARCH {
-            "x86_64" => ("amd64", ""),
-            "x86" => ("386", ""),
-            "aarch64" => ("arm64", ""),
-            "arm" => ("arm", "v7"),
-            "powerpc64" if little => ("ppc64le", ""),
-            "powerpc64" => ("ppc64", ""),
-            "mips64" if little => ("mips64le", ""),
-            "loongarch64" => ("loong64", ""),
-            other => (other, ""),
-        };
-        Platform {
-            os: os.to_string(),
-            arch: arch.to_string(),
-            variant: variant.to_string(),
-        }
-    }
-
-    /// Parses `os[/arch[/variant]]`; `None` when empty or with more than three parts.
-    pub fn parse(s: &str) -> Option<Platform> {
-        let mut parts = s.split('/');
-        let os = parts.next().filter(|p| !p.is_empty())?;
-        let arch = parts.next().unwrap_or_default();
-        let variant = parts.next().unwrap_or_default();
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Platform {
-            os: os.to_ascii_lowercase(),
-            arch: arch.to_ascii_lowercase(),
-            variant: variant.to_ascii_lowercase(),
-        })
-    }
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.os)?;
-        if !self.arch.is_empty() {
-            write!(f, "/{}", self.arch)?;
-            if !self.variant.is_empty() {
-                write!(f, "/{}", self.variant)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The automatic platform ARGs for a build on `build` producing `target`.
+/// Values are BuildKit's: the platform normalised ([`Platform::normalized`]), so 32-bit ARM
+/// gives `TARGETVARIANT=v7` and arm64 an empty variant.
 pub fn platform_args(build: &Platform, target: &Platform) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert("BUILDPLATFORM".to_string(), build.to_string());
-    m.insert("BUILDOS".to_string(), build.os.clone());
-    m.insert("BUILDARCH".to_string(), build.arch.clone());
-    m.insert("BUILDVARIANT".to_string(), build.variant.clone());
-    m.insert("TARGETPLATFORM".to_string(), target.to_string());
-    m.insert("TARGETOS".to_string(), target.os.clone());
-    m.insert("TARGETARCH".to_string(), target.arch.clone());
-    m.insert("TARGETVARIANT".to_string(), target.variant.clone());
+    for (prefix, p) in [
+        ("BUILD", build.normalized()),
+        ("TARGET", target.normalized()),
+    ] {
+        m.insert(format!("{prefix}PLATFORM"), p.to_string());
+        m.insert(format!("{prefix}OS"), p.os.clone());
+        m.insert(format!("{prefix}ARCH"), p.architecture.clone());
+        m.insert(
+            format!("{prefix}VARIANT"),
+            p.variant.clone().unwrap_or_default(),
+        );
+    }
     m
 }
 
@@ -610,7 +551,10 @@ mod tests {
         assert_eq!(st[0].platform, Some(host.to_string()));
         assert_eq!(val(&vars[0], "TARGETOS"), Some(host.os.as_str()));
         assert!(!vars[1].is_declared("TARGETARCH"));
-        assert_eq!(val(&vars[3], "TARGETARCH"), Some(host.arch.as_str()));
+        assert_eq!(
+            val(&vars[3], "TARGETARCH"),
+            Some(host.architecture.as_str())
+        );
         let (st, vars) = run(
             &d,
             &[("BUILDPLATFORM", "linux/arm64"), ("TARGETARCH", "s390x")],
@@ -691,18 +635,16 @@ mod tests {
     }
 
     #[test]
-    fn platform_parse_and_format() {
-        let p = Platform::parse("linux/arm/v7").unwrap();
-        assert_eq!(
-            (p.os.as_str(), p.arch.as_str(), p.variant.as_str()),
-            ("linux", "arm", "v7")
-        );
-        assert_eq!(p.to_string(), "linux/arm/v7");
-        assert_eq!(Platform::parse("linux").unwrap().to_string(), "linux");
-        assert!(Platform::parse("").is_none());
-        assert!(Platform::parse("a/b/c/d").is_none());
+    fn platform_args_are_buildkits() {
+        let arm: Platform = "linux/arm".parse().unwrap();
+        let arm64: Platform = "linux/arm64/v8".parse().unwrap();
+        let m = platform_args(&arm64, &arm);
+        assert_eq!(m["BUILDPLATFORM"], "linux/arm64");
+        assert_eq!(m["BUILDVARIANT"], "");
+        assert_eq!(m["TARGETPLATFORM"], "linux/arm/v7");
+        assert_eq!(m["TARGETARCH"], "arm");
+        assert_eq!(m["TARGETVARIANT"], "v7");
         let host = Platform::host();
-        assert!(!host.os.is_empty() && !host.arch.is_empty());
         if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             assert_eq!(host.to_string(), "linux/amd64");
         }

@@ -41,7 +41,8 @@ pub use scripts::{is_posix_shell, run_scripts, RunScript};
 use super::ast::{Dockerfile, InstructionKind};
 use super::expand::Lexer;
 use super::flags::parse_mount;
-use super::scope::{self, lexer_for, Platform, Vars};
+use super::scope::{self, lexer_for, Vars};
+use crate::oci::image::Platform;
 
 /// What a model is computed for: the build args and the platforms that set the automatic
 /// `BUILDPLATFORM`/`TARGETPLATFORM` ARGs (both default to the host's).
