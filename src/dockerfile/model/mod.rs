@@ -241,6 +241,12 @@ impl Model {
         find_stage(&self.stages, reference, before)
     }
 
+    /// What an expanded `--from` value names: a stage (by name anywhere in the file, or by
+    /// number), else an image.
+    pub fn resolve_from(&self, value: &str) -> Source {
+        from_source(&self.stages, Some(value.to_string()), value)
+    }
+
     /// Expands `word` with the variables in scope at `instr`; `None` if expansion fails.
     pub fn expand(&self, escape: char, instr: usize, word: &str) -> Option<String> {
         let vars = self.vars_at(instr)?;
