@@ -19,5 +19,5 @@ pub mod span;
 
 pub use ast::*;
 pub use parser::parse;
-pub use source::{is_http_url, is_url, url_scheme};
+pub use source::{is_git, is_http_url, is_url, url_scheme};
 pub use span::{LineIndex, Pos, Span};

@@ -1,5 +1,5 @@
 //! Classifies the text of a source as ADD understands it: whether it is a URL (and which
-//! scheme), rather than a path in the build context.
+//! scheme) or a git repository, rather than a path in the build context.
 
 /// The scheme of `s` when it is an absolute URI (RFC 3986: `scheme ":" rest`, the scheme a
 /// letter followed by letters, digits, `+`, `-` or `.`, the rest non-empty and without
@@ -30,6 +30,16 @@ pub fn is_http_url(s: &str) -> bool {
     matches!(url_scheme(s).as_deref(), Some("http" | "https")) && s.contains("://")
 }
 
+/// A git source as ADD understands it (`git@host:repo`, `git://`, `ssh://`, `*.git` URLs).
+pub fn is_git(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    l.starts_with("git@")
+        || l.starts_with("git://")
+        || l.starts_with("ssh://")
+        || ((l.starts_with("http://") || l.starts_with("https://"))
+            && (l.ends_with(".git") || l.contains(".git#")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +51,8 @@ mod tests {
         assert!(!is_url("C:\\x") && !is_url("c:/x") && !is_url("./a") && !is_url("x.org"));
         assert!(!is_url("not a url") && !is_url("a:") && !is_url("1a:b") && !is_url("a b:c"));
         assert!(is_http_url("http://x/a") && is_http_url("HTTPS://x"));
+        assert!(is_git("git@github.com:a/b.git") && is_git("https://github.com/a/b.git#main"));
+        assert!(!is_git("https://example.com/a.tar.gz"));
         assert!(!is_http_url("ftp://x") && !is_http_url("http:x") && !is_http_url("./http"));
     }
 }

@@ -49,15 +49,7 @@ pub(crate) fn unquote(s: &str) -> &str {
     t
 }
 
-/// A git source as ADD understands it (`git@host:repo`, `git://`, `ssh://`, `*.git` URLs).
-pub(crate) fn is_git(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("git@")
-        || l.starts_with("git://")
-        || l.starts_with("ssh://")
-        || ((l.starts_with("http://") || l.starts_with("https://"))
-            && (l.ends_with(".git") || l.contains(".git#")))
-}
+pub(crate) use crate::dockerfile::is_git;
 
 /// File name suffixes of archives that ADD may extract (hadolint's list, plus zstd).
 const ARCHIVE_SUFFIXES: &[&str] = &[
