@@ -16,21 +16,22 @@ pub enum ModelError {
         known: String,
     },
     /// A `--from` names a stage number the file does not have.
-    #[error("stage {stage} ({name}), instruction {instr}: --from={number} names no stage (the file has {count} stages)")]
+    #[error("line {line} (stage {name}): --from={number} names no stage (the file has {count} stages, numbered from 0)")]
     UnknownStage {
         stage: usize,
         name: String,
-        /// Index of the instruction in the file.
-        instr: usize,
+        /// 1-based line of the instruction.
+        line: u32,
         number: usize,
         count: usize,
     },
     /// A needed stage's FROM or `--from` did not expand to a value.
-    #[error("stage {stage} ({name}), instruction {instr}: {what} did not expand to an image or stage; set the build arg it uses")]
+    #[error("line {line} (stage {name}): {what} did not expand to an image or stage; set the build arg it uses")]
     Unresolved {
         stage: usize,
         name: String,
-        instr: usize,
+        /// 1-based line of the instruction.
+        line: u32,
         /// `FROM` or the raw `--from` value.
         what: String,
     },
@@ -129,7 +130,7 @@ impl Model {
             return Err(ModelError::Unresolved {
                 stage: s,
                 name: label(st),
-                instr: st.from,
+                line: st.line,
                 what: "FROM".to_string(),
             });
         }
@@ -139,7 +140,7 @@ impl Model {
                     return Err(ModelError::UnknownStage {
                         stage: s,
                         name: label(st),
-                        instr: d.instr,
+                        line: d.line,
                         number: *n,
                         count: self.stages.len(),
                     })
@@ -148,7 +149,7 @@ impl Model {
                     return Err(ModelError::Unresolved {
                         stage: s,
                         name: label(st),
-                        instr: d.instr,
+                        line: d.line,
                         what: format!("--from={raw}"),
                     })
                 }

@@ -106,6 +106,8 @@ pub enum Source {
 pub struct Dependency {
     /// The instruction holding the reference.
     pub instr: usize,
+    /// Its 1-based line in the Dockerfile.
+    pub line: u32,
     pub via: Via,
     pub source: Source,
 }
@@ -117,6 +119,8 @@ pub struct Stage {
     pub index: usize,
     /// Index of the FROM in [`Dockerfile::instructions`].
     pub from: usize,
+    /// 1-based line of the FROM.
+    pub line: u32,
     /// One past the last instruction of this stage.
     pub end: usize,
     /// `AS name`, lowercased.
@@ -311,6 +315,7 @@ fn stages(df: &Dockerfile, global: &Vars) -> Vec<Stage> {
         out.push(Stage {
             index: out.len(),
             from: i,
+            line: ins.span.start.line,
             end: df.instructions.len(),
             name: alias
                 .as_ref()
@@ -374,6 +379,7 @@ fn add_deps(df: &Dockerfile, stages: &mut [Stage], vars: &[Vars]) {
                         st.index,
                         Dependency {
                             instr: i,
+                            line: ins.span.start.line,
                             via: Via::CopyFrom,
                             source,
                         },
@@ -389,6 +395,7 @@ fn add_deps(df: &Dockerfile, stages: &mut [Stage], vars: &[Vars]) {
                             st.index,
                             Dependency {
                                 instr: i,
+                                line: ins.span.start.line,
                                 via: Via::MountFrom,
                                 source,
                             },

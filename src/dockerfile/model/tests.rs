@@ -41,7 +41,8 @@ fn stages_origins_and_edges() {
             (Via::MountFrom, &Source::Image("golang:1.22".into())),
         ]
     );
-    assert_eq!(st[1].deps[0].instr, 4);
+    assert_eq!((st[1].deps[0].instr, st[1].deps[0].line), (4, 5));
+    assert_eq!(st[3].line, 10);
     assert_eq!(st[2].stage_deps().collect::<Vec<_>>(), vec![1, 0]);
     assert_eq!(m.stage_of(0), None);
     assert_eq!(m.stage_of(4), Some(1));
@@ -58,7 +59,14 @@ fn from_expands_build_args_and_platform() {
     assert_eq!(m.global_vars().get("V"), Some("2"));
     let err = m.plan(1).unwrap_err();
     assert!(
-        matches!(err, ModelError::Unresolved { stage: 1, .. }),
+        matches!(
+            err,
+            ModelError::Unresolved {
+                stage: 1,
+                line: 3,
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(m.plan(0), Ok(vec![0]));
@@ -127,7 +135,10 @@ fn unknown_stage_number_and_unresolved_from() {
             ..
         }
     ));
-    assert!(err.to_string().contains("--from=7"));
+    assert_eq!(
+        err.to_string(),
+        "line 2 (stage 0): --from=7 names no stage (the file has 2 stages, numbered from 0)"
+    );
     // An unset variable expands to nothing: nothing to copy from.
     assert_eq!(
         m.stages()[1].deps[0].source,
