@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub use graph::ModelError;
 pub use scripts::{is_posix_shell, run_scripts, RunScript};
 
-use super::ast::{Dockerfile, InstructionKind};
+use super::ast::{Dockerfile, InstructionKind, Keyword};
 use super::expand::Lexer;
 use super::flags::parse_mount;
 use super::scope::{self, lexer_for, Vars};
@@ -168,6 +168,7 @@ pub struct Model {
     vars: Vec<Vars>,
     shells: Vec<Arc<[String]>>,
     global: Vars,
+    global_arg_names: Vec<String>,
 }
 
 /// The shell RUN uses when no SHELL instruction set one.
@@ -193,12 +194,23 @@ impl Model {
         }
         add_deps(df, &mut stages, &vars);
         let shells = shells(df, &stages, &stage_of);
+        let global_arg_names = df
+            .instructions
+            .iter()
+            .take_while(|ins| ins.keyword != Keyword::From)
+            .filter_map(|ins| match &ins.kind {
+                InstructionKind::Arg(decls) => Some(decls.iter().map(|d| d.name.value.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         Model {
             stages,
             stage_of,
             vars,
             shells,
             global,
+            global_arg_names,
         }
     }
 
@@ -231,6 +243,12 @@ impl Model {
     /// FROM.
     pub fn global_vars(&self) -> &Vars {
         &self.global
+    }
+
+    /// The names of the ARGs declared before the first FROM, in file order (automatic platform
+    /// ARGs not included).
+    pub fn global_arg_names(&self) -> &[String] {
+        &self.global_arg_names
     }
 
     /// The SHELL in force at `instr` (`/bin/sh -c` unless a SHELL of the stage, or of the stage

@@ -57,6 +57,7 @@ fn from_expands_build_args_and_platform() {
     assert_eq!(m.stages()[0].platform.as_deref(), Some("linux/arm64"));
     assert_eq!(m.stages()[1].origin, Origin::Unresolved);
     assert_eq!(m.global_vars().get("V"), Some("2"));
+    assert_eq!(m.global_arg_names(), ["V"]);
     let err = m.plan(1).unwrap_err();
     assert!(
         matches!(
