@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::dockerfile::model::{run_scripts, Model, ModelOptions, Stage, DEFAULT_SHELL};
 use crate::dockerfile::scope::Vars;
-use crate::dockerfile::{expand::Lexer, Dockerfile, Instruction, InstructionKind, LineIndex, Span};
+use crate::dockerfile::{Dockerfile, Instruction, InstructionKind, LineIndex, Span};
 use crate::lint::config::LintOptions;
 
 pub use crate::dockerfile::model::{is_posix_shell, RunScript};
@@ -90,9 +90,7 @@ impl<'a> Context<'a> {
 
     /// Expands `word` with the variables in scope at instruction `instr`. `None` if expansion fails.
     pub fn expand(&self, instr: usize, word: &str) -> Option<String> {
-        let lexer = Lexer::new(self.df.escape);
-        let vars = self.vars.get(instr)?;
-        lexer.process_word(word, vars).ok().map(|e| e.value)
+        self.model.expand(instr, word)
     }
 
     /// The last stage (the image that is built by default), if any.

@@ -169,6 +169,8 @@ pub struct Model {
     shells: Vec<Arc<[String]>>,
     global: Vars,
     global_arg_names: Vec<String>,
+    /// The file's escape character, for expansions.
+    escape: char,
 }
 
 /// The shell RUN uses when no SHELL instruction set one.
@@ -211,6 +213,7 @@ impl Model {
             shells,
             global,
             global_arg_names,
+            escape: df.escape,
         }
     }
 
@@ -270,9 +273,9 @@ impl Model {
     }
 
     /// Expands `word` with the variables in scope at `instr`; `None` if expansion fails.
-    pub fn expand(&self, escape: char, instr: usize, word: &str) -> Option<String> {
+    pub fn expand(&self, instr: usize, word: &str) -> Option<String> {
         let vars = self.vars_at(instr)?;
-        Lexer::new(escape)
+        Lexer::new(self.escape)
             .process_word(word, vars)
             .ok()
             .map(|e| e.value)
