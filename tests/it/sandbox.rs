@@ -262,3 +262,303 @@ fn env_cwd_user() {
         assert_eq!(lines[7], "1000:1000 755", "{mode}");
     }
 }
+
+/// `path kind` lines of an upper dir: f (file), d (dir), d+o (opaque dir), l (symlink),
+/// wh (whiteout), c (other device).
+fn listing(upper: &Path) -> Vec<String> {
+    fn walk(base: &Path, rel: &Path, out: &mut Vec<String>) {
+        let mut names: Vec<_> = std::fs::read_dir(base.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        for n in names {
+            let r = rel.join(&n);
+            let p = base.join(&r);
+            let md = std::fs::symlink_metadata(&p).unwrap();
+            let ft = md.file_type();
+            let kind = if ft.is_dir() {
+                let opaque = ["trusted.overlay.opaque", "user.overlay.opaque"]
+                    .iter()
+                    .any(|k| {
+                        let mut buf = [0u8; 4];
+                        matches!(rustix::fs::lgetxattr(&p, *k, &mut buf[..]), Ok(1) if buf[0] == b'y')
+                    });
+                if opaque {
+                    "d+o"
+                } else {
+                    "d"
+                }
+            } else if ft.is_file() {
+                "f"
+            } else if ft.is_symlink() {
+                "l"
+            } else if ft.is_char_device() && md.rdev() == 0 {
+                "wh"
+            } else {
+                "c"
+            };
+            out.push(format!("{} {kind}", r.display()));
+            if ft.is_dir() {
+                walk(base, &r, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(upper, Path::new(""), &mut out);
+    out
+}
+
+const CHANGES: &str = "echo new > /new; rm /etc/motd; rm -rf /data; mkdir /data; \
+    echo x > /data/x; chmod 600 /etc/passwd; mkdir -p /a/b; ln -s /new /a/link; \
+    rm /bin/vi; cat /etc/group > /dev/null";
+
+fn expected_changes() -> Vec<&'static str> {
+    vec![
+        "a d",
+        "a/b d",
+        "a/link l",
+        "bin d",
+        "bin/vi wh",
+        "data d+o",
+        "data/x f",
+        "etc d",
+        "etc/motd wh",
+        "etc/passwd f",
+        "new f",
+    ]
+}
+
+#[test]
+fn upper_holds_changes_whiteouts_and_opaque_dirs() {
+    let Some(root) = busybox_root() else { return };
+    for mode in modes() {
+        let s = Step::new();
+        let out = run(&s.spec(vec![root.to_path_buf()], CHANGES, mode));
+        assert_eq!(out.code, 0, "{mode}: {}", out.stderr);
+        assert_eq!(listing(&s.upper()), expected_changes(), "{mode}");
+        let md = std::fs::metadata(s.upper().join("etc/passwd")).unwrap();
+        assert_eq!(md.permissions().mode() & 0o777, 0o600, "{mode}");
+        assert_eq!(
+            std::fs::read_to_string(s.upper().join("data/x")).unwrap(),
+            "x\n"
+        );
+    }
+}
+
+/// Layer digest of an upper dir (overlay whiteouts, fixed epoch, uncompressed).
+fn layer_digest(upper: &Path) -> String {
+    let opts = hoist::oci::layer::LayerOptions {
+        compression: hoist::oci::layer::Compression::None,
+        source_date_epoch: Some(1_700_000_000),
+        zstd_workers: 0,
+        gzip_threads: 0,
+    };
+    let walk = hoist::oci::layer::WalkOptions {
+        xattrs: true,
+        overlay_whiteouts: true,
+    };
+    let (_, info) = hoist::oci::layer::write_dir(upper, std::io::sink(), &opts, &walk).unwrap();
+    info.diff_id.to_string()
+}
+
+#[test]
+fn same_upper_in_every_mode() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        eprintln!("note: not root; skipping same_upper_in_every_mode");
+        return;
+    }
+    let script = format!("{CHANGES}; mkdir -p /work/dir && cd /work/dir && echo w > f; chown 1000:1000 /etc/group; touch -d '2001-01-01 00:00:00' /etc/motd2");
+    let mut digests = Vec::new();
+    for mode in modes() {
+        let s = Step::new();
+        let mut spec = s.spec(vec![root.to_path_buf()], &script, mode);
+        spec.mounts.push(MountSpec::Tmpfs {
+            target: "/var/cache/tmp".into(),
+            size: None,
+        });
+        let out = run(&spec);
+        assert_eq!(out.code, 0, "{mode}: {}", out.stderr);
+        digests.push((mode, listing(&s.upper()), layer_digest(&s.upper())));
+    }
+    for w in digests.windows(2) {
+        assert_eq!(w[0].1, w[1].1, "{} vs {}", w[0].0, w[1].0);
+        assert_eq!(w[0].2, w[1].2, "{} vs {}", w[0].0, w[1].0);
+    }
+}
+
+#[test]
+fn mount_points_and_tmpfs_never_reach_upper() {
+    let Some(root) = busybox_root() else { return };
+    for mode in modes() {
+        let s = Step::new();
+        let secret = s.dir.path().join("secret");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let mut spec = s.spec(
+            vec![root.to_path_buf()],
+            "cat /run/secrets/id; echo t > /mnt/t/a/file; ls /proc/self >/dev/null 2>&1; \
+             test -c /dev/null && echo hi > /dev/null; cat /etc/hosts | grep -q localhost",
+            mode,
+        );
+        spec.mounts = vec![
+            MountSpec::Bind {
+                source: secret.clone(),
+                target: "/run/secrets/id".into(),
+                readonly: true,
+            },
+            MountSpec::Tmpfs {
+                target: "/mnt/t/a".into(),
+                size: Some(1 << 20),
+            },
+        ];
+        let out = run(&spec);
+        assert_eq!(
+            (out.code, out.stdout.as_str()),
+            (0, "s3cret\n"),
+            "{mode}: {}",
+            out.stderr
+        );
+        assert_eq!(listing(&s.upper()), Vec::<String>::new(), "{mode}");
+    }
+}
+
+#[test]
+fn bind_mounts_ro_and_rw() {
+    let Some(root) = busybox_root() else { return };
+    for mode in modes() {
+        let s = Step::new();
+        let (ro, cache) = (s.dir.path().join("ro"), s.dir.path().join("cache"));
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::write(ro.join("a"), "a\n").unwrap();
+        std::fs::create_dir(&cache).unwrap();
+        std::fs::write(cache.join("old"), "old\n").unwrap();
+        let mut spec = s.spec(
+            vec![root.to_path_buf()],
+            "cat /src/a; if touch /src/b 2>/dev/null; then echo ro-writable; fi; \
+             echo new > /var/cache/new; rm /var/cache/old; echo done",
+            mode,
+        );
+        spec.mounts = vec![
+            MountSpec::Bind {
+                source: ro.clone(),
+                target: "/src".into(),
+                readonly: true,
+            },
+            MountSpec::Bind {
+                source: cache.clone(),
+                target: "/var/cache".into(),
+                readonly: false,
+            },
+        ];
+        let out = run(&spec);
+        assert_eq!(out.code, 0, "{mode}: {}", out.stderr);
+        if mode == Isolation::Chroot {
+            // Emulated by a copy: a write may succeed inside but never reaches the source.
+            assert!(out.stdout.starts_with("a\n") && out.stdout.ends_with("done\n"));
+        } else {
+            assert_eq!(out.stdout, "a\ndone\n", "{mode}");
+        }
+        assert!(!ro.join("b").exists(), "{mode}");
+        assert_eq!(std::fs::read_to_string(cache.join("new")).unwrap(), "new\n");
+        assert!(!cache.join("old").exists(), "{mode}");
+        assert_eq!(listing(&s.upper()), Vec::<String>::new(), "{mode}");
+    }
+}
+
+#[test]
+fn cannot_write_outside_the_root() {
+    let Some(root) = busybox_root() else { return };
+    for mode in modes() {
+        let s = Step::new();
+        let sentinel = s.dir.path().join("sentinel");
+        std::fs::write(&sentinel, "untouched\n").unwrap();
+        let abs = sentinel.display().to_string();
+        let script = format!(
+            "echo bad > ../../../../../..{abs}; ln -s {abs} /link; echo bad > /link; \
+             echo bad > /proc/1/root{abs}; mkdir -p $(dirname {abs}); echo bad > {abs}; \
+             cd /; cd ../../..; echo bad > .{abs}; exit 0"
+        );
+        let out = run(&s.spec(vec![root.to_path_buf()], &script, mode));
+        assert_eq!(out.code, 0, "{mode}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&sentinel).unwrap(),
+            "untouched\n",
+            "{mode}"
+        );
+        // The writes landed inside the container's root, i.e. in upper.
+        let inside = s.upper().join(abs.trim_start_matches('/'));
+        assert_eq!(std::fs::read_to_string(inside).unwrap(), "bad\n", "{mode}");
+    }
+}
+
+#[test]
+fn network_none_sees_only_lo() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    let s = Step::new();
+    let mut spec = s.spec(
+        vec![root.to_path_buf()],
+        "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ip link show lo | head -1",
+        Isolation::Namespaces,
+    );
+    spec.network = NetworkMode::None;
+    let out = run(&spec);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "lo", "{}", out.stdout);
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(lines[1].contains("UP"), "{}", out.stdout);
+}
+
+#[test]
+fn scratch_and_a_hundred_lowers() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    // Scratch: no lowers at all; the command comes from a bind mount.
+    let s = Step::new();
+    let mut spec = s.spec(vec![], "", Isolation::Namespaces);
+    spec.argv = vec![
+        "/bb/busybox".into(),
+        "sh".into(),
+        "-c".into(),
+        "echo scratch > /f".into(),
+    ];
+    spec.mounts = vec![MountSpec::Bind {
+        source: root.join("bin"),
+        target: "/bb".into(),
+        readonly: true,
+    }];
+    let out = run(&spec);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(listing(&s.upper()), vec!["f f"]);
+
+    // 100 lowers with long paths: far beyond one page of mount options.
+    let layers = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut lowers = Vec::new();
+    for i in 0..100 {
+        let d = layers.path().join(format!("{}-{i:03}", "x".repeat(80)));
+        std::fs::create_dir_all(d.join("layers")).unwrap();
+        std::fs::write(d.join("layers").join(format!("l{i:03}")), format!("{i}\n")).unwrap();
+        std::fs::write(d.join("layers/top"), format!("{i}\n")).unwrap();
+        lowers.push(d);
+    }
+    lowers.push(root.to_path_buf());
+    let s = Step::new();
+    let out = run(&s.spec(
+        lowers,
+        "ls /layers | grep -c '^l'; cat /layers/top",
+        Isolation::Namespaces,
+    ));
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "100\n0\n"),
+        "{}",
+        out.stderr
+    );
+}

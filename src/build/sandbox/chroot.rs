@@ -427,12 +427,7 @@ fn reap_all() {
             let _ = kill(*pid, Signal::SIGKILL);
         }
         for pid in kids {
-            loop {
-                match nix::sys::wait::waitpid(pid, None) {
-                    Err(Errno::EINTR) => continue,
-                    _ => break,
-                }
-            }
+            while let Err(Errno::EINTR) = nix::sys::wait::waitpid(pid, None) {}
         }
     }
 }

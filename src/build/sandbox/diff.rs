@@ -23,6 +23,9 @@ use super::tree;
 #[derive(Debug, Clone)]
 pub(super) struct Snap {
     pub ino: u64,
+    /// Birth time where the filesystem records one: a freed inode number is reused at once
+    /// (`rm -rf d; mkdir d` often gets the same number), the birth time tells them apart.
+    pub birth: Option<std::time::SystemTime>,
     pub ctime: (i64, i64),
     pub mode: u32,
     pub uid: u32,
@@ -36,6 +39,7 @@ impl Snap {
     pub fn of(md: &Metadata, children: Option<Vec<OsString>>) -> Snap {
         Snap {
             ino: md.ino(),
+            birth: md.created().ok(),
             ctime: (md.ctime(), md.ctime_nsec()),
             mode: md.mode(),
             uid: md.uid(),
@@ -97,7 +101,11 @@ impl Differ<'_> {
             let child = rel.join(name);
             let md = std::fs::symlink_metadata(self.root.join(&child))?;
             match self.snap.get(&child) {
-                Some(s) if s.ino == md.ino() && (s.children.is_some() == md.is_dir()) => {
+                Some(s)
+                    if s.ino == md.ino()
+                        && s.birth == md.created().ok()
+                        && (s.children.is_some() == md.is_dir()) =>
+                {
                     if md.is_dir() {
                         changed |= self.walk(&child)?;
                     } else if s.ctime != (md.ctime(), md.ctime_nsec()) || !s.same_meta(&md) {
