@@ -562,3 +562,277 @@ fn scratch_and_a_hundred_lowers() {
         out.stderr
     );
 }
+
+/// Pids whose command line contains `needle`.
+fn pids_with(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Any process's mount table mentioning `path`.
+fn mounted_anywhere(path: &Path) -> bool {
+    let needle = path.display().to_string();
+    std::fs::read_dir("/proc").unwrap().any(|e| {
+        let Some(pid) = e
+            .ok()
+            .and_then(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+            .map(|m| m.contains(&needle))
+            .unwrap_or(false)
+    })
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let t = std::time::Instant::now();
+    while !f() {
+        assert!(t.elapsed().as_secs() < 15, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigkill_of_the_parent_leaves_nothing() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    let s = Step::new();
+    let mark = s.dir.path().join("mark");
+    std::fs::create_dir(&mark).unwrap();
+    let needle = format!("{}", 1_000_000 + std::process::id());
+    let mut spec = s.spec(
+        vec![root.to_path_buf()],
+        &format!("sleep {needle} & echo up > /mark/started; wait"),
+        Isolation::Namespaces,
+    );
+    spec.mounts = vec![MountSpec::Bind {
+        source: mark.clone(),
+        target: "/mark".into(),
+        readonly: false,
+    }];
+    // A shell plays the `run()` caller: it feeds the request to the helper (its child) and is
+    // then SIGKILLed.
+    let prefix = format!(
+        "{{\"spec\":{},\"parent_pid\":",
+        serde_json::to_string(&spec).unwrap()
+    );
+    let mut parent = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg("printf '%s%s}' \"$PREFIX\" $$ | \"$HELPER\" __sandbox 3>/dev/null >/dev/null 2>&1; sleep 100")
+        .env("PREFIX", &prefix)
+        .env("HELPER", env!("CARGO_BIN_EXE_hoist"))
+        .spawn()
+        .unwrap();
+    wait_until("the container to start", || mark.join("started").exists());
+    assert!(!pids_with(&needle).is_empty());
+    assert!(mounted_anywhere(&s.dir.path().join("work")));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(parent.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    parent.wait().unwrap();
+    wait_until("the container's processes to die", || {
+        pids_with(&needle).is_empty()
+    });
+    wait_until("the overlay to be unmounted", || {
+        !mounted_anywhere(&s.dir.path().join("work"))
+    });
+}
+
+const ROOTLESS_USER: &str = "hoist-sbx";
+
+/// The throwaway unprivileged user of the rootless tests (created when absent, with a
+/// subordinate id range); `None` with a note when that is impossible here.
+fn rootless_user() -> Option<(u32, u32)> {
+    static USER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
+    *USER.get_or_init(|| {
+        if !is_root() {
+            eprintln!("note: rootless tests create a user and need root; skipping");
+            return None;
+        }
+        let lookup = || nix::unistd::User::from_name(ROOTLESS_USER).ok().flatten();
+        if lookup().is_none() {
+            let st = std::process::Command::new("useradd")
+                .args([
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                ])
+                .arg(ROOTLESS_USER)
+                .status()
+                .unwrap();
+            if !st.success() && lookup().is_none() {
+                eprintln!("note: useradd {ROOTLESS_USER} failed; skipping rootless tests");
+                return None;
+            }
+        }
+        let user = lookup()?;
+        for (file, flag) in [
+            ("/etc/subuid", "--add-subuids"),
+            ("/etc/subgid", "--add-subgids"),
+        ] {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            if !text
+                .lines()
+                .any(|l| l.starts_with(&format!("{ROOTLESS_USER}:")))
+            {
+                let st = std::process::Command::new("usermod")
+                    .args([flag, "1100000-1165535", ROOTLESS_USER])
+                    .status()
+                    .unwrap();
+                assert!(st.success(), "usermod {flag}");
+            }
+        }
+        Some((user.uid.as_raw(), user.gid.as_raw()))
+    })
+}
+
+fn rootless_opts() -> RunOptions {
+    RunOptions {
+        helper: Some(vec![
+            "setpriv".into(),
+            format!("--reuid={ROOTLESS_USER}").into(),
+            format!("--regid={ROOTLESS_USER}").into(),
+            "--init-groups".into(),
+            env!("CARGO_BIN_EXE_hoist").into(),
+        ]),
+    }
+}
+
+/// A step whose dirs belong to the rootless user.
+fn rootless_step(uid: u32, gid: u32) -> Step {
+    let s = Step::new();
+    for p in [
+        s.dir.path().to_path_buf(),
+        s.upper(),
+        s.dir.path().join("work"),
+    ] {
+        std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
+    }
+    s
+}
+
+/// Run rootless; `None` (with a note) when the kernel forbids unprivileged user namespaces.
+fn run_rootless(spec: &RunSpec) -> Option<Output> {
+    let before = host_mounts();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let result = run_with(spec, &rootless_opts(), &mut |s, d| match s {
+        OutputStream::Stdout => out.extend_from_slice(d),
+        OutputStream::Stderr => err.extend_from_slice(d),
+    });
+    assert_eq!(host_mounts(), before, "host mount table changed");
+    match result {
+        Ok(o) => Some(Output {
+            code: o.exit_code,
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
+        }),
+        Err(e) if e.to_string().contains("user namespaces are disabled") => {
+            eprintln!("note: unprivileged user namespaces are forbidden here; skipping: {e}");
+            None
+        }
+        Err(e) => panic!("rootless run failed: {e}"),
+    }
+}
+
+#[test]
+fn rootless_basics() {
+    let Some(root) = busybox_root() else { return };
+    let Some((uid, gid)) = rootless_user() else {
+        return;
+    };
+    // A rootless store holds layers with shifted ids: container root is the user, container
+    // uid N is the subordinate id start+N-1.
+    let shifted = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::set_permissions(shifted.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let lower = shifted.path().join("root");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(root)
+        .arg(&lower)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = std::process::Command::new("chown")
+        .args(["-R", "-h", &format!("{uid}:{gid}")])
+        .arg(&lower)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::os::unix::fs::chown(lower.join("home/user"), Some(1_100_999), Some(1_100_999)).unwrap();
+    let lowers = vec![lower];
+
+    let s = rootless_step(uid, gid);
+    let spec = s.spec(
+        lowers.clone(),
+        "echo out; echo err >&2; exit 5",
+        Isolation::Rootless,
+    );
+    let Some(out) = run_rootless(&spec) else {
+        return;
+    };
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (5, "out\n", "err\n")
+    );
+    assert_eq!(
+        std::fs::read_dir(s.dir.path().join("work"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // Subordinate ids: uid 1000 and supplementary groups exist inside.
+    let s = rootless_step(uid, gid);
+    let mut spec = s.spec(
+        lowers.clone(),
+        "id; hostname; pwd; echo hi > f",
+        Isolation::Rootless,
+    );
+    spec.user = UserIds {
+        uid: 1000,
+        gid: 1000,
+        additional_gids: vec![2000],
+    };
+    spec.cwd = "/home/user/new".into();
+    let out = run_rootless(&spec).unwrap();
+    assert_eq!(
+        out.stdout,
+        "uid=1000(user) gid=1000(user) groups=2000(extra)\nsandboxhost\n/home/user/new\n",
+        "{}",
+        out.stderr
+    );
+    // Container uid 1000 is host uid start+999 of the subordinate range.
+    let f = s.upper().join("home/user/new/f");
+    assert_eq!(std::fs::metadata(&f).unwrap().uid(), 1_100_000 + 999);
+
+    // Changes, whiteouts and (user.overlay.) opaque dirs, and the stubs of mounts.
+    let s = rootless_step(uid, gid);
+    let mut spec = s.spec(lowers.clone(), CHANGES, Isolation::Rootless);
+    spec.mounts.push(MountSpec::Tmpfs {
+        target: "/mnt/tmp".into(),
+        size: None,
+    });
+    let out = run_rootless(&spec).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(listing(&s.upper()), expected_changes());
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        rustix::fs::lgetxattr(s.upper().join("data"), "user.overlay.opaque", &mut buf[..]).ok(),
+        Some(1)
+    );
+    // Container root is the unprivileged user on the host.
+    assert_eq!(std::fs::metadata(s.upper().join("new")).unwrap().uid(), uid);
+}
