@@ -499,19 +499,21 @@ fn network_none_sees_only_lo() {
     if !is_root() {
         return;
     }
-    let s = Step::new();
-    let mut spec = s.spec(
-        vec![root.to_path_buf()],
-        "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; ip link show lo | head -1",
-        Isolation::Namespaces,
-    );
-    spec.network = NetworkMode::None;
-    let out = run(&spec);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines[0], "lo", "{}", out.stdout);
-    assert_eq!(lines.len(), 2, "{}", out.stdout);
-    assert!(lines[1].contains("UP"), "{}", out.stdout);
+    for mode in modes() {
+        let s = Step::new();
+        let mut spec = s.spec(
+            vec![root.to_path_buf()],
+            "ip -o link show | cut -d: -f2 | tr -d ' '; ip link show lo | head -1",
+            mode,
+        );
+        spec.network = NetworkMode::None;
+        let out = run(&spec);
+        assert_eq!(out.code, 0, "{mode}: {}", out.stderr);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines[0], "lo", "{mode}: {}", out.stdout);
+        assert_eq!(lines.len(), 2, "{mode}: {}", out.stdout);
+        assert!(lines[1].contains("UP"), "{mode}: {}", out.stdout);
+    }
 }
 
 #[test]
@@ -835,4 +837,34 @@ fn rootless_basics() {
     );
     // Container root is the unprivileged user on the host.
     assert_eq!(std::fs::metadata(s.upper().join("new")).unwrap().uid(), uid);
+}
+
+#[test]
+fn detect_isolation_picks_namespaces_as_root() {
+    if !is_root() {
+        return;
+    }
+    // The probe re-executes the helper; from a test binary that must be the hoist binary.
+    std::env::set_var("HOIST_SANDBOX_EXE", env!("CARGO_BIN_EXE_hoist"));
+    let first = hoist::build::sandbox::detect_isolation().unwrap();
+    assert_eq!(first, Isolation::Namespaces);
+    assert_eq!(hoist::build::sandbox::detect_isolation().unwrap(), first);
+}
+
+#[test]
+fn probe_as_an_unprivileged_user_says_rootless() {
+    let Some(_) = rootless_user() else { return };
+    let st = std::process::Command::new("setpriv")
+        .args([
+            &format!("--reuid={ROOTLESS_USER}"),
+            &format!("--regid={ROOTLESS_USER}"),
+            "--init-groups",
+            env!("CARGO_BIN_EXE_hoist"),
+            "__sandbox",
+            "probe",
+        ])
+        .status()
+        .unwrap();
+    // Exit codes of the probe: 10 namespaces, 11 rootless, 12 chroot.
+    assert_eq!(st.code(), Some(11));
 }

@@ -393,6 +393,9 @@ fn enter(spec: &RunSpec, root: &Path) -> SetupError {
                 "chroot mode cannot isolate the network without CAP_SYS_ADMIN; use --network default or another isolation",
             );
         }
+        if let Err(e) = super::ns::loopback_up() {
+            return e;
+        }
     }
     if let Err(e) = nix::unistd::chroot(root) {
         return SetupError::sys_hint(
