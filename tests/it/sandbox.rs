@@ -608,30 +608,57 @@ fn sigkill_of_the_parent_leaves_nothing() {
     if !is_root() {
         return;
     }
+    sigkill_case(root, Isolation::Namespaces, &[]);
+}
+
+#[test]
+fn sigkill_of_the_parent_leaves_nothing_rootless() {
+    let Some(root) = busybox_root() else { return };
+    let Some((uid, gid)) = rootless_user() else {
+        return;
+    };
+    let user = format!("--reuid={uid} --regid={gid} --init-groups");
+    let wrapper: Vec<&str> = std::iter::once("setpriv").chain(user.split(' ')).collect();
+    // Readable lowers suffice here: the command writes only to its bind mount.
+    sigkill_case(root, Isolation::Rootless, &wrapper);
+}
+
+/// A shell plays the `run()` caller: it feeds the request to the helper (its child) and is
+/// then SIGKILLed; the container's processes and mounts must go away with it.
+fn sigkill_case(root: &Path, mode: Isolation, wrapper: &[&str]) {
     let s = Step::new();
     let mark = s.dir.path().join("mark");
     std::fs::create_dir(&mark).unwrap();
-    let needle = format!("{}", 1_000_000 + std::process::id());
+    if let Some((uid, gid)) = (mode == Isolation::Rootless).then(rootless_user).flatten() {
+        for p in [
+            s.dir.path().to_path_buf(),
+            s.upper(),
+            s.dir.path().join("work"),
+            mark.clone(),
+        ] {
+            std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
+        }
+    }
+    let needle = format!("{}", 1_000_000 + std::process::id() * 2 + mode as u32);
     let mut spec = s.spec(
         vec![root.to_path_buf()],
         &format!("sleep {needle} & echo up > /mark/started; wait"),
-        Isolation::Namespaces,
+        mode,
     );
     spec.mounts = vec![MountSpec::Bind {
         source: mark.clone(),
         target: "/mark".into(),
         readonly: false,
     }];
-    // A shell plays the `run()` caller: it feeds the request to the helper (its child) and is
-    // then SIGKILLed.
     let prefix = format!(
         "{{\"spec\":{},\"parent_pid\":",
         serde_json::to_string(&spec).unwrap()
     );
     let mut parent = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg("printf '%s%s}' \"$PREFIX\" $$ | \"$HELPER\" __sandbox 3>/dev/null >/dev/null 2>&1; sleep 100")
+        .arg("printf '%s%s}' \"$PREFIX\" $$ | $WRAP \"$HELPER\" __sandbox 3>/dev/null >/dev/null 2>&1; sleep 100")
         .env("PREFIX", &prefix)
+        .env("WRAP", wrapper.join(" "))
         .env("HELPER", env!("CARGO_BIN_EXE_hoist"))
         .spawn()
         .unwrap();
