@@ -554,15 +554,22 @@ fn scratch_and_a_hundred_lowers() {
     let s = Step::new();
     let out = run(&s.spec(
         lowers,
-        "ls /layers | grep -c '^l'; cat /layers/top",
+        "ls /layers | grep -c '^l'; cat /layers/top; grep ' / / ' /proc/self/mountinfo",
         Isolation::Namespaces,
     ));
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (0, "100\n0\n"),
-        "{}",
-        out.stderr
-    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("100\n0\n"), "{}", out.stdout);
+    // The upper dir is self-contained: no redirects, no metacopy, no index (the kernel lists
+    // only options that differ from its defaults).
+    assert!(out.stdout.contains("upperdir=u"), "{}", out.stdout);
+    for opt in [
+        "redirect_dir=on",
+        "redirect_dir=follow",
+        "metacopy=on",
+        "index=on",
+    ] {
+        assert!(!out.stdout.contains(opt), "{opt} set: {}", out.stdout);
+    }
 }
 
 /// Pids whose command line contains `needle`.
@@ -894,4 +901,30 @@ fn probe_as_an_unprivileged_user_says_rootless() {
         .unwrap();
     // Exit codes of the probe: 10 namespaces, 11 rootless, 12 chroot.
     assert_eq!(st.code(), Some(11));
+}
+
+#[test]
+fn parallel_runs_from_threads() {
+    let Some(root) = busybox_root() else { return };
+    let mode = modes()[0];
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                sc.spawn(move || {
+                    let s = Step::new();
+                    let spec = s.spec(
+                        vec![root.to_path_buf()],
+                        &format!("echo {i} > /n; cat /n; exit {i}"),
+                        mode,
+                    );
+                    let out = run_opts(&spec, &opts());
+                    assert_eq!((out.code, out.stdout), (i, format!("{i}\n")));
+                    assert_eq!(listing(&s.upper()), vec!["n f"]);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
 }
