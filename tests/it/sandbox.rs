@@ -134,6 +134,7 @@ fn opts() -> RunOptions {
     }
 }
 
+#[derive(Debug)]
 struct Output {
     code: i32,
     stdout: String,
@@ -927,4 +928,102 @@ fn parallel_runs_from_threads() {
             h.join().unwrap();
         }
     });
+}
+
+#[test]
+fn minimal_dev_proc_and_readonly_sys() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    let s = Step::new();
+    let script = "for n in null zero full random urandom tty; do test -c /dev/$n || echo no-$n; done; \
+        test -d /dev/pts && test -d /dev/shm && test -L /dev/stdout && test -L /dev/fd || echo no-dirs; \
+        head -c 3 /dev/urandom | wc -c; echo x > /dev/null; echo $$; \
+        if touch /sys/x 2>/dev/null; then echo sys-writable; fi; \
+        grep -q ' /dev/shm .* - tmpfs ' /proc/self/mountinfo || echo no-shm; \
+        grep -q ' /dev/pts .* - devpts ' /proc/self/mountinfo || echo no-pts; \
+        cat /etc/hostname; grep -c localhost /etc/hosts";
+    let out = run(&s.spec(vec![root.to_path_buf()], script, Isolation::Namespaces));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "3\n1\nsandboxhost\n2\n", "{}", out.stderr);
+    assert_eq!(listing(&s.upper()), Vec::<String>::new());
+}
+
+const ROOTLESS_SINGLE: &str = "hoist-sbx1";
+
+#[test]
+fn rootless_without_subordinate_ids_maps_only_root() {
+    let Some(root) = busybox_root() else { return };
+    if rootless_user().is_none() {
+        return;
+    }
+    let lookup = || nix::unistd::User::from_name(ROOTLESS_SINGLE).ok().flatten();
+    if lookup().is_none() {
+        let _ = std::process::Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(ROOTLESS_SINGLE)
+            .status();
+    }
+    let Some(user) = lookup() else {
+        eprintln!("note: cannot create {ROOTLESS_SINGLE}; skipping");
+        return;
+    };
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+    assert!(
+        !subuid
+            .lines()
+            .any(|l| l.starts_with(&format!("{ROOTLESS_SINGLE}:"))),
+        "{ROOTLESS_SINGLE} must have no subordinate ids"
+    );
+    let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
+    let wrapper = |spec: &RunSpec| -> Result<Output, String> {
+        let o = RunOptions {
+            helper: Some(vec![
+                "setpriv".into(),
+                format!("--reuid={uid}").into(),
+                format!("--regid={gid}").into(),
+                "--init-groups".into(),
+                env!("CARGO_BIN_EXE_hoist").into(),
+            ]),
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let r = run_with(spec, &o, &mut |st, d| match st {
+            OutputStream::Stdout => out.extend_from_slice(d),
+            OutputStream::Stderr => err.extend_from_slice(d),
+        });
+        r.map(|r| Output {
+            code: r.exit_code,
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
+        })
+        .map_err(|e| e.to_string())
+    };
+    let s = rootless_step(uid, gid);
+    let spec = s.spec(
+        vec![root.to_path_buf()],
+        "cat /proc/self/uid_map | tr -s ' '; id -u",
+        Isolation::Rootless,
+    );
+    let out = match wrapper(&spec) {
+        Ok(o) => o,
+        Err(e) if e.contains("user namespaces are disabled") => return,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(out.stdout, format!(" 0 {uid} 1\n0\n"), "{}", out.stderr);
+    // Another uid does not exist in such a namespace: a clear error naming the fix.
+    let s = rootless_step(uid, gid);
+    let mut spec = s.spec(vec![root.to_path_buf()], "id", Isolation::Rootless);
+    spec.user.uid = 1000;
+    spec.user.gid = 1000;
+    let err = wrapper(&spec).unwrap_err();
+    assert!(
+        err.contains("setgid(1000)") && err.contains("/etc/subgid"),
+        "{err}"
+    );
 }
