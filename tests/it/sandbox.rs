@@ -371,10 +371,20 @@ fn same_upper_in_every_mode() {
         return;
     }
     let script = format!("{CHANGES}; mkdir -p /work/dir && cd /work/dir && echo w > f; chown 1000:1000 /etc/group; touch -d '2001-01-01 00:00:00' /etc/motd2");
+    // A top layer whose /etc is older than the epoch: the time the command gives /etc must
+    // survive in every mode (else clamping would not hide the difference).
+    let old = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir(old.path().join("etc")).unwrap();
+    std::fs::write(old.path().join("etc/old-file"), "old\n").unwrap();
+    for p in [old.path().join("etc/old-file"), old.path().join("etc")] {
+        let t = nix::sys::time::TimeVal::new(1000, 0);
+        nix::sys::stat::utimes(&p, &t, &t).unwrap();
+    }
     let mut digests = Vec::new();
     for mode in modes() {
         let s = Step::new();
-        let mut spec = s.spec(vec![root.to_path_buf()], &script, mode);
+        let lowers = vec![old.path().to_path_buf(), root.to_path_buf()];
+        let mut spec = s.spec(lowers, &script, mode);
         spec.mounts.push(MountSpec::Tmpfs {
             target: "/var/cache/tmp".into(),
             size: None,
