@@ -401,8 +401,15 @@ fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
         }
         ForkResult::Parent { child } => {
             drop(err_w);
+            // Either side may win the race; the loser gets EACCES/ESRCH, which is fine.
+            let _ = nix::unistd::setpgid(child, child);
+            let watchdog = spawn_watchdog(child);
             let failure = container::read_failure(err_r);
             let code = super::ns::wait_code(child);
+            if let Some(w) = watchdog {
+                let _ = kill(w, Signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(w, None);
+            }
             reap_all();
             if let Some(e) = failure {
                 return Err(e);
@@ -412,9 +419,40 @@ fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
     }
 }
 
+/// Without a pid namespace, nothing kills the command's background processes if the helper is
+/// SIGKILLed (they are reparented to init). A watchdog child gets a catchable parent-death
+/// signal and then kills the command's process group.
+fn spawn_watchdog(pgid: Pid) -> Option<Pid> {
+    use nix::sys::signal::SigSet;
+    let helper = nix::unistd::getpid();
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGUSR1);
+    // Blocked before fork so the signal cannot arrive before the child waits for it.
+    set.thread_block().ok()?;
+    // SAFETY: the helper is single-threaded, so the child may run arbitrary code after fork.
+    let forked = unsafe { nix::unistd::fork() };
+    let _ = set.thread_unblock();
+    match forked {
+        Ok(ForkResult::Child) => {
+            let _ = set.thread_block();
+            let armed = nix::sys::prctl::set_pdeathsig(Signal::SIGUSR1).is_ok();
+            if armed && nix::unistd::getppid() == helper {
+                let _ = set.wait();
+            }
+            let _ = kill(Pid::from_raw(-pgid.as_raw()), Signal::SIGKILL);
+            std::process::exit(0)
+        }
+        Ok(ForkResult::Parent { child }) => Some(child),
+        Err(_) => None,
+    }
+}
+
 fn enter(spec: &RunSpec, root: &Path) -> SetupError {
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         return SetupError::sys("prctl(PR_SET_PDEATHSIG)", e);
+    }
+    if let Err(e) = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0)) {
+        return SetupError::sys("setpgid", e);
     }
     if spec.network == NetworkMode::None {
         if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {
