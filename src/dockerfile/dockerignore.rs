@@ -561,3 +561,244 @@ fn normalize_line(line: &str) -> String {
         p
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(pattern: &str, text: &str) -> bool {
+        match DockerIgnore::try_parse(pattern, "t") {
+            Ok(d) => d.is_excluded(text),
+            Err(e) => panic!("{pattern}: {e}"),
+        }
+    }
+
+    /// moby/patternmatcher TestMatches (MatchesOrParentMatches), as facts. (Its `"/"` text
+    /// cases are left out: paths here are cleaned, and `/` is the context root, which is never
+    /// excluded.)
+    #[test]
+    fn patternmatcher_cases() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("**", "file", true),
+            ("**", "file/", true),
+            ("**/", "file", true),
+            ("**/", "file/", true),
+            ("**", "dir/file", true),
+            ("**/", "dir/file", true),
+            ("**", "dir/file/", true),
+            ("**/", "dir/file/", true),
+            ("**/**", "dir/file", true),
+            ("**/**", "dir/file/", true),
+            ("dir/**", "dir/file", true),
+            ("dir/**", "dir/file/", true),
+            ("dir/**", "dir/dir2/file", true),
+            ("dir/**", "dir/dir2/file/", true),
+            ("**/dir", "dir", true),
+            ("**/dir", "dir/file", true),
+            ("**/dir2/*", "dir/dir2/file", true),
+            ("**/dir2/*", "dir/dir2/file/", true),
+            ("**/dir2/**", "dir/dir2/dir3/file", true),
+            ("**/dir2/**", "dir/dir2/dir3/file/", true),
+            ("**file", "file", true),
+            ("**file", "dir/file", true),
+            ("**/file", "dir/file", true),
+            ("**file", "dir/dir/file", true),
+            ("**/file", "dir/dir/file", true),
+            ("**/file*", "dir/dir/file", true),
+            ("**/file*", "dir/dir/file.txt", true),
+            ("**/file*txt", "dir/dir/file.txt", true),
+            ("**/file*.txt", "dir/dir/file.txt", true),
+            ("**/file*.txt*", "dir/dir/file.txt", true),
+            ("**/**/*.txt", "dir/dir/file.txt", true),
+            ("**/**/*.txt2", "dir/dir/file.txt", false),
+            ("**/*.txt", "file.txt", true),
+            ("**/**/*.txt", "file.txt", true),
+            ("a**/*.txt", "a/file.txt", true),
+            ("a**/*.txt", "a/dir/file.txt", true),
+            ("a**/*.txt", "a/dir/dir/file.txt", true),
+            ("a/*.txt", "a/dir/file.txt", false),
+            ("a/*.txt", "a/file.txt", true),
+            ("a/*.txt**", "a/file.txt", true),
+            ("a[b-d]e", "ae", false),
+            ("a[b-d]e", "ace", true),
+            ("a[b-d]e", "aae", false),
+            ("a[^b-d]e", "aze", true),
+            (".*", ".foo", true),
+            (".*", "foo", false),
+            ("abc.def", "abcdef", false),
+            ("abc.def", "abc.def", true),
+            ("abc.def", "abcZdef", false),
+            ("abc?def", "abcZdef", true),
+            ("abc?def", "abcdef", false),
+            ("a\\\\", "a\\", true),
+            ("**/foo/bar", "foo/bar", true),
+            ("**/foo/bar", "dir/foo/bar", true),
+            ("**/foo/bar", "dir/dir2/foo/bar", true),
+            ("abc/**", "abc", false),
+            ("abc/**", "abc/def", true),
+            ("abc/**", "abc/def/ghi", true),
+            ("**/.foo", ".foo", true),
+            ("**/.foo", "bar.foo", false),
+            ("a(b)c/def", "a(b)c/def", true),
+            ("a(b)c/def", "a(b)c/xyz", false),
+            ("a.|)$(}+{bc", "a.|)$(}+{bc", true),
+            (
+                "dist/*.whl",
+                "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+                true,
+            ),
+            ("a\\*b", "a*b", true),
+        ];
+        for (p, t, want) in cases {
+            assert_eq!(one(p, t), *want, "pattern {p:?} text {t:?}");
+        }
+        let multi: &[(&str, &str, bool)] = &[
+            ("**\n!util/docker/web", "util/docker/web/foo", false),
+            (
+                "**\n!util/docker/web\nutil/docker/web/foo",
+                "util/docker/web/foo",
+                true,
+            ),
+            (
+                "**\n!dist/*.whl",
+                "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+                false,
+            ),
+            ("docs\n!docs/README.md", "docs/README.md", false),
+            ("docs/\n!docs/README.md", "docs/README.md", false),
+            ("docs/*\n!docs/README.md", "docs/README.md", false),
+            ("*.go\n!fileutils.go", "fileutils.go", false),
+            ("!fileutils.go\n*.go", "fileutils.go", true),
+            ("*.go", ".", false),
+        ];
+        for (p, t, want) in multi {
+            assert_eq!(one(p, t), *want, "patterns {p:?} text {t:?}");
+        }
+    }
+
+    /// Go's filepath.Match table as used by patternmatcher (whole paths, parents matching).
+    #[test]
+    fn go_match_cases() {
+        let ok: &[(&str, &str, bool)] = &[
+            ("abc", "abc", true),
+            ("*", "abc", true),
+            ("*c", "abc", true),
+            ("a*", "a", true),
+            ("a*", "abc", true),
+            ("a*", "ab/c", true),
+            ("a*/b", "abc/b", true),
+            ("a*/b", "a/c/b", false),
+            ("a*b*c*d*e*/f", "axbxcxdxe/f", true),
+            ("a*b*c*d*e*/f", "axbxcxdxexxx/f", true),
+            ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", false),
+            ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", false),
+            ("a*b?c*x", "abxbbxdbxebxczzx", true),
+            ("a*b?c*x", "abxbbxdbxebxczzy", false),
+            ("ab[c]", "abc", true),
+            ("ab[b-d]", "abc", true),
+            ("ab[e-g]", "abc", false),
+            ("ab[^c]", "abc", false),
+            ("ab[^b-d]", "abc", false),
+            ("ab[^e-g]", "abc", true),
+            ("a\\*b", "a*b", true),
+            ("a\\*b", "ab", false),
+            ("a?b", "a☺b", true),
+            ("a[^a]b", "a☺b", true),
+            ("a???b", "a☺b", false),
+            ("a[^a][^a][^a]b", "a☺b", false),
+            ("[a-ζ]*", "α", true),
+            ("*[a-ζ]", "A", false),
+            ("a?b", "a/b", false),
+            ("a*b", "a/b", false),
+            ("[\\]a]", "]", true),
+            ("[\\-]", "-", true),
+            ("[x\\-]", "x", true),
+            ("[x\\-]", "-", true),
+            ("[x\\-]", "z", false),
+            ("[\\-x]", "x", true),
+            ("[\\-x]", "-", true),
+            ("[\\-x]", "a", false),
+            ("*x", "xxx", true),
+        ];
+        for (p, t, want) in ok {
+            assert_eq!(one(p, t), *want, "pattern {p:?} text {t:?}");
+            // The single-component matcher used for COPY wildcards agrees where no parent
+            // matching is involved.
+            if !t.contains('/') {
+                assert_eq!(go_match(p, t), Ok(*want), "go_match {p:?} {t:?}");
+            }
+        }
+        for bad in [
+            "[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "[", "[^", "[^bc", "a[", "!",
+        ] {
+            assert!(
+                DockerIgnore::try_parse(bad, "f").is_err(),
+                "{bad:?} must be rejected"
+            );
+            assert!(go_match(bad, "a").is_err() || bad == "!", "{bad:?}");
+        }
+        let e = DockerIgnore::try_parse("ok\n[", ".dockerignore")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(".dockerignore:2") && e.contains("\"[\""), "{e}");
+    }
+
+    /// ignorefile.ReadAll rules: BOM, comments, trimming, leading `/`, cleaning.
+    #[test]
+    fn reading_rules() {
+        let d = DockerIgnore::parse(
+            "\u{feff}test1\n/test2\n/a/file/here\n\nlastfile\n# this is a comment\n! /inverted/abs/path\n  # not a comment\n./x/../y/\n",
+        );
+        for (p, want) in [
+            ("test1", Some("test1")),
+            ("test2", Some("test2")),
+            ("a/file/here/deep", Some("a/file/here")),
+            ("lastfile", Some("lastfile")),
+            ("y/z", Some("y")),
+            ("# not a comment", Some("# not a comment")),
+            ("other", None),
+        ] {
+            assert_eq!(d.matches(p), want, "{p}");
+        }
+        assert!(d.has_exceptions());
+        // The context root itself is never excluded; leading `./` and `/` are cleaned.
+        let all = DockerIgnore::parse("*\n");
+        assert_eq!(all.matches("."), None);
+        assert_eq!(all.matches("/x"), Some("*"));
+        assert_eq!(all.matches("./x"), Some("*"));
+    }
+
+    /// The pattern reported is the one that excluded the path, after exceptions.
+    #[test]
+    fn names_the_excluding_pattern() {
+        let d = DockerIgnore::parse("*.log\nbuild/\n!build/keep\n**/secret*\n");
+        assert_eq!(d.matches("a.log"), Some("*.log"));
+        assert_eq!(d.matches("build/out.o"), Some("build"));
+        assert_eq!(d.matches("build/keep"), None);
+        assert_eq!(d.matches("build/keep/x"), None);
+        assert_eq!(d.matches("src/secret.txt"), Some("**/secret*"));
+        assert_eq!(d.matches("build/keep/secret"), Some("**/secret*"));
+    }
+
+    #[test]
+    fn dockerfile_specific_ignore_wins() {
+        let t = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(t.path().join(".dockerignore"), "a\n").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(t.path().join("sub")).unwrap_or_else(|e| panic!("{e}"));
+        let df = t.path().join("sub/app.Dockerfile");
+        std::fs::write(&df, "FROM scratch\n").unwrap_or_else(|e| panic!("{e}"));
+        let d = DockerIgnore::load(t.path(), Some(&df)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.is_excluded("a"));
+        std::fs::write(t.path().join("sub/app.Dockerfile.dockerignore"), "b\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let d = DockerIgnore::load(t.path(), Some(&df)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!d.is_excluded("a") && d.is_excluded("b"));
+        assert!(d
+            .source()
+            .is_some_and(|p| p.ends_with("app.Dockerfile.dockerignore")));
+        let none =
+            DockerIgnore::load(&t.path().join("sub"), None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.is_empty());
+    }
+}
