@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -184,7 +184,11 @@ fn now_ns() -> i64 {
 
 /// sha256 of a file's content, streamed; returns the hash and the byte count.
 pub(crate) fn sha256_file(path: &Path) -> Result<([u8; 32], u64), FsError> {
-    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(io_err(path))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut n = 0u64;
