@@ -23,8 +23,9 @@ use super::{io_err, FsError};
 const MAGIC: &[u8; 8] = b"HOISTSC1";
 const RECORD: usize = 72;
 const FILE: &str = "stat-v1.bin";
-/// Above this many entries, only those used by the last run are kept.
-const MAX_ENTRIES: usize = 1_000_000;
+/// Above this many entries (about 14 MB on disk), only those used by the last run are kept,
+/// so the cache stays small in memory while a build loads it.
+const MAX_ENTRIES: usize = 200_000;
 
 /// What a hashing run did (to check the fast path).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
