@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use rustix::fs::{AtFlags, FileType, Mode, Timespec, Timestamps, CWD};
 
 use super::add::open_decompressed;
-use super::plan::{ArchiveOp, PEntry};
+use super::planned::{ArchiveOp, PEntry};
 use super::{io_err, CopyPlan, FileKind, FsError};
 use crate::oci::unpack::{is_root, unpack_tar, UnpackOptions, WhiteoutMode};
 

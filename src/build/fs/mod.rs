@@ -16,6 +16,7 @@ mod hashcache;
 mod layers;
 mod materialize;
 mod plan;
+mod planned;
 mod select;
 mod users;
 
@@ -25,9 +26,8 @@ pub use crate::dockerfile::dockerignore::{DockerIgnore, IgnoreError};
 pub use chmod::{parse_chmod, Chmod};
 pub use hashcache::HashStats;
 pub use layers::LayerStack;
-pub use plan::{
-    plan_copy, plan_copy_with, AddOptions, CopyPlan, CopyRequest, PlanOptions, SourceRoot,
-};
+pub use plan::{plan_copy, plan_copy_with, AddOptions, CopyRequest, PlanOptions, SourceRoot};
+pub use planned::CopyPlan;
 pub use users::{lookup_chown, lookup_user, Ids};
 
 /// Metadata of one node of a filesystem view.
