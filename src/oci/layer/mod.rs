@@ -42,6 +42,7 @@ mod walk;
 use compress::{Encoder, ParGzip};
 use entry::{relative_bytes, sort_key};
 pub use entry::{EntryKind, EntryMeta, LayerEntry};
+pub(crate) use walk::get_xattr;
 pub(crate) use walk::is_unsupported;
 pub use walk::{write_dir, WalkOptions};
 
