@@ -6,6 +6,7 @@
 //! - [`lint`]: the rules, their registry, configuration and output formats.
 //! - [`cli`]: the `hoist` command line.
 //! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
+//! - [`supply`]: supply-chain evidence: cosign-compatible signatures and attestations.
 
 pub mod cli;
 pub mod dockerfile;
@@ -13,3 +14,4 @@ pub mod lint;
 pub mod oci;
 pub mod registry;
 pub mod shell;
+pub mod supply;

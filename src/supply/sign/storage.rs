@@ -1,0 +1,491 @@
+//! Where signatures live: one small interface over registries and `oci:` layouts for what
+//! signing and verifying need — resolve the image to its digest, read and write the cosign
+//! tag-scheme manifests and their blobs (with bounded reads), and attach or list OCI 1.1
+//! referrers (on registries without the referrers API the `sha256-<hex>` fallback tag is used,
+//! as `crate::registry::push::attach_referrer` does).
+
+use std::path::PathBuf;
+
+use oci_spec::image::Descriptor;
+
+use crate::oci::digest::{digest_bytes, Digest};
+use crate::oci::image::media_type_str;
+use crate::oci::layout::{ref_name, LayoutError, OciLayout, MAX_MANIFEST_SIZE};
+use crate::oci::media;
+use crate::oci::reference::{ImageRef, Reference};
+use crate::oci::remote::RemoteOptions;
+use crate::registry::{
+    BlobSource, HttpRegistry, Registry, RegistryConfig, RegistryError, UploadMode,
+};
+
+use super::manifest::is_cosign_tag;
+
+/// Why reading or writing signatures failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A registry request failed.
+    #[error("{reference}: {source}")]
+    Registry {
+        /// What was being accessed.
+        reference: String,
+        /// The registry's answer.
+        #[source]
+        source: RegistryError,
+    },
+    /// An OCI layout operation failed.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// The image reference cannot carry signatures.
+    #[error("{0}: signatures are stored in registries and oci: layouts; copy the image to one first (hoist copy)")]
+    Unsupported(String),
+    /// A blob or manifest is larger than allowed.
+    #[error("{what} is {size} bytes, more than the {max} allowed for signature data")]
+    TooLarge {
+        /// What.
+        what: String,
+        /// Its declared size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// Something else is wrong with what was stored.
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// What.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The image being signed or verified.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    /// Digest of the manifest (or index) the reference names.
+    pub digest: Digest,
+    /// Its media type.
+    pub media_type: String,
+    /// Its size.
+    pub size: u64,
+    /// The repository identity written into payloads (`registry/repo`, or `oci:DIR`).
+    pub identity: String,
+}
+
+/// A manifest fetched by tag or digest.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Its digest.
+    pub digest: Digest,
+}
+
+/// The operations signing and verifying need.
+pub trait SigStorage {
+    /// The reference, for messages.
+    fn describe(&self) -> String;
+    /// The image the reference names (a tag is resolved to its digest once).
+    fn resolve(&mut self) -> Result<ResolvedImage, StorageError>;
+    /// The manifest under `tag`, `None` when there is none.
+    fn get_tagged(&mut self, tag: &str) -> Result<Option<Fetched>, StorageError>;
+    /// A manifest by digest (verified, at most 4 MiB).
+    fn get_manifest(&mut self, digest: &Digest) -> Result<Vec<u8>, StorageError>;
+    /// A blob, verified against `digest`; refused when `size` exceeds `max`.
+    fn get_blob(&mut self, digest: &Digest, size: u64, max: u64) -> Result<Vec<u8>, StorageError>;
+    /// Store a blob.
+    fn put_blob(&mut self, bytes: &[u8]) -> Result<Digest, StorageError>;
+    /// Store a manifest under `tag` (its blobs must be there).
+    fn put_tagged(&mut self, bytes: &[u8], tag: &str) -> Result<Digest, StorageError>;
+    /// Store a manifest with a `subject` as a referrer of `subject`.
+    fn put_referrer(&mut self, bytes: &[u8], subject: &Digest) -> Result<Digest, StorageError>;
+    /// Descriptors of the referrers of `subject` with `artifact_type`.
+    fn referrers(
+        &mut self,
+        subject: &Digest,
+        artifact_type: &str,
+    ) -> Result<Vec<Descriptor>, StorageError>;
+}
+
+/// Opens signature storage for an image reference (registry or `oci:` layout).
+pub fn open(r: &ImageRef, remote: &RemoteOptions) -> Result<Box<dyn SigStorage>, StorageError> {
+    match r {
+        ImageRef::Registry(reference) => Ok(Box::new(RegistryStorage::open(reference, remote)?)),
+        ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutStorage {
+            layout: OciLayout::open(dir)?,
+            dir: dir.clone(),
+            tag: tag.clone(),
+        })),
+        ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => {
+            Err(StorageError::Unsupported(file.display().to_string()))
+        }
+    }
+}
+
+/// Signatures in a registry repository.
+pub struct RegistryStorage {
+    reference: Reference,
+    client: HttpRegistry,
+    rt: tokio::runtime::Runtime,
+    tmp: tempfile::TempDir,
+}
+
+impl RegistryStorage {
+    /// Prepare to access `reference`'s repository.
+    pub fn open(reference: &Reference, remote: &RemoteOptions) -> Result<Self, StorageError> {
+        let setup = |reason: String| StorageError::Invalid {
+            what: reference.to_string(),
+            reason,
+        };
+        let config = RegistryConfig {
+            insecure_hosts: remote.insecure_hosts.clone(),
+            ..RegistryConfig::default()
+        };
+        let client = HttpRegistry::new(config).map_err(|e| StorageError::Registry {
+            reference: reference.to_string(),
+            source: e,
+        })?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| setup(format!("cannot start the async runtime: {e}")))?;
+        let tmp = tempfile::tempdir().map_err(|e| setup(format!("temporary directory: {e}")))?;
+        Ok(RegistryStorage {
+            reference: reference.clone(),
+            client,
+            rt,
+            tmp,
+        })
+    }
+
+    fn err(&self, what: &Reference, e: RegistryError) -> StorageError {
+        StorageError::Registry {
+            reference: what.to_string(),
+            source: e,
+        }
+    }
+
+    fn tag_ref(&self, tag: &str) -> Result<Reference, StorageError> {
+        self.reference
+            .with_tag(tag)
+            .map_err(|e| StorageError::Invalid {
+                what: self.reference.to_string(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+impl SigStorage for RegistryStorage {
+    fn describe(&self) -> String {
+        self.reference.to_string()
+    }
+
+    fn resolve(&mut self) -> Result<ResolvedImage, StorageError> {
+        let r = &self.reference;
+        let info = self
+            .rt
+            .block_on(self.client.head_manifest(r))
+            .map_err(|e| self.err(r, e))?;
+        let info = match info {
+            Some(i) => i,
+            None => {
+                // Some registries refuse HEAD; GET verifies the digest too.
+                let m = self
+                    .rt
+                    .block_on(self.client.get_manifest(r))
+                    .map_err(|e| self.err(r, e))?;
+                crate::registry::ManifestInfo {
+                    digest: m.digest,
+                    media_type: m.media_type,
+                    size: m.bytes.len() as u64,
+                }
+            }
+        };
+        if let Some(pinned) = r.digest() {
+            if *pinned != info.digest {
+                return Err(StorageError::Invalid {
+                    what: r.to_string(),
+                    reason: format!("the registry answered with digest {}", info.digest),
+                });
+            }
+        }
+        Ok(ResolvedImage {
+            digest: info.digest,
+            media_type: info.media_type,
+            size: info.size,
+            identity: r.name(),
+        })
+    }
+
+    fn get_tagged(&mut self, tag: &str) -> Result<Option<Fetched>, StorageError> {
+        let t = self.tag_ref(tag)?;
+        match self.rt.block_on(self.client.get_manifest(&t)) {
+            Ok(m) => Ok(Some(Fetched {
+                bytes: m.bytes,
+                digest: m.digest,
+            })),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(self.err(&t, e)),
+        }
+    }
+
+    fn get_manifest(&mut self, digest: &Digest) -> Result<Vec<u8>, StorageError> {
+        let r = self.reference.with_digest(digest.clone());
+        self.rt
+            .block_on(self.client.get_manifest(&r))
+            .map(|m| m.bytes)
+            .map_err(|e| self.err(&r, e))
+    }
+
+    fn get_blob(&mut self, digest: &Digest, size: u64, max: u64) -> Result<Vec<u8>, StorageError> {
+        if size > max {
+            return Err(StorageError::TooLarge {
+                what: format!("blob {digest}"),
+                size,
+                max,
+            });
+        }
+        let r = &self.reference;
+        let blob = self
+            .rt
+            .block_on(self.client.get_blob(r, digest, Some(size), self.tmp.path()))
+            .map_err(|e| self.err(r, e))?;
+        std::fs::read(blob.file.path()).map_err(|e| StorageError::Invalid {
+            what: format!("blob {digest}"),
+            reason: format!("reading the download: {e}"),
+        })
+    }
+
+    fn put_blob(&mut self, bytes: &[u8]) -> Result<Digest, StorageError> {
+        let d = digest_bytes(bytes);
+        let r = &self.reference;
+        let have = self
+            .rt
+            .block_on(self.client.head_blob(r, &d))
+            .map_err(|e| self.err(r, e))?;
+        if have != Some(bytes.len() as u64) {
+            self.rt
+                .block_on(self.client.push_blob(
+                    r,
+                    &d,
+                    bytes.len() as u64,
+                    &BlobSource::Bytes(bytes.to_vec()),
+                    UploadMode::Monolithic,
+                ))
+                .map_err(|e| self.err(r, e))?;
+        }
+        Ok(d)
+    }
+
+    fn put_tagged(&mut self, bytes: &[u8], tag: &str) -> Result<Digest, StorageError> {
+        let r = &self.reference;
+        self.rt
+            .block_on(
+                self.client
+                    .put_manifest(r, bytes, media::OCI_MANIFEST, &[tag.to_string()]),
+            )
+            .map(|p| p.digest)
+            .map_err(|e| self.err(r, e))
+    }
+
+    fn put_referrer(&mut self, bytes: &[u8], subject: &Digest) -> Result<Digest, StorageError> {
+        let r = &self.reference;
+        self.rt
+            .block_on(crate::registry::push::attach_referrer(
+                &self.client,
+                r,
+                subject,
+                bytes,
+                media::OCI_MANIFEST,
+            ))
+            .map_err(|e| self.err(r, e))
+    }
+
+    fn referrers(
+        &mut self,
+        subject: &Digest,
+        artifact_type: &str,
+    ) -> Result<Vec<Descriptor>, StorageError> {
+        let r = &self.reference;
+        match self
+            .rt
+            .block_on(self.client.referrers(r, subject, Some(artifact_type)))
+        {
+            Ok(list) => Ok(list
+                .manifests
+                .into_iter()
+                .filter(|d| {
+                    d.artifact_type().as_ref().map(|m| m.to_string()).as_deref()
+                        == Some(artifact_type)
+                })
+                .collect()),
+            Err(e) if e.is_not_found() => Ok(Vec::new()),
+            Err(e) => Err(self.err(r, e)),
+        }
+    }
+}
+
+/// Signatures inside an OCI image layout.
+pub struct LayoutStorage {
+    layout: OciLayout,
+    dir: PathBuf,
+    tag: Option<String>,
+}
+
+impl LayoutStorage {
+    fn where_(&self) -> String {
+        format!("oci:{}", self.dir.display())
+    }
+
+    /// Reads a manifest by descriptor, bounded.
+    fn read(&self, d: &Digest, size: u64) -> Result<Vec<u8>, StorageError> {
+        Ok(self.layout.read_blob(d, size, MAX_MANIFEST_SIZE)?)
+    }
+
+    /// True when the index entry is a referrer artifact (an untagged manifest with a subject).
+    fn is_referrer(&self, desc: &Descriptor) -> bool {
+        let Ok(d) = Digest::from_oci(desc.digest()) else {
+            return false;
+        };
+        self.read(&d, desc.size())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.get("subject").is_some())
+    }
+}
+
+impl SigStorage for LayoutStorage {
+    fn describe(&self) -> String {
+        match &self.tag {
+            Some(t) => format!("{}:{t}", self.where_()),
+            None => self.where_(),
+        }
+    }
+
+    fn resolve(&mut self) -> Result<ResolvedImage, StorageError> {
+        let desc = match &self.tag {
+            Some(_) => self.layout.resolve(self.tag.as_deref())?,
+            None => {
+                // The image is the one entry that is not a signature, attestation or referrer.
+                let index = self.layout.index()?;
+                let images: Vec<&Descriptor> = index
+                    .manifests()
+                    .iter()
+                    .filter(|d| !ref_name(d).is_some_and(is_cosign_tag))
+                    .filter(|d| ref_name(d).is_some() || !self.is_referrer(d))
+                    .collect();
+                match images.as_slice() {
+                    [one] => (*one).clone(),
+                    [] => return Err(LayoutError::Empty(self.where_()).into()),
+                    many => {
+                        let tags: Vec<&str> = many.iter().filter_map(|d| ref_name(d)).collect();
+                        return Err(LayoutError::Ambiguous {
+                            where_: self.where_(),
+                            count: many.len(),
+                            available: if tags.is_empty() {
+                                "none".into()
+                            } else {
+                                tags.join(", ")
+                            },
+                        }
+                        .into());
+                    }
+                }
+            }
+        };
+        Ok(ResolvedImage {
+            digest: Digest::from_oci(desc.digest()).map_err(LayoutError::from)?,
+            media_type: media_type_str(&desc),
+            size: desc.size(),
+            identity: self.where_(),
+        })
+    }
+
+    fn get_tagged(&mut self, tag: &str) -> Result<Option<Fetched>, StorageError> {
+        let index = self.layout.index()?;
+        let Some(desc) = index
+            .manifests()
+            .iter()
+            .rev()
+            .find(|d| ref_name(d) == Some(tag))
+        else {
+            return Ok(None);
+        };
+        let digest = Digest::from_oci(desc.digest()).map_err(LayoutError::from)?;
+        let bytes = self.read(&digest, desc.size())?;
+        Ok(Some(Fetched { bytes, digest }))
+    }
+
+    fn get_manifest(&mut self, digest: &Digest) -> Result<Vec<u8>, StorageError> {
+        let path = self.layout.blob_path(digest);
+        let size = std::fs::metadata(&path)
+            .map_err(|_| LayoutError::MissingBlob {
+                where_: self.where_(),
+                digest: digest.clone(),
+            })?
+            .len();
+        self.read(digest, size)
+    }
+
+    fn get_blob(&mut self, digest: &Digest, size: u64, max: u64) -> Result<Vec<u8>, StorageError> {
+        if size > max {
+            return Err(StorageError::TooLarge {
+                what: format!("blob {digest}"),
+                size,
+                max,
+            });
+        }
+        Ok(self.layout.read_blob(digest, size, max)?)
+    }
+
+    fn put_blob(&mut self, bytes: &[u8]) -> Result<Digest, StorageError> {
+        Ok(self.layout.write_blob_bytes(bytes)?)
+    }
+
+    fn put_tagged(&mut self, bytes: &[u8], tag: &str) -> Result<Digest, StorageError> {
+        let d = self.layout.write_blob_bytes(bytes)?;
+        let desc = media::descriptor(media::OCI_MANIFEST, &d, bytes.len() as u64)
+            .map_err(LayoutError::from)?;
+        self.layout.set_ref(&desc, Some(tag))?;
+        Ok(d)
+    }
+
+    fn put_referrer(&mut self, bytes: &[u8], _subject: &Digest) -> Result<Digest, StorageError> {
+        let d = self.layout.write_blob_bytes(bytes)?;
+        let desc = media::descriptor(media::OCI_MANIFEST, &d, bytes.len() as u64)
+            .map_err(LayoutError::from)?;
+        self.layout.set_ref(&desc, None)?;
+        Ok(d)
+    }
+
+    fn referrers(
+        &mut self,
+        subject: &Digest,
+        artifact_type: &str,
+    ) -> Result<Vec<Descriptor>, StorageError> {
+        let index = self.layout.index()?;
+        let subject_str = subject.to_string();
+        let mut out = Vec::new();
+        for desc in index.manifests() {
+            if ref_name(desc).is_some() {
+                continue;
+            }
+            let Ok(d) = Digest::from_oci(desc.digest()) else {
+                continue;
+            };
+            let bytes = self.read(&d, desc.size())?;
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                continue;
+            };
+            let names_subject = v
+                .get("subject")
+                .and_then(|s| s.get("digest"))
+                .and_then(|s| s.as_str())
+                == Some(subject_str.as_str());
+            let kind = v.get("artifactType").and_then(|s| s.as_str());
+            if names_subject && kind == Some(artifact_type) {
+                out.push(desc.clone());
+            }
+        }
+        Ok(out)
+    }
+}
