@@ -19,4 +19,5 @@ mod registry;
 mod rule_docs;
 mod shell_rules_corpus;
 mod shellcheck;
+mod sign;
 mod support;

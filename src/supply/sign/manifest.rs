@@ -208,7 +208,7 @@ pub struct BuiltManifest {
 /// there already).
 pub fn append_layer(existing: &[SigLayer], layer: &NewLayer) -> BuiltManifest {
     let new = layer.as_sig_layer();
-    let present = existing.iter().any(|l| *l == new);
+    let present = existing.contains(&new);
     let mut layers: Vec<SigLayer> = existing.to_vec();
     if !present {
         layers.push(new);

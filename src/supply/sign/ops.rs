@@ -29,7 +29,7 @@ use crate::oci::remote::RemoteOptions;
 pub enum SignError {
     /// Reading or writing the image or its signatures failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(Box<StorageError>),
     /// A key problem.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -51,6 +51,12 @@ pub enum SignError {
         /// Why each candidate failed (or that there were none).
         reasons: Vec<String>,
     },
+}
+
+impl From<StorageError> for SignError {
+    fn from(e: StorageError) -> Self {
+        SignError::Storage(Box::new(e))
+    }
 }
 
 /// Knobs for [`sign_image`].

@@ -166,7 +166,7 @@ pub fn check_annotations(
         let found = have.and_then(|m| m.get(k));
         let ok = match found {
             Some(Value::String(s)) => s == want,
-            Some(v) => v.to_string() == *want,
+            Some(v) => want.as_str() == v.to_string().as_str(),
             None => false,
         };
         if !ok {

@@ -30,11 +30,11 @@ pub enum StorageError {
         reference: String,
         /// The registry's answer.
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     /// An OCI layout operation failed.
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    Layout(Box<LayoutError>),
     /// The image reference cannot carry signatures.
     #[error("{0}: signatures are stored in registries and oci: layouts; copy the image to one first (hoist copy)")]
     Unsupported(String),
@@ -56,6 +56,12 @@ pub enum StorageError {
         /// Why.
         reason: String,
     },
+}
+
+impl From<LayoutError> for StorageError {
+    fn from(e: LayoutError) -> Self {
+        StorageError::Layout(Box::new(e))
+    }
 }
 
 /// The image being signed or verified.
@@ -142,7 +148,7 @@ impl RegistryStorage {
         };
         let client = HttpRegistry::new(config).map_err(|e| StorageError::Registry {
             reference: reference.to_string(),
-            source: e,
+            source: Box::new(e),
         })?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -160,7 +166,7 @@ impl RegistryStorage {
     fn err(&self, what: &Reference, e: RegistryError) -> StorageError {
         StorageError::Registry {
             reference: what.to_string(),
-            source: e,
+            source: Box::new(e),
         }
     }
 
