@@ -20,4 +20,5 @@ mod rule_docs;
 mod shell_rules_corpus;
 mod shellcheck;
 mod sign;
+mod sign_oracle;
 mod support;
