@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{annotations, fail, load_signing_key};
-use crate::oci::remote::RemoteOptions;
+use crate::supply::sign::storage::RemoteOptions;
 use crate::supply::sign::{sign_image, SignOptions};
 
 #[derive(Args, Debug)]

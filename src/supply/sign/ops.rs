@@ -19,10 +19,9 @@ use super::manifest::{
     SigLayer, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIG_ARTIFACT_TYPE,
 };
 use super::payload::{PayloadError, SimpleSigning, MAX_PAYLOAD};
-use super::storage::{self, ResolvedImage, SigStorage, StorageError};
+use super::storage::{self, RemoteOptions, ResolvedImage, SigStorage, StorageError};
 use crate::oci::digest::Digest;
 use crate::oci::reference::ImageRef;
-use crate::oci::remote::RemoteOptions;
 
 /// Why signing or verifying failed.
 #[derive(Debug, thiserror::Error)]
@@ -141,9 +140,7 @@ pub fn sign_in(
     };
     if opts.registry_referrers {
         let built = referrer_manifest(&img.digest, img.size, &img.media_type, &layer);
-        st.put_blob(&built.config)?;
-        st.put_blob(&layer.bytes)?;
-        let d = st.put_referrer(&built.manifest, &img.digest)?;
+        let d = st.put_referrer(&built.manifest, &[&built.config, &layer.bytes], &img.digest)?;
         return Ok(SignReport {
             image: img.digest,
             identity: img.identity,

@@ -13,7 +13,8 @@ use crate::oci::image::media_type_str;
 use crate::oci::layout::{ref_name, LayoutError, OciLayout, MAX_MANIFEST_SIZE};
 use crate::oci::media;
 use crate::oci::reference::{ImageRef, Reference};
-use crate::oci::remote::RemoteOptions;
+/// Registry settings (plain-HTTP hosts), as the copy engine takes them.
+pub use crate::oci::remote::RemoteOptions;
 use crate::registry::{
     BlobSource, HttpRegistry, Registry, RegistryConfig, RegistryError, UploadMode,
 };
@@ -102,8 +103,13 @@ pub trait SigStorage {
     fn put_blob(&mut self, bytes: &[u8]) -> Result<Digest, StorageError>;
     /// Store a manifest under `tag` (its blobs must be there).
     fn put_tagged(&mut self, bytes: &[u8], tag: &str) -> Result<Digest, StorageError>;
-    /// Store a manifest with a `subject` as a referrer of `subject`.
-    fn put_referrer(&mut self, bytes: &[u8], subject: &Digest) -> Result<Digest, StorageError>;
+    /// Store a manifest with a `subject` as a referrer of `subject`, with its `blobs`.
+    fn put_referrer(
+        &mut self,
+        bytes: &[u8],
+        blobs: &[&[u8]],
+        subject: &Digest,
+    ) -> Result<Digest, StorageError>;
     /// Descriptors of the referrers of `subject` with `artifact_type`.
     fn referrers(
         &mut self,
@@ -293,7 +299,15 @@ impl SigStorage for RegistryStorage {
             .map_err(|e| self.err(r, e))
     }
 
-    fn put_referrer(&mut self, bytes: &[u8], subject: &Digest) -> Result<Digest, StorageError> {
+    fn put_referrer(
+        &mut self,
+        bytes: &[u8],
+        blobs: &[&[u8]],
+        subject: &Digest,
+    ) -> Result<Digest, StorageError> {
+        for b in blobs {
+            self.put_blob(b)?;
+        }
         let r = &self.reference;
         self.rt
             .block_on(crate::registry::push::attach_referrer(
@@ -455,7 +469,15 @@ impl SigStorage for LayoutStorage {
         Ok(d)
     }
 
-    fn put_referrer(&mut self, bytes: &[u8], _subject: &Digest) -> Result<Digest, StorageError> {
+    fn put_referrer(
+        &mut self,
+        bytes: &[u8],
+        blobs: &[&[u8]],
+        _subject: &Digest,
+    ) -> Result<Digest, StorageError> {
+        for b in blobs {
+            self.layout.write_blob_bytes(b)?;
+        }
         let d = self.layout.write_blob_bytes(bytes)?;
         let desc = media::descriptor(media::OCI_MANIFEST, &d, bytes.len() as u64)
             .map_err(LayoutError::from)?;
