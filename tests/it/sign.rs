@@ -281,6 +281,41 @@ fn layout_sign_verify_tamper_and_other_keys() {
 }
 
 #[test]
+fn layout_referrer_signatures() {
+    let k = keys();
+    let w = k.path();
+    let dir = w.join("img");
+    let d = build_layout(&dir, "v1", Compression::None);
+    let img = format!("oci:{}:v1", s(&dir));
+    ok_in(
+        w,
+        &["sign", "--key", "cosign.key", "--registry-referrers", &img],
+    );
+    // No tag-scheme manifest: the signature is an untagged artifact whose subject is the image.
+    let l = OciLayout::open(&dir).unwrap();
+    assert!(l.resolve(Some(&sig_tag(&d))).is_err());
+    let index = l.index().unwrap();
+    let referrer = index
+        .manifests()
+        .iter()
+        .find(|e| hoist::oci::layout::ref_name(e).is_none())
+        .expect("an untagged referrer entry");
+    let m: Value = serde_json::from_slice(&l.read_manifest(referrer).unwrap().bytes).unwrap();
+    assert_eq!(m["subject"]["digest"], d.to_string());
+    assert_eq!(
+        m["artifactType"],
+        "application/vnd.dev.cosign.artifact.sig.v1+json"
+    );
+    ok_in(w, &["verify", "--key", "cosign.pub", &img]);
+    // The untagged form still names the image, not the referrer.
+    ok_in(
+        w,
+        &["verify", "--key", "cosign.pub", &format!("oci:{}", s(&dir))],
+    );
+    fails_in(w, &["verify", "--key", "other.pub", &img], 1, "referrer");
+}
+
+#[test]
 fn payload_for_another_image_is_rejected() {
     let k = keys();
     let w = k.path();
