@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::oci::digest::Digest;
+use crate::oci::reference::{Reference, DOCKER_HUB_DOMAIN};
 
 /// `critical.type` of a cosign image signature.
 pub const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
@@ -156,6 +157,17 @@ impl SimpleSigning {
     }
 }
 
+/// The repository name cosign writes as `docker-reference`: `registry/repository`, with Docker
+/// Hub spelled `index.docker.io` as go-containerregistry names it.
+pub fn docker_reference(r: &Reference) -> String {
+    let domain = if r.domain() == DOCKER_HUB_DOMAIN {
+        "index.docker.io"
+    } else {
+        r.domain()
+    };
+    format!("{domain}/{}", r.repository())
+}
+
 /// Every `required` k=v must be present in `have` (string values compare as strings, others by
 /// their JSON text).
 pub fn check_annotations(
@@ -216,6 +228,14 @@ mod tests {
             back.check(&digest_bytes(b"other"), &a),
             Err(PayloadError::OtherDigest { .. })
         ));
+    }
+
+    #[test]
+    fn docker_reference_names_the_repository() {
+        let r = crate::oci::reference::parse_normalized("alpine:3.20").unwrap();
+        assert_eq!(docker_reference(&r), "index.docker.io/library/alpine");
+        let r = crate::oci::reference::parse_normalized("localhost:5000/a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000").unwrap();
+        assert_eq!(docker_reference(&r), "localhost:5000/a/b");
     }
 
     #[test]

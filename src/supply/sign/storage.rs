@@ -224,7 +224,7 @@ impl SigStorage for RegistryStorage {
             digest: info.digest,
             media_type: info.media_type,
             size: info.size,
-            identity: r.name(),
+            identity: super::payload::docker_reference(r),
         })
     }
 
