@@ -1,23 +1,23 @@
 //! Where signatures live: one small interface over registries and `oci:` layouts for what
 //! signing and verifying need — resolve the image to its digest, read and write the cosign
 //! tag-scheme manifests and their blobs (with bounded reads), and attach or list OCI 1.1
-//! referrers (on registries without the referrers API the `sha256-<hex>` fallback tag is used,
-//! as `crate::registry::push::attach_referrer` does).
+//! referrers (through the copy engine, which uses the `sha256-<hex>` fallback tag on registries
+//! without the referrers API).
 
 use std::path::PathBuf;
 
 use oci_spec::image::Descriptor;
 
+/// Registry settings (plain-HTTP hosts), as the copy engine takes them.
+pub use crate::copy::RemoteOptions;
+use crate::copy::{attach_referrer, CopyError, MemorySource, NoProgress, RegistryDest};
 use crate::oci::digest::{digest_bytes, Digest};
 use crate::oci::image::media_type_str;
+use crate::oci::image::RawManifest;
 use crate::oci::layout::{ref_name, LayoutError, OciLayout, MAX_MANIFEST_SIZE};
 use crate::oci::media;
 use crate::oci::reference::{ImageRef, Reference};
-/// Registry settings (plain-HTTP hosts), as the copy engine takes them.
-pub use crate::oci::remote::RemoteOptions;
-use crate::registry::{
-    BlobSource, HttpRegistry, Registry, RegistryConfig, RegistryError, UploadMode,
-};
+use crate::registry::{BlobSource, HttpRegistry, Registry, RegistryError, UploadMode};
 
 use super::manifest::is_cosign_tag;
 
@@ -36,6 +36,9 @@ pub enum StorageError {
     /// An OCI layout operation failed.
     #[error(transparent)]
     Layout(Box<LayoutError>),
+    /// The copy engine failed (attaching a referrer, opening the registry).
+    #[error(transparent)]
+    Copy(#[from] Box<CopyError>),
     /// The image reference cannot carry signatures.
     #[error("{0}: signatures are stored in registries and oci: layouts; copy the image to one first (hoist copy)")]
     Unsupported(String),
@@ -133,54 +136,58 @@ pub fn open(r: &ImageRef, remote: &RemoteOptions) -> Result<Box<dyn SigStorage>,
     }
 }
 
-/// Signatures in a registry repository.
+/// Signatures in a registry repository, on the shared runtime ([`crate::runtime`]); referrers
+/// are attached through the copy engine ([`crate::copy::attach_referrer`]).
 pub struct RegistryStorage {
-    reference: Reference,
-    client: HttpRegistry,
-    rt: tokio::runtime::Runtime,
+    dest: RegistryDest<HttpRegistry>,
     tmp: tempfile::TempDir,
 }
 
 impl RegistryStorage {
     /// Prepare to access `reference`'s repository.
     pub fn open(reference: &Reference, remote: &RemoteOptions) -> Result<Self, StorageError> {
-        let setup = |reason: String| StorageError::Invalid {
+        let dest = RegistryDest::open(reference, remote).map_err(Box::new)?;
+        let tmp = tempfile::tempdir().map_err(|e| StorageError::Invalid {
             what: reference.to_string(),
-            reason,
-        };
-        let config = RegistryConfig {
-            insecure_hosts: remote.insecure_hosts.clone(),
-            ..RegistryConfig::default()
-        };
-        let client = HttpRegistry::new(config).map_err(|e| StorageError::Registry {
-            reference: reference.to_string(),
-            source: Box::new(e),
+            reason: format!("temporary directory: {e}"),
         })?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| setup(format!("cannot start the async runtime: {e}")))?;
-        let tmp = tempfile::tempdir().map_err(|e| setup(format!("temporary directory: {e}")))?;
-        Ok(RegistryStorage {
-            reference: reference.clone(),
-            client,
-            rt,
-            tmp,
+        Ok(RegistryStorage { dest, tmp })
+    }
+
+    fn reference(&self) -> &Reference {
+        self.dest.reference()
+    }
+
+    fn client(&self) -> &HttpRegistry {
+        self.dest.client()
+    }
+
+    /// Runs a registry call; errors name `what`.
+    fn run<T>(
+        what: &Reference,
+        fut: impl std::future::Future<Output = Result<T, RegistryError>>,
+    ) -> Result<Result<T, RegistryError>, StorageError> {
+        crate::runtime::block_on(fut).map_err(|e| StorageError::Invalid {
+            what: what.to_string(),
+            reason: e.to_string(),
         })
     }
 
-    fn err(&self, what: &Reference, e: RegistryError) -> StorageError {
-        StorageError::Registry {
+    fn call<T>(
+        what: &Reference,
+        fut: impl std::future::Future<Output = Result<T, RegistryError>>,
+    ) -> Result<T, StorageError> {
+        Self::run(what, fut)?.map_err(|e| StorageError::Registry {
             reference: what.to_string(),
             source: Box::new(e),
-        }
+        })
     }
 
     fn tag_ref(&self, tag: &str) -> Result<Reference, StorageError> {
-        self.reference
+        self.reference()
             .with_tag(tag)
             .map_err(|e| StorageError::Invalid {
-                what: self.reference.to_string(),
+                what: self.reference().to_string(),
                 reason: e.to_string(),
             })
     }
@@ -188,23 +195,16 @@ impl RegistryStorage {
 
 impl SigStorage for RegistryStorage {
     fn describe(&self) -> String {
-        self.reference.to_string()
+        self.reference().to_string()
     }
 
     fn resolve(&mut self) -> Result<ResolvedImage, StorageError> {
-        let r = &self.reference;
-        let info = self
-            .rt
-            .block_on(self.client.head_manifest(r))
-            .map_err(|e| self.err(r, e))?;
-        let info = match info {
+        let r = self.reference().clone();
+        let info = match Self::call(&r, self.client().head_manifest(&r))? {
             Some(i) => i,
             None => {
                 // Some registries refuse HEAD; GET verifies the digest too.
-                let m = self
-                    .rt
-                    .block_on(self.client.get_manifest(r))
-                    .map_err(|e| self.err(r, e))?;
+                let m = Self::call(&r, self.client().get_manifest(&r))?;
                 crate::registry::ManifestInfo {
                     digest: m.digest,
                     media_type: m.media_type,
@@ -224,28 +224,28 @@ impl SigStorage for RegistryStorage {
             digest: info.digest,
             media_type: info.media_type,
             size: info.size,
-            identity: super::payload::docker_reference(r),
+            identity: super::payload::docker_reference(&r),
         })
     }
 
     fn get_tagged(&mut self, tag: &str) -> Result<Option<Fetched>, StorageError> {
         let t = self.tag_ref(tag)?;
-        match self.rt.block_on(self.client.get_manifest(&t)) {
+        match Self::run(&t, self.client().get_manifest(&t))? {
             Ok(m) => Ok(Some(Fetched {
                 bytes: m.bytes,
                 digest: m.digest,
             })),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(self.err(&t, e)),
+            Err(e) => Err(StorageError::Registry {
+                reference: t.to_string(),
+                source: Box::new(e),
+            }),
         }
     }
 
     fn get_manifest(&mut self, digest: &Digest) -> Result<Vec<u8>, StorageError> {
-        let r = self.reference.with_digest(digest.clone());
-        self.rt
-            .block_on(self.client.get_manifest(&r))
-            .map(|m| m.bytes)
-            .map_err(|e| self.err(&r, e))
+        let r = self.reference().with_digest(digest.clone());
+        Ok(Self::call(&r, self.client().get_manifest(&r))?.bytes)
     }
 
     fn get_blob(&mut self, digest: &Digest, size: u64, max: u64) -> Result<Vec<u8>, StorageError> {
@@ -256,11 +256,12 @@ impl SigStorage for RegistryStorage {
                 max,
             });
         }
-        let r = &self.reference;
-        let blob = self
-            .rt
-            .block_on(self.client.get_blob(r, digest, Some(size), self.tmp.path()))
-            .map_err(|e| self.err(r, e))?;
+        let r = self.reference().clone();
+        let blob = Self::call(
+            &r,
+            self.client()
+                .get_blob(&r, digest, Some(size), self.tmp.path()),
+        )?;
         std::fs::read(blob.file.path()).map_err(|e| StorageError::Invalid {
             what: format!("blob {digest}"),
             reason: format!("reading the download: {e}"),
@@ -269,55 +270,47 @@ impl SigStorage for RegistryStorage {
 
     fn put_blob(&mut self, bytes: &[u8]) -> Result<Digest, StorageError> {
         let d = digest_bytes(bytes);
-        let r = &self.reference;
-        let have = self
-            .rt
-            .block_on(self.client.head_blob(r, &d))
-            .map_err(|e| self.err(r, e))?;
+        let r = self.reference().clone();
+        let have = Self::call(&r, self.client().head_blob(&r, &d))?;
         if have != Some(bytes.len() as u64) {
-            self.rt
-                .block_on(self.client.push_blob(
-                    r,
+            Self::call(
+                &r,
+                self.client().push_blob(
+                    &r,
                     &d,
                     bytes.len() as u64,
                     &BlobSource::Bytes(bytes.to_vec()),
                     UploadMode::Monolithic,
-                ))
-                .map_err(|e| self.err(r, e))?;
+                ),
+            )?;
         }
         Ok(d)
     }
 
     fn put_tagged(&mut self, bytes: &[u8], tag: &str) -> Result<Digest, StorageError> {
-        let r = &self.reference;
-        self.rt
-            .block_on(
-                self.client
-                    .put_manifest(r, bytes, media::OCI_MANIFEST, &[tag.to_string()]),
-            )
-            .map(|p| p.digest)
-            .map_err(|e| self.err(r, e))
+        let r = self.reference().clone();
+        let put = Self::call(
+            &r,
+            self.client()
+                .put_manifest(&r, bytes, media::OCI_MANIFEST, &[tag.to_string()]),
+        )?;
+        Ok(put.digest)
     }
 
     fn put_referrer(
         &mut self,
         bytes: &[u8],
         blobs: &[&[u8]],
-        subject: &Digest,
+        _subject: &Digest,
     ) -> Result<Digest, StorageError> {
-        for b in blobs {
-            self.put_blob(b)?;
-        }
-        let r = &self.reference;
-        self.rt
-            .block_on(crate::registry::push::attach_referrer(
-                &self.client,
-                r,
-                subject,
-                bytes,
-                media::OCI_MANIFEST,
-            ))
-            .map_err(|e| self.err(r, e))
+        let raw = RawManifest::new(bytes.to_vec(), Some(media::OCI_MANIFEST)).map_err(|e| {
+            StorageError::Invalid {
+                what: "referrer manifest".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        let mut src = MemorySource::new(raw, blobs.iter().map(|b| b.to_vec()).collect());
+        Ok(attach_referrer(&mut src, &mut self.dest, &NoProgress).map_err(Box::new)?)
     }
 
     fn referrers(
@@ -325,11 +318,11 @@ impl SigStorage for RegistryStorage {
         subject: &Digest,
         artifact_type: &str,
     ) -> Result<Vec<Descriptor>, StorageError> {
-        let r = &self.reference;
-        match self
-            .rt
-            .block_on(self.client.referrers(r, subject, Some(artifact_type)))
-        {
+        let r = self.reference().clone();
+        match Self::run(
+            &r,
+            self.client().referrers(&r, subject, Some(artifact_type)),
+        )? {
             Ok(list) => Ok(list
                 .manifests
                 .into_iter()
@@ -339,7 +332,10 @@ impl SigStorage for RegistryStorage {
                 })
                 .collect()),
             Err(e) if e.is_not_found() => Ok(Vec::new()),
-            Err(e) => Err(self.err(r, e)),
+            Err(e) => Err(StorageError::Registry {
+                reference: r.to_string(),
+                source: Box::new(e),
+            }),
         }
     }
 }

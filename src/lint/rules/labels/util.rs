@@ -331,32 +331,6 @@ pub(crate) fn is_spdx(v: &str) -> bool {
     !toks.is_empty() && !expect_operand && depth == 0
 }
 
-/// Reports every schema label of type `ty` whose (known, non-empty) value fails `valid`.
-pub(crate) fn check_typed(
-    cx: &Context,
-    d: &mut crate::lint::Diagnostics,
-    ty: &str,
-    valid: fn(&str) -> bool,
-    message: fn(&str) -> String,
-    help: &str,
-) {
-    let names: Vec<&String> = schema_labels(cx, ty).collect();
-    if names.is_empty() {
-        return;
-    }
-    for p in label_pairs(cx) {
-        if !names.iter().any(|n| **n == p.key) {
-            continue;
-        }
-        if let Some(v) = &p.value {
-            if !v.is_empty() && !valid(v) {
-                d.report(p.kv.value.span, message(&p.key))
-                    .with_help(help.to_string());
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
