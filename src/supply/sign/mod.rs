@@ -7,6 +7,20 @@
 //! - [`storage`]: reading and writing them on registries and OCI layouts.
 //! - [`ops`]: the library API: [`sign_image`], [`attest_image`], [`verify_image`],
 //!   [`verify_attestations`].
+//!
+//! A builder signs what it pushed by digest:
+//! ```no_run
+//! use hoist::oci::reference::ImageRef;
+//! use hoist::supply::sign::{self, storage::RemoteOptions, SignOptions, SigningKey};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pem = std::fs::read("cosign.key")?;
+//! let key = SigningKey::from_encrypted_pem(&pem, b"password", "cosign.key")?;
+//! let image = ImageRef::parse("registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")?;
+//! let report = sign::sign_image(&image, &RemoteOptions::default(), &key, &SignOptions::default())?;
+//! println!("signed {} in {}", report.image, report.location);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod dsse;
 pub mod keys;

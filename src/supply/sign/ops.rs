@@ -260,7 +260,14 @@ fn candidates(
         None => reasons.push(format!("no {tag} manifest")),
     }
     if kind == Kind::Signature {
-        let refs = st.referrers(&img.digest, SIG_ARTIFACT_TYPE)?;
+        // Referrers are a second place to look: a failure there is a reason, not a verdict.
+        let refs = match st.referrers(&img.digest, SIG_ARTIFACT_TYPE) {
+            Ok(r) => r,
+            Err(e) => {
+                reasons.push(format!("referrers: {e}"));
+                Vec::new()
+            }
+        };
         for desc in refs.iter().take(super::manifest::MAX_LAYERS) {
             let d = match Digest::from_oci(desc.digest()) {
                 Ok(d) => d,
@@ -269,8 +276,14 @@ fn candidates(
                     continue;
                 }
             };
-            let bytes = st.get_manifest(&d)?;
             let what = format!("referrer {d}");
+            let bytes = match st.get_manifest(&d) {
+                Ok(b) => b,
+                Err(e) => {
+                    reasons.push(format!("{what}: {e}"));
+                    continue;
+                }
+            };
             match parse_layers(&bytes, &what) {
                 Ok(layers) => out.extend(layers.into_iter().map(|l| (what.clone(), l))),
                 Err(e) => reasons.push(e.to_string()),
