@@ -64,8 +64,7 @@ fn cached(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'sta
 
 /// An absolute URI: a scheme, `:`, and no whitespace.
 pub(crate) fn is_url(v: &str) -> bool {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&RE, r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$").is_some_and(|re| re.is_match(v))
+    crate::dockerfile::is_url(v)
 }
 
 /// An RFC 3339 date-time with `T` between date and time, and valid field ranges.
