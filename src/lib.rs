@@ -13,6 +13,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod build;
 pub mod cli;
 pub mod copy;
 pub mod dockerfile;

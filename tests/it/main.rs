@@ -17,6 +17,7 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod sandbox;
 mod shell_rules_corpus;
 mod shellcheck;
 mod sign;
