@@ -1,4 +1,5 @@
-//! `hoist build`: building OCI images from Dockerfiles without a daemon.
+//! `hoist build`: the daemonless Dockerfile builder.
 
+pub mod fs;
 #[allow(unsafe_code)]
 pub mod sandbox;
