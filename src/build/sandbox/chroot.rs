@@ -387,23 +387,26 @@ fn sync_tree(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Fork, chroot, exec; wait; reap and kill whatever the command left running.
+///
+/// The watchdog is forked first and leads the process group the command joins, so there is no
+/// moment when the command runs and nothing would kill its group if the helper died.
 fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
     nix::sys::prctl::set_child_subreaper(true)
         .map_err(|e| SetupError::sys("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+    let watchdog = spawn_watchdog();
     let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SetupError::sys("pipe2", e))?;
     // SAFETY: the helper is single-threaded, so the child may run arbitrary code after fork.
     match unsafe { nix::unistd::fork() }.map_err(|e| SetupError::sys("fork", e))? {
         ForkResult::Child => {
             drop(err_r);
-            let e = enter(spec, root);
+            let e = enter(spec, root, watchdog.unwrap_or(Pid::from_raw(0)));
             container::fail(&err_w, &e)
         }
         ForkResult::Parent { child } => {
             drop(err_w);
             // Either side may win the race; the loser gets EACCES/ESRCH, which is fine.
-            let _ = nix::unistd::setpgid(child, child);
-            let watchdog = spawn_watchdog(child);
+            let _ = nix::unistd::setpgid(child, watchdog.unwrap_or(child));
             let failure = container::read_failure(err_r);
             let code = super::ns::wait_code(child);
             if let Some(w) = watchdog {
@@ -420,9 +423,9 @@ fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
 }
 
 /// Without a pid namespace, nothing kills the command's background processes if the helper is
-/// SIGKILLed (they are reparented to init). A watchdog child gets a catchable parent-death
-/// signal and then kills the command's process group.
-fn spawn_watchdog(pgid: Pid) -> Option<Pid> {
+/// SIGKILLed (they are reparented to init). A watchdog child leads a new process group that
+/// the command then joins; it gets a catchable parent-death signal and kills that group.
+fn spawn_watchdog() -> Option<Pid> {
     use nix::sys::signal::SigSet;
     let helper = nix::unistd::getpid();
     let mut set = SigSet::empty();
@@ -435,23 +438,29 @@ fn spawn_watchdog(pgid: Pid) -> Option<Pid> {
     match forked {
         Ok(ForkResult::Child) => {
             let _ = set.thread_block();
+            let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
             let armed = nix::sys::prctl::set_pdeathsig(Signal::SIGUSR1).is_ok();
             if armed && nix::unistd::getppid() == helper {
                 let _ = set.wait();
             }
-            let _ = kill(Pid::from_raw(-pgid.as_raw()), Signal::SIGKILL);
+            let me = nix::unistd::getpid();
+            let _ = kill(Pid::from_raw(-me.as_raw()), Signal::SIGKILL);
             std::process::exit(0)
         }
-        Ok(ForkResult::Parent { child }) => Some(child),
+        Ok(ForkResult::Parent { child }) => {
+            // Either side may win the race, as above.
+            let _ = nix::unistd::setpgid(child, child);
+            Some(child)
+        }
         Err(_) => None,
     }
 }
 
-fn enter(spec: &RunSpec, root: &Path) -> SetupError {
+fn enter(spec: &RunSpec, root: &Path, pgid: Pid) -> SetupError {
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         return SetupError::sys("prctl(PR_SET_PDEATHSIG)", e);
     }
-    if let Err(e) = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0)) {
+    if let Err(e) = nix::unistd::setpgid(Pid::from_raw(0), pgid) {
         return SetupError::sys("setpgid", e);
     }
     if spec.network == NetworkMode::None {
