@@ -13,3 +13,4 @@ pub mod lint;
 pub mod oci;
 pub mod registry;
 pub mod shell;
+pub mod supply;

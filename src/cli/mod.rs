@@ -14,6 +14,7 @@ mod prune;
 mod pull;
 mod push;
 mod rules;
+mod sbom;
 mod tag;
 mod unpack;
 
@@ -68,6 +69,8 @@ pub enum Cmd {
     Login(Box<login::LoginArgs>),
     /// Remove stored credentials for a registry
     Logout(login::LogoutArgs),
+    /// List the packages in an image or root directory (SPDX, CycloneDX, JSON, table)
+    Sbom(Box<sbom::SbomArgs>),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
         Cmd::Prune(a) => prune::run(a),
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
+        Cmd::Sbom(a) => sbom::run(*a),
     }
 }
 
