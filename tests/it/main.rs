@@ -17,6 +17,8 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod sbom;
+mod sbom_fixtures;
 mod shell_rules_corpus;
 mod shellcheck;
 mod support;

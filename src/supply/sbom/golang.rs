@@ -4,7 +4,9 @@
 //! varint-length-prefixed strings; before that, offsets 16 and 16+ptrsize hold pointers to Go
 //! string headers (data pointer, length) that are resolved through the `PT_LOAD` segments.
 //! The module info is framed by 16-byte sentinels and lists `path`, `mod`, `dep`, `=>`
-//! (replacement of the preceding module) and `build` lines, tab-separated.
+//! (replacement of the preceding module) and `build` lines, tab-separated. A replacement by
+//! another module takes its place; one by a local directory keeps the original path with the
+//! version `(devel)`.
 
 use super::elf::Elf;
 use super::model::{Ecosystem, Package};
@@ -124,7 +126,18 @@ pub fn parse_modinfo(go_version: &str, modinfo: &str) -> BuildInfo {
                 last_was_main = false;
             }
             Some("=>") => {
-                let m = module();
+                let mut m = module();
+                // A local directory replacement keeps the module's identity.
+                let local = ["./", "../", "/"].iter().any(|p| m.path.starts_with(p));
+                let target = if last_was_main {
+                    info.main.as_ref()
+                } else {
+                    info.deps.last()
+                };
+                if let (true, Some(t)) = (local, target) {
+                    m.path = t.path.clone();
+                    m.version = "(devel)".to_string();
+                }
                 if last_was_main {
                     info.main = Some(m);
                 } else if let Some(d) = info.deps.last_mut() {

@@ -470,11 +470,11 @@ impl FileTree for LayersTree {
                 let d = d.map_err(|e| io(&dir, e))?;
                 let name = d.file_name().to_string_lossy().into_owned();
                 let m = d.metadata().map_err(|e| io(&d.path(), e))?;
-                if !seen.contains_key(&name) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = seen.entry(name) {
                     // A whiteout hides the name in every lower layer.
                     let whiteout = m.file_type().is_char_device() && m.rdev() == 0;
-                    let value = (!whiteout).then(|| entry_of(name.clone(), &m, l));
-                    seen.insert(name, value);
+                    let value = (!whiteout).then(|| entry_of(slot.key().clone(), &m, l));
+                    slot.insert(value);
                 }
             }
         }
