@@ -1,0 +1,2 @@
+//! `hoist build`: the daemonless Dockerfile builder.
+pub mod fs;
