@@ -764,3 +764,115 @@ fn bad_usage_and_missing_inputs() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("hoist-sbom-layout"), "{err}");
 }
+
+/// The catalogers' merged view ([`LayersTree`]) and the builder's ([`LayerStack`]) agree on
+/// every directory listing and file of an image with whiteouts, an opaque directory, a file
+/// replacing a directory and a symlink — the same overlay semantics in both.
+#[test]
+fn layers_tree_agrees_with_layer_stack() {
+    use hoist::build::fs::{FileKind, LayerStack};
+    use hoist::supply::sbom::tree::{walk, FileTree, Kind, LayersTree, Visit};
+
+    let t = tempfile::tempdir().unwrap();
+    let l0 = t.path().join("l0");
+    let l1 = t.path().join("l1");
+    let l2 = t.path().join("l2");
+    let w = |p: &Path, s: &str| {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, s).unwrap();
+    };
+    w(&l0.join("etc/a"), "a0");
+    w(&l0.join("etc/b"), "b0");
+    w(&l0.join("opt/x/keep"), "k");
+    w(&l0.join("srv/d/f"), "f");
+    w(&l0.join("var/gone/f"), "g");
+    std::os::unix::fs::symlink("/etc", l0.join("link")).unwrap();
+    w(&l1.join("etc/a"), "a1");
+    w(&l1.join("opt/x/new"), "n");
+    // opaque /opt/x in l1: l0's keep disappears
+    rustix::fs::setxattr(
+        l1.join("opt/x"),
+        "trusted.overlay.opaque",
+        b"y",
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    w(&l1.join("srv/d"), "now a file");
+    std::fs::create_dir_all(l2.join("var")).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        l2.join("var/gone"),
+        rustix::fs::FileType::CharacterDevice,
+        rustix::fs::Mode::empty(),
+        0,
+    )
+    .unwrap();
+    w(&l2.join("etc/c"), "c2");
+    let lowers = vec![l2.clone(), l1.clone(), l0.clone()];
+    let tree = LayersTree::new(lowers.clone());
+    let stack = LayerStack::new(lowers);
+    let mut seen = Vec::new();
+    walk(&tree, "/", &mut |path, e| {
+        seen.push((path.to_string(), e.kind, e.layer));
+        Visit::Continue
+    })
+    .unwrap();
+    for (path, kind, _) in &seen {
+        let m = stack
+            .lstat(path)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{path}"));
+        let same = matches!(
+            (kind, m.kind),
+            (Kind::File, FileKind::File)
+                | (Kind::Dir, FileKind::Dir)
+                | (Kind::Symlink, FileKind::Symlink)
+        );
+        assert!(same, "{path}: {kind:?} vs {:?}", m.kind);
+        if *kind == Kind::Dir {
+            let names: Vec<String> = tree
+                .read_dir(path)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            assert_eq!(names, stack.read_dir(path).unwrap(), "{path}");
+        }
+        if *kind == Kind::File {
+            assert_eq!(
+                tree.read_file(path, 1 << 20).unwrap(),
+                stack.read_file(path, 1 << 20).unwrap(),
+                "{path}"
+            );
+        }
+    }
+    let mut paths: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec![
+            "/etc",
+            "/etc/a",
+            "/etc/b",
+            "/etc/c",
+            "/link",
+            "/opt",
+            "/opt/x",
+            "/opt/x/new",
+            "/srv",
+            "/srv/d",
+            "/var"
+        ]
+    );
+    let layer = |p: &str| seen.iter().find(|s| s.0 == p).map(|s| s.2);
+    assert_eq!(layer("/etc/a"), Some(1));
+    assert_eq!(layer("/etc/b"), Some(0));
+    assert_eq!(layer("/etc/c"), Some(2));
+    assert_eq!(
+        tree.read_in_layer("/etc/a", 0, 10).unwrap(),
+        Some(b"a0".to_vec())
+    );
+    assert_eq!(tree.read_in_layer("/etc/a", 2, 10).unwrap(), None);
+    // Never through a symlink, never outside the view.
+    assert_eq!(tree.read_file("/link/a", 10).unwrap(), None);
+}
