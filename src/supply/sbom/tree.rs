@@ -373,12 +373,14 @@ impl LayersTree {
             return Ok(Here::Whiteout);
         }
         if t.is_dir() {
-            let opaque = ["trusted.overlay.opaque", "user.overlay.opaque"]
-                .iter()
-                .any(|k| {
-                    let mut v = [0u8; 4];
-                    matches!(rustix::fs::lgetxattr(&p, *k, &mut v), Ok(1) if v[0] == b'y')
-                });
+            // Opaqueness hides lower layers only: the bottom layer needs no xattr lookups.
+            let opaque = layer > 0
+                && ["trusted.overlay.opaque", "user.overlay.opaque"]
+                    .iter()
+                    .any(|k| {
+                        let mut v = [0u8; 4];
+                        matches!(rustix::fs::lgetxattr(&p, *k, &mut v), Ok(1) if v[0] == b'y')
+                    });
             return Ok(Here::Dir { opaque });
         }
         Ok(Here::NonDir(m))
