@@ -15,11 +15,11 @@
 //! - [`reference`]: image references and skopeo-style transports.
 //! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
 //! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
-//! - [`copy`]: the transport-agnostic copy engine; [`remote`]: registries as copy source and
-//!   destination, on [`crate::registry`].
+//!
+//! Copying images between transports (registries included) is `crate::copy`'s job, a layer
+//! above this one; nothing here imports the registry client or the copy engine.
 
 pub mod archive;
-pub mod copy;
 pub mod digest;
 pub mod image;
 pub mod json;
@@ -27,7 +27,6 @@ pub mod layer;
 pub mod layout;
 pub mod media;
 pub mod reference;
-pub mod remote;
 pub mod store;
 pub mod unpack;
 

@@ -1,6 +1,6 @@
-//! Images as file trees: the image's layers are copied into the content store
-//! (`oci::Store`, verified against their digests) and unpacked once each in overlay form
-//! (`Store::unpack_layer`); a warm run only reads the manifest and config. The result is a
+//! Images as file trees: the image is copied into the content store (`copy::pull_to_store`,
+//! blobs verified, those already stored not fetched again) and its layers unpacked once each
+//! in overlay form (`Store::unpack_layer`); a warm run only reads the manifest and config. The result is a
 //! [`LayersTree`] over those directories plus the digests that name the subject and layers.
 
 use std::path::PathBuf;
@@ -8,22 +8,22 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::tree::LayersTree;
-use crate::oci::copy::{read_verified, resolve_platform, CopyError, ImageSource};
+use crate::copy::{pull_to_store, CopyError, ImageSource, NoProgress};
 use crate::oci::digest::{Digest, DigestError};
-use crate::oci::image::{diff_ids, media_type_str, parse_config, ImageError, Platform};
+use crate::oci::image::{diff_ids, media_type_str, ImageError, Platform};
 use crate::oci::media;
-use crate::oci::store::{Expected, Store, StoreError};
+use crate::oci::store::{Store, StoreError};
 
 /// Loading an image's layers failed.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    /// Reading from the source failed.
+    /// Reading from the source or copying into the store failed.
     #[error(transparent)]
     Copy(#[from] CopyError),
-    /// The store failed (disk, verification).
+    /// Unpacking a layer in the store failed.
     #[error("content store: {0}")]
     Store(#[from] StoreError),
-    /// The manifest or config is malformed.
+    /// The config is malformed.
     #[error("{reference}: {source}")]
     Image {
         /// The reference.
@@ -68,44 +68,41 @@ impl LoadedImage {
     }
 }
 
-/// Resolves the platform's image in `src`, stores and unpacks its layers in `store`.
+/// Pulls the platform's image of `src` into `store` (blobs already there are not fetched
+/// again) and unpacks each layer once.
 pub fn load(
     src: &mut dyn ImageSource,
     platform: Option<&Platform>,
     store: &Store,
 ) -> Result<LoadedImage, LoadError> {
     let reference = src.describe();
-    let image_err = |source| LoadError::Image {
-        reference: reference.clone(),
-        source,
-    };
-    let root = src.root()?;
-    let m = resolve_platform(src, root, platform)?;
-    let image = m.parse_image().map_err(image_err)?;
-    let config = image.config();
-    let config_mt = media_type_str(config);
+    let pulled = pull_to_store(src, store, platform, None, &NoProgress)?;
+    let config_mt = media_type_str(&pulled.config_descriptor);
     if !media::is_config(&config_mt) {
         return Err(LoadError::NotImage {
             reference,
-            reason: format!("{} is not a container image (config {config_mt})", m.digest),
+            reason: format!(
+                "{} is not a container image (config {config_mt})",
+                pulled.manifest.digest
+            ),
         });
     }
-    let config_bytes = read_verified(src, config)?;
-    let ids = parse_config(&config_bytes)
-        .and_then(|c| diff_ids(&c))
-        .map_err(image_err)?;
-    if ids.len() != image.layers().len() {
+    let ids = diff_ids(&pulled.config).map_err(|source| LoadError::Image {
+        reference: reference.clone(),
+        source,
+    })?;
+    if ids.len() != pulled.layers.len() {
         return Err(LoadError::NotImage {
             reference,
             reason: format!(
                 "the config lists {} diffIDs for {} layers",
                 ids.len(),
-                image.layers().len()
+                pulled.layers.len()
             ),
         });
     }
     let mut layer_dirs = Vec::with_capacity(ids.len());
-    for (layer, diff_id) in image.layers().iter().zip(&ids) {
+    for (layer, diff_id) in pulled.layers.iter().zip(&ids) {
         if let Some(dir) = store.unpacked_layer(diff_id) {
             layer_dirs.push(dir);
             continue;
@@ -114,18 +111,10 @@ pub fn load(
             reference: reference.clone(),
             source,
         })?;
-        if !store.has_blob(&digest) {
-            let expected = Expected {
-                digest: digest.clone(),
-                size: Some(layer.size()),
-            };
-            let reader = src.blob(layer)?;
-            store.put_blob(reader, Some(&expected))?;
-        }
         layer_dirs.push(store.unpack_layer(&digest, diff_id)?);
     }
     Ok(LoadedImage {
-        manifest_digest: m.digest.clone(),
+        manifest_digest: pulled.manifest.digest.clone(),
         diff_ids: ids,
         layer_dirs,
     })
