@@ -17,6 +17,7 @@ mod pull;
 mod push;
 mod rules;
 mod sign;
+mod sbom;
 mod tag;
 mod unpack;
 mod verify;
@@ -82,6 +83,8 @@ pub enum Cmd {
     Attest(Box<attest::AttestArgs>),
     /// Verify an image's attestations with a public key and print their statements
     VerifyAttestation(Box<attest::VerifyAttestationArgs>),
+    /// List the packages in an image or root directory (SPDX, CycloneDX, JSON, table)
+    Sbom(Box<sbom::SbomArgs>),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -114,6 +117,7 @@ pub fn main() -> i32 {
         Cmd::Verify(a) => verify::run(*a),
         Cmd::Attest(a) => attest::run(*a),
         Cmd::VerifyAttestation(a) => attest::run_verify(*a),
+        Cmd::Sbom(a) => sbom::run(*a),
     }
 }
 

@@ -19,6 +19,8 @@ mod output;
 mod registry;
 mod rule_docs;
 mod sandbox;
+mod sbom;
+mod sbom_fixtures;
 mod shell_rules_corpus;
 mod shellcheck;
 mod sign;

@@ -1,0 +1,26 @@
+//! Binary cataloger: executables that carry their own dependency list — Go build info
+//! ([`golang`](super::golang)) and Rust `cargo auditable` data ([`auditable`](super::auditable)).
+//! Only section headers are read unless one of those sections is present.
+
+use super::elf::Elf;
+use super::tree::{FileTree, TreeError};
+use super::Found;
+
+/// Catalogs one executable (anything that is not ELF is ignored).
+pub fn catalog_file(tree: &dyn FileTree, path: &str) -> Result<Found, TreeError> {
+    let mut found = Found::default();
+    let Some(file) = tree.open(path)? else {
+        return Ok(found);
+    };
+    let Some(elf) = Elf::parse(file) else {
+        return Ok(found);
+    };
+    let layer = tree.layer_of(path)?;
+    let mut sub = super::golang::from_elf(&elf, path);
+    sub.extend(super::auditable::from_elf(&elf, path));
+    for p in &mut sub.packages {
+        p.layer = layer;
+    }
+    found.extend(sub);
+    Ok(found)
+}
