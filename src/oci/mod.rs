@@ -14,11 +14,13 @@
 //!   `flock` (`rustix`), temp files via `tempfile`.
 //! - [`reference`]: image references and skopeo-style transports.
 //! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
+//! - [`assemble`]: image config, manifest and index from layers (canonical JSON).
 //! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
 //! - [`copy`]: the transport-agnostic copy engine; [`remote`]: registries as copy source and
 //!   destination, on [`crate::registry`].
 
 pub mod archive;
+pub mod assemble;
 pub mod copy;
 pub mod digest;
 pub mod image;
