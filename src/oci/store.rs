@@ -576,6 +576,56 @@ impl Store {
         Ok(final_dir.join("rootfs"))
     }
 
+    /// A fresh empty directory under the store's `tmp/` (same filesystem as the unpacked
+    /// layers, so [`Store::adopt_layer`] can rename it into place). Removed with its contents
+    /// when the returned handle is dropped, unless adopted first.
+    pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir, StoreError> {
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(self.tmp_dir())
+            .map_err(io_err(self.tmp_dir()))
+    }
+
+    /// Make `dir` (a directory under the store's `tmp/`, in overlayfs form, whose layer tar
+    /// hashes to `diff_id`) the unpacked layer for `diff_id` by renaming it into place, instead
+    /// of extracting the blob again. When the layer is already unpacked, `dir` is left alone
+    /// and the existing path returned. The caller vouches that `dir` matches `diff_id`.
+    pub fn adopt_layer(&self, diff_id: &Digest, dir: &Path) -> Result<PathBuf, StoreError> {
+        if let Some(p) = self.unpacked_layer(diff_id) {
+            return Ok(p);
+        }
+        let _gc = self.gc_lock(false)?;
+        let _layer = lock_file(
+            &self
+                .root
+                .join(format!("locks/layer-{}.lock", diff_id.hex())),
+            true,
+        )?;
+        if let Some(p) = self.unpacked_layer(diff_id) {
+            return Ok(p);
+        }
+        let final_dir = self.layer_root(diff_id);
+        if final_dir.exists() {
+            unpack::remove_tree(&final_dir).map_err(io_err(&final_dir))?;
+        }
+        let td = self.temp_dir("adopt-")?;
+        let work = TempTree(Some(td.keep()));
+        let work_path = work.path().to_path_buf();
+        let rootfs = work_path.join("rootfs");
+        fs::rename(dir, &rootfs).map_err(io_err(dir))?;
+        let handle = File::open(&work_path).map_err(io_err(&work_path))?;
+        rustix::fs::syncfs(&handle).map_err(|e| io_err(&rootfs)(e.into()))?;
+        let marker = work_path.join("complete");
+        let mut m = File::create(&marker).map_err(io_err(&marker))?;
+        writeln!(m, "{diff_id}\nadopted").map_err(io_err(&marker))?;
+        m.sync_all().map_err(io_err(&marker))?;
+        fsync_dir(&work_path)?;
+        fs::rename(&work_path, &final_dir).map_err(io_err(&final_dir))?;
+        work.disarm();
+        fsync_dir(&self.root.join("layers/sha256"))?;
+        Ok(final_dir.join("rootfs"))
+    }
+
     /// Remove leftovers of killed writers from `tmp/`: entries not locked by a live writer and
     /// older than `min_age`.
     fn clean_tmp(&self, min_age: Duration) -> Result<usize, StoreError> {
