@@ -7,6 +7,7 @@
 //! - [`cli`]: the `hoist` command line.
 //! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
 
+pub mod build;
 pub mod cli;
 pub mod dockerfile;
 pub mod lint;

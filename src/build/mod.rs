@@ -16,6 +16,8 @@ pub mod exec;
 pub mod output;
 pub mod plan;
 pub mod progress;
+#[allow(unsafe_code)]
+pub mod sandbox;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
