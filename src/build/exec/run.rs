@@ -219,7 +219,7 @@ pub fn run_step(
     };
     let mut tail: Vec<String> = Vec::new();
     let mut partial: Vec<u8> = Vec::new();
-    let mut emit = |line: &[u8], tail: &mut Vec<String>| {
+    let emit = |line: &[u8], tail: &mut Vec<String>| {
         let s = String::from_utf8_lossy(line).trim_end_matches('\r').to_string();
         tail.push(s.clone());
         if tail.len() > TAIL {
