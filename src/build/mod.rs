@@ -13,6 +13,7 @@ pub mod compat;
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod fs;
 pub mod output;
 pub mod plan;
 pub mod progress;

@@ -4,6 +4,7 @@
 
 mod build;
 mod build_support;
+mod buildfs;
 mod cli_lint;
 mod config;
 mod conformance_parser;
@@ -19,6 +20,7 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod sandbox;
 mod shell_rules_corpus;
 mod shellcheck;
 mod support;

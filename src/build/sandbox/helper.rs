@@ -10,6 +10,9 @@ use super::spec::{Request, Status, STATUS_FD};
 use super::{Isolation, SetupError};
 
 pub(super) fn main() -> i32 {
+    if std::env::args_os().nth(2).as_deref() == Some(std::ffi::OsStr::new("probe")) {
+        return super::probe::probe_main();
+    }
     // SAFETY: F_GETFD only queries the descriptor table; an unopened fd 3 gives EBADF.
     if unsafe { libc::fcntl(STATUS_FD, libc::F_GETFD) } < 0 {
         eprintln!("hoist __sandbox is internal to `hoist build` (no status pipe on fd 3)");

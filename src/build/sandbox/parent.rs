@@ -59,7 +59,7 @@ fn validate(spec: &RunSpec) -> Result<(), SandboxError> {
     Ok(())
 }
 
-fn helper_command(opts: &RunOptions) -> Vec<OsString> {
+pub(super) fn helper_command(opts: &RunOptions) -> Vec<OsString> {
     if let Some(h) = &opts.helper {
         if !h.is_empty() {
             return h.clone();
