@@ -226,13 +226,14 @@ pub fn apply_meta(
         }
         InstructionKind::Expose(words) => {
             for w in words {
-                for port in lexer
-                    .process_words(&w.value, &vars)
-                    .map_err(|e| BuildError::Expand {
-                        loc: loc.clone(),
-                        word: w.value.clone(),
-                        message: e.message,
-                    })?
+                for port in
+                    lexer
+                        .process_words(&w.value, &vars)
+                        .map_err(|e| BuildError::Expand {
+                            loc: loc.clone(),
+                            word: w.value.clone(),
+                            message: e.message,
+                        })?
                 {
                     for p in expose_ports(&port).map_err(|m| BuildError::Flag {
                         loc: loc.clone(),
@@ -295,10 +296,11 @@ pub fn apply_meta(
                     ..HealthConfig::default()
                 },
                 Healthcheck::Cmd(cmd) => {
-                    let opts = parse_healthcheck_flags(&ins.flags).map_err(|e| BuildError::Flag {
-                        loc: loc.clone(),
-                        message: e.to_string(),
-                    })?;
+                    let opts =
+                        parse_healthcheck_flags(&ins.flags).map_err(|e| BuildError::Flag {
+                            loc: loc.clone(),
+                            message: e.to_string(),
+                        })?;
                     let ns = |d: Option<std::time::Duration>| {
                         d.map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
                             .unwrap_or(0)
@@ -437,10 +439,7 @@ mod tests {
     #[test]
     fn ports_and_paths() {
         assert_eq!(expose_ports("80").unwrap(), vec!["80/tcp"]);
-        assert_eq!(
-            expose_ports("53-54/UDP").unwrap(),
-            vec!["53/udp", "54/udp"]
-        );
+        assert_eq!(expose_ports("53-54/UDP").unwrap(), vec!["53/udp", "54/udp"]);
         assert!(expose_ports("x").is_err());
         assert_eq!(clean_path("/a/./b/../c/"), "/a/c");
         assert_eq!(clean_path("/../.."), "/");

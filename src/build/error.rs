@@ -101,7 +101,10 @@ pub enum BuildError {
         message: String,
     },
     /// A RUN exited non-zero.
-    #[error("{loc}: [{stage}] RUN {command} failed with exit code {exit_code}{}", tail_text(last_lines))]
+    #[error(
+        "{loc}: [{stage}] RUN {command} failed with exit code {exit_code}{}",
+        tail_text(last_lines)
+    )]
     RunFailed {
         /// Where.
         loc: Loc,
@@ -195,9 +198,9 @@ impl BuildError {
         match self {
             BuildError::UnknownTarget { .. } => Some("pass one of the stage names to --target"),
             BuildError::Base { source, .. } => source.hint(),
-            BuildError::Cycle { .. } => {
-                Some("a stage cannot use itself, directly or through COPY --from / RUN --mount=from")
-            }
+            BuildError::Cycle { .. } => Some(
+                "a stage cannot use itself, directly or through COPY --from / RUN --mount=from",
+            ),
             _ => None,
         }
     }

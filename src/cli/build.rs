@@ -284,7 +284,13 @@ fn lint_check(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String, Str
 }
 
 /// Summarise lint findings before a build, like BuildKit's build checks.
-fn lint_summary(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String, String>, p: &dyn Progress) {
+fn lint_summary(
+    a: &BuildArgs,
+    name: &str,
+    text: &str,
+    args: &BTreeMap<String, String>,
+    p: &dyn Progress,
+) {
     let options = LintOptions {
         build_args: Some(args.clone()),
         context_dir: Some(a.context.clone()),
@@ -497,12 +503,18 @@ mod tests {
 
     #[test]
     fn flag_values() {
-        assert_eq!(parse_compression("gzip").unwrap(), Compression::Gzip { level: 6 });
+        assert_eq!(
+            parse_compression("gzip").unwrap(),
+            Compression::Gzip { level: 6 }
+        );
         assert_eq!(
             parse_compression("zstd,level=9").unwrap(),
             Compression::Zstd { level: 9 }
         );
-        assert_eq!(parse_compression("uncompressed").unwrap(), Compression::None);
+        assert_eq!(
+            parse_compression("uncompressed").unwrap(),
+            Compression::None
+        );
         assert!(parse_compression("gzip,level=12").is_err());
         assert!(parse_compression("lz4").is_err());
         assert_eq!(parse_epoch(Some("now")).unwrap(), None);

@@ -40,12 +40,21 @@ fn multistage_example_builds_and_runs() {
         );
         let c: serde_json::Value = serde_json::from_str(&raw).unwrap();
         assert_eq!(c["config"]["Entrypoint"][0], "/bin/cat");
-        assert_eq!(c["config"]["ExposedPorts"]["8080/tcp"], serde_json::json!({}));
-        assert_eq!(c["config"]["Labels"]["org.opencontainers.image.title"], "multistage example");
+        assert_eq!(
+            c["config"]["ExposedPorts"]["8080/tcp"],
+            serde_json::json!({})
+        );
+        assert_eq!(
+            c["config"]["Labels"]["org.opencontainers.image.title"],
+            "multistage example"
+        );
         assert_eq!(c["created"], "1970-01-01T00:00:00Z");
         let hist = c["history"].as_array().unwrap();
-        assert!(hist.iter().any(|h| h["created_by"] == "ENV GREETING_FILE=/app/greeting"
-            && h["empty_layer"] == true && h["comment"] == "buildkit.dockerfile.v0"));
+        assert!(hist
+            .iter()
+            .any(|h| h["created_by"] == "ENV GREETING_FILE=/app/greeting"
+                && h["empty_layer"] == true
+                && h["comment"] == "buildkit.dockerfile.v0"));
     }
     if let Some(umoci) = tool("umoci") {
         let bundle = out.path().join("bundle");
@@ -59,4 +68,263 @@ fn multistage_example_builds_and_runs() {
         assert!(greeting.starts_with("hello from the context"));
         assert!(!bundle.join("rootfs/src").exists());
     }
+}
+
+#[test]
+fn heredocs_user_and_files_examples() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let (d, _) = build_ok(home.path(), &[], &example("heredocs"));
+    let (code, out) = run_image(home.path(), &d, None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "first file\nsecond file (tabs stripped)\nscript says hello\nhello world\n"
+    );
+
+    let (d, _) = build_ok(home.path(), &[], &example("user"));
+    let (code, out) = run_image(home.path(), &d, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("uid=1000(bob) gid=1000(bob) groups="),
+        "{out}"
+    );
+    assert!(
+        out.contains("50(staff)"),
+        "supplementary group missing: {out}"
+    );
+    let (_, owner) = run_image(
+        home.path(),
+        &d,
+        Some(vec!["/bin/cat".into(), "/home/bob/work/owner.txt".into()]),
+    );
+    assert_eq!(owner, "bob\n");
+    let config = config_of(home.path(), &d);
+    assert_eq!(config.config.working_dir, "/home/bob/work");
+    assert_eq!(config.config.user, "root");
+
+    let (d, _) = build_ok(home.path(), &[], &example("files"));
+    let (code, out) = run_image(home.path(), &d, None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "bob staff 644 /data/owned.txt\nroot root 600 /data/secret-ish.txt\nroot root 754 /data/script.sh\n"
+    );
+    let (_, linked) = run_image(
+        home.path(),
+        &d,
+        Some(vec![
+            "/bin/stat".into(),
+            "-c".into(),
+            "%u:%g".into(),
+            "/linked/one.txt".into(),
+        ]),
+    );
+    assert_eq!(linked, "1234:5678\n");
+}
+
+#[test]
+fn onbuild_triggers_of_the_base_run_first() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let base_layout = out.path().join("base");
+    let ctx = example("onbuild");
+    build_ok(
+        home.path(),
+        &[
+            "-f",
+            ctx.join("Dockerfile.base").to_str().unwrap(),
+            "-t",
+            "onbuild-base:1",
+            "-o",
+            &format!("type=oci,dest={}", base_layout.display()),
+        ],
+        &ctx,
+    );
+    let base = format!("BASE=oci:{}:1", base_layout.display());
+    let (d, stderr) = build_ok(home.path(), &["--build-arg", &base], &ctx);
+    assert!(stderr.contains("ONBUILD COPY app.txt /app/"), "{stderr}");
+    let (code, out) = run_image(home.path(), &d, None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "the app\nonbuild ran\n");
+    assert!(config_of(home.path(), &d).config.on_build.is_empty());
+}
+
+#[test]
+fn mounts_example_keeps_cache_and_secret_out_of_the_image() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("token");
+    fs::write(&secret, "s3cr3t-value-4711").unwrap();
+    let secret_arg = format!("id=token,src={}", secret.display());
+    let (d, stderr) = build_ok(home.path(), &["--secret", &secret_arg], &example("mounts"));
+    assert!(!stderr.contains("s3cr3t-value-4711"));
+    let (code, out) = run_image(home.path(), &d, None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "bound input\n");
+    let (_, len) = run_image(
+        home.path(),
+        &d,
+        Some(vec!["/bin/cat".into(), "/token-length".into()]),
+    );
+    assert_eq!(len.trim(), "17");
+    // No trace of the secret, the mount points or the cache in any blob of the store (layers,
+    // configs, history, cache records), nor in the unpacked layers.
+    let (_, ls) = run_image(
+        home.path(),
+        &d,
+        Some(vec!["/bin/ls".into(), "-a".into(), "/".into()]),
+    );
+    for absent in ["cache", "ctx", "scratch", "run"] {
+        assert!(
+            !ls.lines().any(|l| l == absent),
+            "/{absent} leaked into the image: {ls}"
+        );
+    }
+    let mut stack = vec![home.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let md = fs::symlink_metadata(&p).unwrap();
+            if md.is_dir() {
+                if !p.ends_with("mounts") {
+                    stack.push(p);
+                }
+            } else if md.is_file() {
+                let bytes = fs::read(&p).unwrap();
+                let text = decompress(&bytes);
+                assert!(
+                    !contains(&text, b"s3cr3t-value-4711"),
+                    "secret found in {}",
+                    p.display()
+                );
+            }
+        }
+    }
+    // The cache mount persists across builds: a --no-cache rebuild sees the first run.
+    let (d2, _) = build_ok(
+        home.path(),
+        &["--secret", &secret_arg, "--no-cache"],
+        &example("mounts"),
+    );
+    let (_, runs) = run_image(
+        home.path(),
+        &d2,
+        Some(vec!["/bin/cat".into(), "/runs-seen".into()]),
+    );
+    assert_eq!(runs, "run\nrun\n");
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn decompress(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        if flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .is_ok()
+        {
+            return out;
+        }
+    }
+    bytes.to_vec()
+}
+
+#[test]
+fn two_builds_from_empty_stores_give_the_same_digest() {
+    let Some(_) = can_build() else { return };
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (da, _) = build_ok(a.path(), &[], &example("multistage"));
+    let (db, _) = build_ok(b.path(), &[], &example("multistage"));
+    assert_eq!(da, db);
+    let (dz, _) = build_ok(
+        b.path(),
+        &["--compression", "zstd", "--no-cache"],
+        &example("multistage"),
+    );
+    let (dz2, _) = build_ok(
+        a.path(),
+        &["--compression", "zstd", "--no-cache"],
+        &example("multistage"),
+    );
+    assert_eq!(dz, dz2);
+    assert_ne!(dz, da);
+    let (dt, _) = build_ok(
+        a.path(),
+        &["--source-date-epoch", "1700000000"],
+        &example("multistage"),
+    );
+    assert_ne!(dt, da);
+    assert_eq!(
+        config_of(a.path(), &dt).created.as_deref(),
+        Some("2023-11-14T22:13:20Z")
+    );
+}
+
+#[test]
+fn a_failing_run_names_stage_line_exit_code_and_output() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE AS compile\nRUN echo one && echo two >&2 && exit 3\n",
+    )
+    .unwrap();
+    let digest_file = ctx.path().join("digest");
+    let out = hoist_build(
+        home.path(),
+        &["--digest-file", digest_file.to_str().unwrap()],
+        ctx.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Dockerfile:3: [compile] RUN echo one && echo two >&2 && exit 3 failed with exit code 3"), "{stderr}");
+    assert!(stderr.contains("  > one\n  > two"), "{stderr}");
+    assert!(!digest_file.exists());
+    // Nothing of the failed step entered the cache.
+    let store = hoist::oci::Store::open(home.path()).unwrap();
+    assert!(store.list_cache().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_errors() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(ctx.path().join(".dockerignore"), "secret*\n").unwrap();
+    fs::write(ctx.path().join("secret.txt"), "x").unwrap();
+    let cases = [
+        ("FROM scratch\nCOPY missing.txt /\n", "missing.txt", 1),
+        ("FROM scratch\nCOPY secret.txt /\n", "secret*", 1),
+        ("FROM scratch\nCOPY ../outside /\n", "outside", 1),
+        ("FROM scratch\nCOPY --from=nope / /\n", "nope", 1),
+        (
+            "FROM scratch AS a\nCOPY --from=b / /\nFROM scratch AS b\nCOPY --from=a / /\n",
+            "circular",
+            1,
+        ),
+    ];
+    for (df, needle, code) in cases {
+        fs::write(ctx.path().join("Dockerfile"), df).unwrap();
+        let out = hoist_build(home.path(), &[], ctx.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{df}: {stderr}");
+        assert!(stderr.contains(needle), "{df}: {stderr}");
+    }
+    fs::write(ctx.path().join("Dockerfile"), "FROM scratch AS a\n").unwrap();
+    let out = hoist_build(home.path(), &["--target", "zzz"], ctx.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("target stage \"zzz\" could not be found")
+    );
+    let out = hoist_build(home.path(), &["--compression", "lz4"], ctx.path());
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -106,7 +106,11 @@ pub fn busybox() -> Option<&'static str> {
         dir(&mut w, "tmp", 0o1777);
         let (blob, info) = w.finish().unwrap();
         let digest = layout.write_blob_bytes(&blob).unwrap();
-        let mut config = ImageConfig::scratch("linux", &hoist::oci::image::Platform::host().architecture, None);
+        let mut config = ImageConfig::scratch(
+            "linux",
+            &hoist::oci::image::Platform::host().architecture,
+            None,
+        );
         config.config.env = vec!["PATH=/bin".to_string()];
         config.config.cmd = Some(vec!["sh".to_string()]);
         config.push_layer(
@@ -258,7 +262,10 @@ pub fn run_image(home: &Path, digest: &Digest, argv: Option<Vec<String>>) -> (i3
     };
     let mut out = Vec::new();
     let outcome = sandbox::run_with(&spec, &opts, &mut |_, b| out.extend_from_slice(b)).unwrap();
-    (outcome.exit_code, String::from_utf8_lossy(&out).into_owned())
+    (
+        outcome.exit_code,
+        String::from_utf8_lossy(&out).into_owned(),
+    )
 }
 
 /// Step lines marked CACHED, as the instruction text of each (`[stage k/n] TEXT`).

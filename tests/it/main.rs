@@ -3,6 +3,7 @@
 //! `oci_fixtures` builds small images with hoist's own layer writer.
 
 mod build;
+mod build_cache;
 mod build_support;
 mod buildfs;
 mod cli_lint;

@@ -67,8 +67,8 @@ pub fn image(
             image: reference.to_string(),
             source: Box::new(e),
         })?;
-    let raw = RawManifest::new(ctx.store.read_blob(&digest)?, None)
-        .map_err(|e| bad(e.to_string()))?;
+    let raw =
+        RawManifest::new(ctx.store.read_blob(&digest)?, None).map_err(|e| bad(e.to_string()))?;
     let m = raw.parse_image().map_err(|e| bad(e.to_string()))?;
     let cfg_digest = descriptor_digest(m.config()).map_err(|e| bad(e.to_string()))?;
     let config = ImageConfig::from_bytes(&ctx.store.read_blob(&cfg_digest)?, &cfg_digest)?;

@@ -52,9 +52,8 @@ pub fn copy_step(
     let mut shown_flags = Vec::new();
     for f in &ins.flags {
         let value = f.value.as_deref().unwrap_or_default();
-        let bool_flag = || {
-            crate::dockerfile::flags::flag_bool(f).map_err(|e| flag_err(e.to_string()))
-        };
+        let bool_flag =
+            || crate::dockerfile::flags::flag_bool(f).map_err(|e| flag_err(e.to_string()));
         match f.name.as_str() {
             "from" => from = Some(ex(value)?),
             "chown" => chown = Some(ex(value)?),
@@ -68,17 +67,22 @@ pub fn copy_step(
                 return Err(flag_err(format!("unknown flag --{other} for {what}")));
             }
         }
-        shown_flags.push(step.source.get(f.span.range()).unwrap_or_default().to_string());
+        shown_flags.push(
+            step.source
+                .get(f.span.range())
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
     // Sources: heredocs (`<<EOF`) or words to expand.
     let mut heredoc_dir = None;
     let mut sources = Vec::new();
     let mut heredoc_count = 0;
     for w in &args.sources {
-        let name = w
-            .value
-            .strip_prefix("<<")
-            .map(|n| n.trim_start_matches('-').trim_matches(|c| c == '"' || c == '\''));
+        let name = w.value.strip_prefix("<<").map(|n| {
+            n.trim_start_matches('-')
+                .trim_matches(|c| c == '"' || c == '\'')
+        });
         match name.and_then(|n| ins.heredocs.iter().find(|h| h.name == n)) {
             Some(h) => {
                 let dir = match &heredoc_dir {

@@ -61,7 +61,9 @@ fn apply_record(state: &mut StageState, rec: CacheRecord) {
         return;
     }
     for l in rec.layers {
-        state.config.push_layer(l.diff_id.clone(), rec.history.clone());
+        state
+            .config
+            .push_layer(l.diff_id.clone(), rec.history.clone());
         state.layers.push(l);
     }
     if !complete {
@@ -99,9 +101,7 @@ pub fn commit_dir(
             xattrs: true,
             overlay_whiteouts: overlay,
         };
-        let info = ctx
-            .store
-            .write_dir_layer(dir, &layer_options(ctx), &walk)?;
+        let info = ctx.store.write_dir_layer(dir, &layer_options(ctx), &walk)?;
         let layer = LayerRef::from_info(&info, MediaFlavor::Oci);
         // The caller's temporary directory removes `dir` if it was not adopted.
         let unpacked = ctx.store.adopt_layer(&layer.diff_id, dir)?;
@@ -117,7 +117,9 @@ pub fn commit_dir(
     cache::record(&ctx.store, key, &rec)?;
     let complete = state.lowers.len() == state.layers.len() + rec.layers.len();
     for l in &rec.layers {
-        state.config.push_layer(l.diff_id.clone(), rec.history.clone());
+        state
+            .config
+            .push_layer(l.diff_id.clone(), rec.history.clone());
         state.layers.push(l.clone());
     }
     if rec.layers.is_empty() {

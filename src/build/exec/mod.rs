@@ -114,15 +114,16 @@ pub fn build(
     for n in &plan.notes {
         progress.event(Event::Note { text: n.clone() });
     }
-    let ignore = DockerIgnore::load(&opts.context, opts.dockerfile_path.as_deref()).map_err(
-        |e| BuildError::Copy {
-            loc: super::Loc {
-                file: opts.context.display().to_string(),
-                line: 0,
-            },
-            message: e.to_string(),
-        },
-    )?;
+    let ignore =
+        DockerIgnore::load(&opts.context, opts.dockerfile_path.as_deref()).map_err(|e| {
+            BuildError::Copy {
+                loc: super::Loc {
+                    file: opts.context.display().to_string(),
+                    line: 0,
+                },
+                message: e.to_string(),
+            }
+        })?;
     let epoch = opts.source_date_epoch.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

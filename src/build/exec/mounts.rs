@@ -89,8 +89,12 @@ pub fn prepare(
                     let mode = m.mode.unwrap_or(0o755);
                     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))
                         .map_err(BuildError::io(tmp.path()))?;
-                    chown(tmp.path(), Some(m.uid.unwrap_or(0)), Some(m.gid.unwrap_or(0)))
-                        .map_err(BuildError::io(tmp.path()))?;
+                    chown(
+                        tmp.path(),
+                        Some(m.uid.unwrap_or(0)),
+                        Some(m.gid.unwrap_or(0)),
+                    )
+                    .map_err(BuildError::io(tmp.path()))?;
                     let fresh = tmp.keep();
                     if fs::rename(&fresh, &source).is_err() {
                         // Another build created it first.
@@ -120,7 +124,8 @@ pub fn prepare(
                         }
                     }
                 }
-                p.key.push(json!({"type": "cache", "target": target, "id": id,
+                p.key
+                    .push(json!({"type": "cache", "target": target, "id": id,
                     "sharing": format!("{sharing:?}"), "ro": m.read_only}));
                 p.specs.push(MountSpec::Bind {
                     source,
@@ -166,7 +171,8 @@ pub fn prepare(
                     None => None,
                 };
                 let Some(value) = value else { continue };
-                p.key.push(json!({"type": "secret", "id": id, "target": m.target, "env": m.env}));
+                p.key
+                    .push(json!({"type": "secret", "id": id, "target": m.target, "env": m.env}));
                 if let Some(var) = &m.env {
                     p.env
                         .push((var.clone(), String::from_utf8_lossy(&value).into_owned()));
@@ -199,7 +205,8 @@ pub fn prepare(
                     return Err(flag_err("a bind mount needs target=".to_string()));
                 }
                 let (source, digest) = bind_source(ctx, state, loc, m, &mut p)?;
-                p.key.push(json!({"type": "bind", "target": target, "from": m.from,
+                p.key
+                    .push(json!({"type": "bind", "target": target, "from": m.from,
                     "source": m.source, "ro": m.read_only, "digest": digest}));
                 p.specs.push(MountSpec::Bind {
                     source,
@@ -232,7 +239,8 @@ pub fn prepare(
                     continue;
                 };
                 let target = target_of(m, &workdir, || "/run/buildkit/ssh_agent.0".to_string());
-                p.key.push(json!({"type": "ssh", "id": id, "target": target}));
+                p.key
+                    .push(json!({"type": "ssh", "id": id, "target": target}));
                 p.env.push(("SSH_AUTH_SOCK".to_string(), target.clone()));
                 p.specs.push(MountSpec::Bind {
                     source: sock.clone(),
@@ -321,7 +329,10 @@ fn bind_source(
 }
 
 fn base_name(p: &str) -> &str {
-    p.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+    p.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
 }
 
 /// The platform of a stage's image (the target platform when the config has none).

@@ -28,12 +28,16 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 /// Lines of output kept for an error message.
 const TAIL: usize = 10;
 
-/// Where heredoc scripts with a shebang are mounted (under the sandbox's private /dev, so the
-/// mount point never reaches a layer).
-const PIPES: &str = "/dev/pipes";
+/// Where heredoc scripts with a shebang are mounted; the mount point is removed from the
+/// step's changes afterwards, so it never reaches a layer.
+const PIPES: &str = "/.hoist-heredocs";
 
 /// The argv of a RUN and heredoc files it needs (name, body).
-fn argv_of(cmd: &Command, heredocs: &[Heredoc], shell: &[String]) -> (Vec<String>, Vec<(String, String)>) {
+fn argv_of(
+    cmd: &Command,
+    heredocs: &[Heredoc],
+    shell: &[String],
+) -> (Vec<String>, Vec<(String, String)>) {
     match cmd {
         Command::Exec { args, .. } => (args.iter().map(|w| w.value.clone()).collect(), Vec::new()),
         Command::Shell(t) => {
@@ -93,7 +97,8 @@ pub fn run_step(
             "mount" => {
                 let expander = |w: &str| lexer.process_word(w, &vars).map(|e| e.value);
                 mount_flags.push(
-                    parse_mount_with(value, Some(&expander)).map_err(|e| flag_err(e.to_string()))?,
+                    parse_mount_with(value, Some(&expander))
+                        .map_err(|e| flag_err(e.to_string()))?,
                 );
             }
             "network" => {
@@ -104,8 +109,7 @@ pub fn run_step(
                 }
             }
             "security" => {
-                if parse_security(value).map_err(|e| flag_err(e.to_string()))?
-                    == Security::Insecure
+                if parse_security(value).map_err(|e| flag_err(e.to_string()))? == Security::Insecure
                 {
                     return Err(flag_err(
                         "RUN --security=insecure is not supported by hoist".to_string(),
@@ -178,11 +182,13 @@ pub fn run_step(
             std::fs::write(&f, body).map_err(BuildError::io(&f))?;
             std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o755))
                 .map_err(BuildError::io(&f))?;
+            let target = format!("{PIPES}/{name}");
             prepared.specs.push(MountSpec::Bind {
                 source: f,
-                target: format!("{PIPES}/{name}"),
+                target: target.clone(),
                 readonly: true,
             });
+            prepared.targets.push(target);
         }
         prepared.guards.push(Guard::Dir(dir));
     }
@@ -220,7 +226,9 @@ pub fn run_step(
     let mut tail: Vec<String> = Vec::new();
     let mut partial: Vec<u8> = Vec::new();
     let emit = |line: &[u8], tail: &mut Vec<String>| {
-        let s = String::from_utf8_lossy(line).trim_end_matches('\r').to_string();
+        let s = String::from_utf8_lossy(line)
+            .trim_end_matches('\r')
+            .to_string();
         tail.push(s.clone());
         if tail.len() > TAIL {
             tail.remove(0);
@@ -258,7 +266,14 @@ pub fn run_step(
         });
     }
     remove_mount_points(&upper, &missing);
-    commit_dir(ctx, state, &upper, true, history(created_by, ctx.epoch), &key)?;
+    commit_dir(
+        ctx,
+        state,
+        &upper,
+        true,
+        history(created_by, ctx.epoch),
+        &key,
+    )?;
     drop(tmp);
     Ok(false)
 }
@@ -274,7 +289,11 @@ mod tests {
         let InstructionKind::Run(cmd) = &ins.kind else {
             panic!("not RUN")
         };
-        argv_of(cmd, &ins.heredocs, &["/bin/sh".to_string(), "-c".to_string()])
+        argv_of(
+            cmd,
+            &ins.heredocs,
+            &["/bin/sh".to_string(), "-c".to_string()],
+        )
     }
 
     #[test]
@@ -283,7 +302,7 @@ mod tests {
         assert_eq!(a, vec!["/bin/sh", "-c", "echo hi\n"]);
         assert!(f.is_empty());
         let (a, f) = argv("FROM x\nRUN <<EOF\n#!/bin/sh\necho hi\nEOF\n");
-        assert_eq!(a, vec!["/dev/pipes/EOF"]);
+        assert_eq!(a, vec!["/.hoist-heredocs/EOF"]);
         assert_eq!(f[0].1, "#!/bin/sh\necho hi\n");
         let (a, _) = argv("FROM x\nRUN cat <<A >a && cat <<B >b\n1\nA\n2\nB\n");
         assert_eq!(a[2], "cat <<A >a && cat <<B >b\n1\nA\n2\nB\n");

@@ -176,7 +176,9 @@ fn dispatch(
     let started = Instant::now();
     let no_cache = ctx.no_cache_for(stage);
     let res = match &ins.kind {
-        InstructionKind::Run(cmd) => run::run_step(ctx, state, step, cmd, id, &counter.stage, no_cache),
+        InstructionKind::Run(cmd) => {
+            run::run_step(ctx, state, step, cmd, id, &counter.stage, no_cache)
+        }
         InstructionKind::Copy(args) => copy::copy_step(ctx, state, step, args, false, no_cache),
         InstructionKind::Add(args) => copy::copy_step(ctx, state, step, args, true, no_cache),
         InstructionKind::Workdir(w) => workdir_step(ctx, state, step.loc, &w.value, no_cache),
@@ -260,11 +262,8 @@ fn workdir_step(
                 .mode(mode)
                 .create(&host)
                 .map_err(BuildError::io(&host))?;
-            std::fs::set_permissions(
-                &host,
-                std::os::unix::fs::PermissionsExt::from_mode(mode),
-            )
-            .map_err(BuildError::io(&host))?;
+            std::fs::set_permissions(&host, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                .map_err(BuildError::io(&host))?;
             if let Err(e) = chown(&host, Some(owner.0), Some(owner.1)) {
                 // Without privileges only our own ids are possible; keep going when the
                 // wanted owner is ours anyway.
