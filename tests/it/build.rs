@@ -287,7 +287,11 @@ fn a_failing_run_names_stage_line_exit_code_and_output() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Dockerfile:3: [compile] RUN echo one && echo two >&2 && exit 3 failed with exit code 3"), "{stderr}");
-    assert!(stderr.contains("  > one\n  > two"), "{stderr}");
+    // stdout and stderr are separate pipes: both lines are shown, in either order.
+    assert!(
+        stderr.contains("  > one\n") && stderr.contains("  > two\n"),
+        "{stderr}"
+    );
     assert!(!digest_file.exists());
     // Nothing of the failed step entered the cache.
     let store = hoist::oci::Store::open(home.path()).unwrap();
@@ -327,4 +331,111 @@ fn bad_input_errors() {
     );
     let out = hoist_build(home.path(), &["--compression", "lz4"], ctx.path());
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn registry_base_quiet_and_result_files() {
+    let Some(base) = can_build() else { return };
+    let Some(reg) =
+        crate::support::TestRegistry::start("build_registry_base", crate::support::AuthMode::Open)
+    else {
+        return;
+    };
+    let remote = format!("{}/base/busybox:1", reg.host);
+    run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+            .args(["copy", base])
+            .arg(format!("docker://{remote}"))
+            .env("HOME", std::env::temp_dir()),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "# syntax=docker/dockerfile:1\nARG REG\nFROM $REG AS a\nRUN echo a > /a\nFROM $REG AS b\nRUN echo b > /b\nFROM $REG\nCOPY --from=a /a /\nCOPY --from=b /b /\n",
+    )
+    .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let iid = files.path().join("iid");
+    let dig = files.path().join("digest");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(["build", "-q", "--isolation=namespaces", "--jobs", "2"])
+        .args(["--build-arg", &format!("REG={remote}")])
+        .args(["--label", "x=y", "--annotation", "org.example.a=b"])
+        .arg("--iidfile")
+        .arg(&iid)
+        .arg("--digest-file")
+        .arg(&dig)
+        .arg(ctx.path())
+        .env("HOIST_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // -q: only the digest on stdout, nothing on stderr.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let digest: hoist::oci::digest::Digest = stdout.trim().parse().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&dig).unwrap(), digest.to_string());
+    let store = hoist::oci::Store::open(home.path()).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&store.read_blob(&digest).unwrap()).unwrap();
+    assert_eq!(m["annotations"]["org.example.a"], "b");
+    assert_eq!(
+        fs::read_to_string(&iid).unwrap(),
+        m["config"]["digest"].as_str().unwrap()
+    );
+    let config = config_of(home.path(), &digest);
+    assert_eq!(config.config.labels.get("x").map(String::as_str), Some("y"));
+    let (_, both) = run_image(
+        home.path(),
+        &digest,
+        Some(vec!["/bin/cat".into(), "/a".into(), "/b".into()]),
+    );
+    assert_eq!(both, "a\nb\n");
+    // A bad base reference shows what the registry said.
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        format!("FROM {}/base/missing:1\n", reg.host),
+    )
+    .unwrap();
+    let out = hoist_build(home.path(), &[], ctx.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("base/missing:1"), "{stderr}");
+}
+
+#[test]
+fn check_lints_with_the_build_args() {
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG TAG=latest\nFROM debian:$TAG\nRUN apt-get install curl\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+            .args(["build", "--check"])
+            .args(args)
+            .arg(ctx.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("DL3007"), "{stdout}");
+    assert!(
+        stdout.contains("DL3015") || stdout.contains("DL3014"),
+        "{stdout}"
+    );
+    let out = run(&["--build-arg", "TAG=12"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("DL3007"), "{stdout}");
 }
