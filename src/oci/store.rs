@@ -907,4 +907,27 @@ mod tests {
         }
         assert!(encode_name("").is_err());
     }
+
+    #[test]
+    fn adopted_layer_is_the_unpacked_layer() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let dir = store.temp_dir("t-").unwrap();
+        let tree = dir.path().join("tree");
+        fs::create_dir_all(tree.join("etc")).unwrap();
+        fs::write(tree.join("etc/hello"), "hi").unwrap();
+        let info = store
+            .write_dir_layer(&tree, &LayerOptions::default(), &WalkOptions::default())
+            .unwrap();
+        let p = store.adopt_layer(&info.diff_id, &tree).unwrap();
+        assert!(!tree.exists(), "the directory was moved, not copied");
+        assert_eq!(fs::read_to_string(p.join("etc/hello")).unwrap(), "hi");
+        assert_eq!(store.unpacked_layer(&info.diff_id), Some(p.clone()));
+        // Unpacking the blob again finds the adopted tree; adopting again leaves the new dir.
+        assert_eq!(store.unpack_layer(&info.digest, &info.diff_id).unwrap(), p);
+        let other = dir.path().join("other");
+        fs::create_dir(&other).unwrap();
+        assert_eq!(store.adopt_layer(&info.diff_id, &other).unwrap(), p);
+        assert!(other.exists());
+    }
 }

@@ -439,3 +439,53 @@ fn check_lints_with_the_build_args() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("DL3007"), "{stdout}");
 }
+
+#[test]
+fn library_build_reports_events_and_runs_independent_stages() {
+    use hoist::build::progress::{Event, Recorder};
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(ctx.path().join("f.txt"), "f").unwrap();
+    let df = "FROM scratch AS one\nCOPY f.txt /one\nFROM scratch AS two\nCOPY f.txt /two\nFROM scratch\nCOPY --from=one /one /\nCOPY --from=two /two /\nENTRYPOINT [\"/x\"]\n";
+    let store = hoist::oci::Store::open(home.path()).unwrap();
+    let mut opts = hoist::build::BuildOptions::new(ctx.path().to_path_buf(), df.to_string());
+    opts.jobs = 2;
+    let rec = Recorder::default();
+    let r1 = hoist::build::build(&store, &opts, &rec).unwrap();
+    let events = rec.events.lock().unwrap().clone();
+    let starts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start {
+                stage,
+                index,
+                total,
+                text,
+                ..
+            } => Some(format!("[{stage} {index}/{total}] {text}")),
+            _ => None,
+        })
+        .collect();
+    for s in [
+        "[one 2/2] COPY f.txt /one",
+        "[two 2/2] COPY f.txt /two",
+        "[stage-2 3/3] COPY --from=two /two /",
+    ] {
+        assert!(starts.contains(&s.to_string()), "{starts:?}");
+    }
+    assert!(!events.iter().any(|e| matches!(e, Event::Cached { .. })));
+    let rec2 = Recorder::default();
+    let r2 = hoist::build::build(&store, &opts, &rec2).unwrap();
+    assert_eq!(r1, r2);
+    let cached = rec2
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::Cached { .. }))
+        .count();
+    assert_eq!(cached, 4);
+    let config = config_of(home.path(), &r1.digest);
+    assert_eq!(config.config.entrypoint, Some(vec!["/x".to_string()]));
+    assert_eq!(config.rootfs.diff_ids.len(), 2);
+}
