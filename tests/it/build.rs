@@ -489,3 +489,97 @@ fn library_build_reports_events_and_runs_independent_stages() {
     assert_eq!(config.config.entrypoint, Some(vec!["/x".to_string()]));
     assert_eq!(config.rootfs.diff_ids.len(), 2);
 }
+
+#[test]
+fn config_instructions_follow_docker() {
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let df = r#"FROM scratch AS base
+CMD ["inherited"]
+ENV A=1 B="two words"
+FROM base AS reset
+ENTRYPOINT ["/entry"]
+FROM base
+ARG V=3
+ENV C=$A-$V
+SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
+CMD echo $C
+ENTRYPOINT ["/entry"]
+HEALTHCHECK --interval=5s --timeout=2s --retries=4 --start-period=1s CMD check --now
+STOPSIGNAL SIGTERM
+VOLUME /data
+EXPOSE 80 53/udp
+USER 1000:1000
+MAINTAINER someone
+ONBUILD RUN echo later
+WORKDIR rel
+"#;
+    let store = hoist::oci::Store::open(home.path()).unwrap();
+    let mut opts = hoist::build::BuildOptions::new(ctx.path().to_path_buf(), df.to_string());
+    let rec = hoist::build::progress::Recorder::default();
+    let r = hoist::build::build(&store, &opts, &rec).unwrap();
+    let c = config_of(home.path(), &r.digest);
+    let rc = &c.config;
+    assert_eq!(rc.entrypoint, Some(vec!["/entry".to_string()]));
+    // CMD set in this stage survives ENTRYPOINT; the shell form uses SHELL.
+    assert_eq!(
+        rc.cmd,
+        Some(vec![
+            "/bin/ash".into(),
+            "-eo".into(),
+            "pipefail".into(),
+            "-c".into(),
+            "echo $C".into()
+        ])
+    );
+    assert!(rc.env.contains(&"C=1-3".to_string()), "{:?}", rc.env);
+    assert!(rc.env.contains(&"B=two words".to_string()), "{:?}", rc.env);
+    let hc = rc.healthcheck.clone().unwrap();
+    assert_eq!(hc.test, vec!["CMD-SHELL", "check --now"]);
+    assert_eq!(
+        (hc.interval, hc.timeout, hc.retries, hc.start_period),
+        (5_000_000_000, 2_000_000_000, 4, 1_000_000_000)
+    );
+    assert_eq!(rc.stop_signal, "SIGTERM");
+    assert!(rc.volumes.contains_key("/data"));
+    assert!(rc.exposed_ports.contains_key("80/tcp") && rc.exposed_ports.contains_key("53/udp"));
+    assert_eq!(rc.user, "1000:1000");
+    assert_eq!(c.author.as_deref(), Some("someone"));
+    assert_eq!(rc.on_build, vec!["RUN echo later"]);
+    assert_eq!(rc.working_dir, "/rel");
+    assert!(c
+        .history
+        .iter()
+        .any(|h| h.created_by.as_deref() == Some("ARG V=3")));
+    // The stage that only sets ENTRYPOINT drops the inherited CMD.
+    opts.target = Some("reset".to_string());
+    let r = hoist::build::build(&store, &opts, &rec).unwrap();
+    let c = config_of(home.path(), &r.digest);
+    assert_eq!(c.config.cmd, None);
+    assert_eq!(c.config.entrypoint, Some(vec!["/entry".to_string()]));
+}
+
+#[test]
+fn ssh_agent_socket_is_forwarded() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock = sock_dir.path().join("agent.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo \"$SSH_AUTH_SOCK\" > /ssh-ok\n",
+    )
+    .unwrap();
+    let ssh = format!("default={}", sock.display());
+    let (d, _) = build_ok(home.path(), &["--ssh", &ssh], ctx.path());
+    let (_, out) = run_image(
+        home.path(),
+        &d,
+        Some(vec!["/bin/cat".into(), "/ssh-ok".into()]),
+    );
+    assert_eq!(out, "/run/buildkit/ssh_agent.0\n");
+    let (_, ls) = run_image(home.path(), &d, Some(vec!["/bin/ls".into(), "/".into()]));
+    assert!(!ls.lines().any(|l| l == "run"), "{ls}");
+}
