@@ -18,9 +18,6 @@
 //! `probe` (isolation detection), `merged` (read-only merged view of the lowers), `tree`
 //! (copying trees with metadata).
 
-// Interim: parts are wired up step by step.
-#![allow(dead_code)]
-
 mod chroot;
 mod container;
 mod devices;

@@ -270,7 +270,7 @@ fn pivot(root: &Path) -> Result<(), SetupError> {
 }
 
 /// Bring `lo` up in a new network namespace.
-fn loopback_up() -> Result<(), SetupError> {
+pub(super) fn loopback_up() -> Result<(), SetupError> {
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
     use std::os::fd::AsRawFd;
     let sock: OwnedFd = socket(
