@@ -792,3 +792,70 @@ fn big_tree_hashing_uses_the_stat_fast_path() {
     assert_eq!(p3.hash_stats().files_read, 1);
     assert_ne!(p3.digest(), p2.digest());
 }
+
+#[test]
+fn add_unpacks_bzip2_xz_and_zstd_too() {
+    let c = sample_ctx();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(2);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "inside.txt", &b"hi"[..]).unwrap();
+    let raw = b.into_inner().unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&raw).unwrap();
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(&raw).unwrap();
+    for (name, data) in [
+        ("a.bz2", bz.finish().unwrap()),
+        ("a.xz", xz.finish().unwrap()),
+        ("a.zst", zstd::encode_all(&raw[..], 3).unwrap()),
+    ] {
+        fs::write(c.path().join(name), data).unwrap();
+        let mut r = req(&[name], "/x");
+        r.add = Some((None, true));
+        let (_o, t) = materialized(&r.ctx(c.path()).unwrap());
+        assert_eq!(names(&t), vec!["x", "x/inside.txt"], "{name}");
+        assert_eq!(t["x/inside.txt"].data, "hi");
+    }
+}
+
+#[test]
+fn file_capabilities_and_user_xattrs_are_kept() {
+    let c = sample_ctx();
+    let f = c.path().join("a.txt");
+    // VFS_CAP_REVISION_2 with CAP_NET_BIND_SERVICE permitted + effective.
+    let cap: [u8; 20] = [1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let cap_ok = rustix::fs::setxattr(
+        &f,
+        "security.capability",
+        &cap,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .is_ok();
+    let user_ok =
+        rustix::fs::setxattr(&f, "user.origin", b"ctx", rustix::fs::XattrFlags::empty()).is_ok();
+    let p = req(&["a.txt"], "/bin/").ctx(c.path()).unwrap();
+    let out = tmp();
+    p.materialize(out.path()).unwrap();
+    let copied = out.path().join("bin/a.txt");
+    let get = |name: &str| {
+        let mut buf = [0u8; 64];
+        rustix::fs::getxattr(&copied, name, &mut buf[..])
+            .ok()
+            .map(|n| buf[..n].to_vec())
+    };
+    if cap_ok {
+        assert_eq!(get("security.capability").as_deref(), Some(&cap[..]));
+    }
+    if user_ok {
+        assert_eq!(get("user.origin").as_deref(), Some(&b"ctx"[..]));
+    }
+    // Xattrs are part of the content digest.
+    if cap_ok || user_ok {
+        let c2 = sample_ctx();
+        let d2 = req(&["a.txt"], "/bin/").ctx(c2.path()).unwrap().digest();
+        assert_ne!(d2, p.digest());
+    }
+}

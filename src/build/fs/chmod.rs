@@ -46,11 +46,12 @@ impl Chmod {
         }
     }
 
-    /// Mode of the destination directories a COPY creates: BuildKit uses an octal `--chmod`
-    /// for them too, 0755 otherwise.
+    /// Mode of the destination directories a COPY creates: BuildKit uses the permission bits
+    /// of an octal `--chmod` for them too (Go's `os.Chmod` drops raw setuid/setgid/sticky
+    /// bits there), 0755 otherwise.
     pub fn created_dir_mode(chmod: Option<&Chmod>) -> u32 {
         match chmod {
-            Some(Chmod::Octal(m)) => *m,
+            Some(Chmod::Octal(m)) => *m & 0o777,
             _ => 0o755,
         }
     }
@@ -201,6 +202,7 @@ mod tests {
         assert!(parse_chmod("").is_err());
         assert_eq!(sym("0640", 0o777, false), 0o640);
         assert_eq!(Chmod::created_dir_mode(Some(&Chmod::Octal(0o700))), 0o700);
+        assert_eq!(Chmod::created_dir_mode(Some(&Chmod::Octal(0o4750))), 0o750);
         assert_eq!(
             Chmod::created_dir_mode(Some(&Chmod::Symbolic("u+x".into()))),
             0o755

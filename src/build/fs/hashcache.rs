@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,8 +23,9 @@ use super::{io_err, FsError};
 const MAGIC: &[u8; 8] = b"HOISTSC1";
 const RECORD: usize = 72;
 const FILE: &str = "stat-v1.bin";
-/// Above this many entries, only those used by the last run are kept.
-const MAX_ENTRIES: usize = 1_000_000;
+/// Above this many entries (about 14 MB on disk), only those used by the last run are kept,
+/// so the cache stays small in memory while a build loads it.
+const MAX_ENTRIES: usize = 200_000;
 
 /// What a hashing run did (to check the fast path).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -184,7 +185,11 @@ fn now_ns() -> i64 {
 
 /// sha256 of a file's content, streamed; returns the hash and the byte count.
 pub(crate) fn sha256_file(path: &Path) -> Result<([u8; 32], u64), FsError> {
-    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+        .map_err(io_err(path))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut n = 0u64;

@@ -5,7 +5,6 @@
 //! Local archives are unpacked with hoist's safe unpacker into a staging directory inside the
 //! output (so nothing can land outside it), re-owned for `--chown`, then merged into place.
 
-use std::fs::File;
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -119,7 +118,12 @@ fn remove_non_dir(p: &Path) -> Result<(), FsError> {
 /// Stream one file's bytes (bounded memory: `io::copy` uses `copy_file_range`/`sendfile`
 /// between files, or a small buffer).
 fn copy_bytes(src: &Path, dst: &Path) -> Result<(), FsError> {
-    let mut r = File::open(src).map_err(io_err(src))?;
+    // Never follow a symlink swapped in after planning.
+    let mut r = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(src)
+        .map_err(io_err(src))?;
     let mut w = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

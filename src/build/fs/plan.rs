@@ -2,7 +2,7 @@
 //! image it is applied to, and compute the exact list of entries the new layer will hold
 //! (BuildKit's `docopy` + fsutil `Copy` rules), plus their content digest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -157,6 +157,7 @@ pub fn plan_copy_with(
         archives: Vec::new(),
         fetched: None,
         source_index: 0,
+        fresh: HashSet::new(),
     };
     let excludes = if req.excludes.is_empty() {
         None
@@ -271,6 +272,8 @@ struct Planner<'a> {
     archives: Vec<ArchiveOp>,
     fetched: Option<tempfile::TempDir>,
     source_index: usize,
+    /// Directories this COPY creates that the image does not have.
+    fresh: HashSet<String>,
 }
 
 impl Planner<'_> {
@@ -292,6 +295,11 @@ impl Planner<'_> {
         }
         if let Some(e) = self.tree.get(&key(abs)) {
             return Ok(Some(e.kind));
+        }
+        // Below a directory this COPY created, the image has nothing (saves a lookup through
+        // every layer per copied file).
+        if self.fresh.contains(&key(&split_parent(abs).0)) {
+            return Ok(None);
         }
         match self.dest_view {
             Some(v) => Ok(v.lstat_literal(abs)?.map(|m| m.kind)),
@@ -334,7 +342,10 @@ impl Planner<'_> {
                         "a parent of the destination is not a directory in the image",
                     ));
                 }
-                None => self.created_dir(),
+                None => {
+                    self.fresh.insert(k.clone());
+                    self.created_dir()
+                }
             };
             self.tree.insert(k, entry);
         }
@@ -381,7 +392,10 @@ impl Planner<'_> {
             (Some(_), true) => {
                 return Err(self.conflict(src, abs, "cannot copy a directory onto a file"));
             }
-            _ => {
+            (prev, _) => {
+                if prev.is_none() && e.kind == FileKind::Dir {
+                    self.fresh.insert(k.clone());
+                }
                 self.tree.insert(k, e);
             }
         }
@@ -871,7 +885,7 @@ fn digest_of(tree: &BTreeMap<String, PEntry>, archives: &[ArchiveOp]) -> Digest 
     h.update(b"hoist-copy-v1\n");
     for (k, e) in tree {
         h.update(k.as_bytes());
-        h.update([0, e.kind.code_byte(), e.existing as u8]);
+        h.update([0, e.kind.code(), e.existing as u8]);
         for v in [e.mode, e.uid, e.gid] {
             h.update(v.to_le_bytes());
         }
@@ -918,12 +932,6 @@ fn digest_of(tree: &BTreeMap<String, PEntry>, archives: &[ArchiveOp]) -> Digest 
         }
     }
     Digest::from_sha256_bytes(h.finalize().into())
-}
-
-impl FileKind {
-    fn code_byte(self) -> u8 {
-        self.code()
-    }
 }
 
 impl CopyPlan {
