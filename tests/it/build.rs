@@ -244,6 +244,12 @@ fn two_builds_from_empty_stores_give_the_same_digest() {
     let (da, _) = build_ok(a.path(), &[], &example("multistage"));
     let (db, _) = build_ok(b.path(), &[], &example("multistage"));
     assert_eq!(da, db);
+    // The isolation mode is not an input: chroot and rootless builds give the same image.
+    for iso in ["--isolation=chroot", "--isolation=rootless"] {
+        let c = tempfile::tempdir().unwrap();
+        let (dc, stderr) = build_ok(c.path(), &[iso], &example("multistage"));
+        assert_eq!(dc, da, "{iso}: {stderr}");
+    }
     let (dz, _) = build_ok(
         b.path(),
         &["--compression", "zstd", "--no-cache"],
