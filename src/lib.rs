@@ -6,11 +6,18 @@
 //! - [`lint`]: the rules, their registry, configuration and output formats.
 //! - [`cli`]: the `hoist` command line.
 //! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
+//! - [`registry`]: the OCI distribution client.
+//! - [`copy`]: copying images between registries, layouts, archives and the content store.
+//! - [`runtime`]: the one async runtime, behind a blocking facade.
+
+#![deny(unsafe_code)]
 
 pub mod build;
 pub mod cli;
+pub mod copy;
 pub mod dockerfile;
 pub mod lint;
 pub mod oci;
 pub mod registry;
+pub mod runtime;
 pub mod shell;

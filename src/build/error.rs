@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::oci::assemble::AssembleError;
-use crate::oci::copy::CopyError;
+use crate::copy::CopyError;
 use crate::oci::StoreError;
 
 /// A place in the Dockerfile.

@@ -27,7 +27,7 @@ pub use error::{BuildError, Loc};
 
 use crate::dockerfile::scope::Platform;
 use crate::oci::layer::Compression;
-use crate::oci::remote::RemoteOptions;
+use crate::copy::RemoteOptions;
 
 /// Where a `--secret` comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

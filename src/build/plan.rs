@@ -50,7 +50,7 @@ impl StagePlan {
 }
 
 /// Inputs of planning.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlanInput {
     /// Dockerfile text.
     pub text: String,
@@ -416,7 +416,7 @@ mod tests {
             name: "Dockerfile".to_string(),
             build_args: BTreeMap::new(),
             target: target.map(str::to_string),
-            target_platform: Platform::parse("linux/amd64").unwrap_or_default(),
+            target_platform: "linux/amd64".parse().unwrap(),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::lint::config::LintOptions;
 use crate::lint::engine::lint_source;
 use crate::oci::layer::Compression;
 use crate::oci::reference::parse_normalized;
-use crate::oci::remote::RemoteOptions;
+use crate::copy::RemoteOptions;
 use crate::oci::Store;
 
 use super::{report_error, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};

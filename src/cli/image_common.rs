@@ -12,10 +12,9 @@ use std::path::Path;
 use clap::Args;
 use oci_spec::image::Descriptor;
 
-use crate::oci::copy::{self, CopyError, ImageDest, ImageSource, Progress};
+use crate::copy::{self, CopyError, ImageDest, ImageSource, Progress, RemoteOptions};
 use crate::oci::image::{Platform, RawManifest};
 use crate::oci::reference::ImageRef;
-use crate::oci::remote::{self, RemoteOptions};
 
 /// Flags shared by every image command.
 #[derive(Args, Debug, Clone, Default)]
@@ -125,24 +124,12 @@ pub fn has_transport(input: &str) -> bool {
 
 /// Open any reference as a source.
 pub fn open_source(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageSource>, CopyError> {
-    match r {
-        ImageRef::Registry(reference) => Ok(Box::new(remote::RegistrySource::open(
-            reference,
-            &common.remote(),
-        )?)),
-        local => copy::open_local_source(local),
-    }
+    copy::open_source(r, &common.remote())
 }
 
 /// Open any reference as a destination.
 pub fn open_dest(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageDest>, CopyError> {
-    match r {
-        ImageRef::Registry(reference) => Ok(Box::new(remote::RegistryDest::open(
-            reference,
-            &common.remote(),
-        )?)),
-        local => copy::open_local_dest(local),
-    }
+    copy::open_dest(r, &common.remote())
 }
 
 /// Report a failed operation (exit 1).

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::image_common::{fail, open_source, parse_ref, CommonArgs};
-use crate::oci::copy::{read_verified, resolve_platform, CopyError};
+use crate::copy::{read_verified, resolve_platform, CopyError};
 use crate::oci::image::{available_platforms, media_type_str, parse_config, ImageError};
 use crate::oci::layout::MAX_CONFIG_SIZE;
 use crate::oci::media;

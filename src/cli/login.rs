@@ -119,11 +119,8 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
             super::EXIT_USAGE
         })?;
         let checked = HttpRegistry::new(config).and_then(|client| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+            crate::runtime::block_on(client.ping(&probe))
                 .map_err(|e| crate::registry::RegistryError::Setup(e.to_string()))?
-                .block_on(client.ping(&probe))
         });
         if let Err(e) = checked {
             super::report_error(

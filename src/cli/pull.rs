@@ -9,7 +9,7 @@ use super::image_common::{
     fail, has_transport, local_ref_from_path, open_dest, open_source, parse_ref, CliProgress,
     CommonArgs, FormatArg,
 };
-use crate::oci::copy::{copy_image, CopyOptions};
+use crate::copy::{copy_image, CopyOptions};
 use crate::oci::reference::ImageRef;
 
 #[derive(Args, Debug)]

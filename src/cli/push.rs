@@ -8,9 +8,9 @@ use super::image_common::{
     fail, has_transport, local_ref_from_path, open_source, parse_ref, CliProgress, CommonArgs,
     FormatArg,
 };
-use crate::oci::copy::{copy_image, CopyOptions};
+use crate::copy::RegistryDest;
+use crate::copy::{copy_image, CopyOptions};
 use crate::oci::reference::ImageRef;
-use crate::oci::remote::RegistryDest;
 
 #[derive(Args, Debug)]
 #[command(

@@ -5,10 +5,10 @@
 use clap::Args;
 
 use super::image_common::{fail, parse_ref, CommonArgs};
-use crate::oci::copy::{CopyError, ImageDest, ImageSource};
+use crate::copy::{CopyError, ImageDest, ImageSource};
+use crate::copy::{RegistryDest, RegistrySource};
 use crate::oci::layout::OciLayout;
 use crate::oci::reference::{is_valid_layout_tag, is_valid_tag, ImageRef};
-use crate::oci::remote::{RegistryDest, RegistrySource};
 
 #[derive(Args, Debug)]
 #[command(

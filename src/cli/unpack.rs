@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::image_common::{fail, human_bytes, open_source, parse_ref, CommonArgs};
-use crate::oci::copy::{read_verified, resolve_platform, CopyError};
+use crate::copy::{read_verified, resolve_platform, CopyError};
 use crate::oci::digest::Digest;
 use crate::oci::image::{diff_ids, media_type_str, parse_config, VerifyingReader};
 use crate::oci::media;

@@ -16,12 +16,12 @@
 //! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
 //! - [`assemble`]: image config, manifest and index from layers (canonical JSON).
 //! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
-//! - [`copy`]: the transport-agnostic copy engine; [`remote`]: registries as copy source and
-//!   destination, on [`crate::registry`].
+//!
+//! Copying images between transports (registries included) is `crate::copy`'s job, a layer
+//! above this one; nothing here imports the registry client or the copy engine.
 
 pub mod archive;
 pub mod assemble;
-pub mod copy;
 pub mod digest;
 pub mod image;
 pub mod json;
@@ -29,7 +29,6 @@ pub mod layer;
 pub mod layout;
 pub mod media;
 pub mod reference;
-pub mod remote;
 pub mod store;
 pub mod unpack;
 

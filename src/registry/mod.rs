@@ -6,9 +6,9 @@
 //! - [`auth`]: credentials (docker `config.json`, `$DOCKER_CONFIG`, `$REGISTRY_AUTH_FILE`,
 //!   credential helpers), `WWW-Authenticate` parsing, `login`/`logout`.
 //! - [`retry`]: which failures are retried and the backoff between attempts.
-//! - [`pull`]: verified blob downloads into the content store.
-//! - [`push`]: pushing an image (HEAD-check, cross-repository mount, parallel uploads, manifest
-//!   by digest, then tags) and attaching referrers with the tag-schema fallback.
+//!
+//! Pushing and pulling whole images (and attaching referrers) is the copy engine's job
+//! (`crate::copy`), which runs on this trait.
 //!
 //! Why `reqwest` directly rather than the `oci-client` crate: hoist needs, per request, the HTTP
 //! status of every failure to decide on retries (oci-client folds 4xx answers that carry an
@@ -29,8 +29,6 @@ use crate::oci::reference::{Reference, ReferenceError};
 
 pub mod auth;
 pub mod client;
-pub mod pull;
-pub mod push;
 pub mod retry;
 
 pub use client::{HttpRegistry, RegistryConfig};

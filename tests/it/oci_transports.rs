@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::oci_fixtures::*;
-use hoist::oci::archive::TarIndex;
-use hoist::oci::copy::{
-    copy_image, open_local_dest, open_local_source, CopyError, CopyOptions, ImageSource, NoProgress,
+use hoist::copy::{
+    copy_image, open_dest, open_source, CopyError, CopyOptions, ImageSource, NoProgress,
 };
+use hoist::oci::archive::TarIndex;
 use hoist::oci::digest::{digest_bytes, Digest};
 use hoist::oci::image::{diff_ids, parse_config, RawManifest};
 use hoist::oci::layer::Compression;
@@ -22,18 +22,17 @@ fn r(s: &str) -> ImageRef {
     ImageRef::parse(s).unwrap()
 }
 
-fn copy(
-    src: &str,
-    dst: &str,
-    opts: &CopyOptions,
-) -> Result<hoist::oci::copy::CopyReport, CopyError> {
-    let mut s = open_local_source(&r(src))?;
-    let mut d = open_local_dest(&r(dst))?;
+fn copy(src: &str, dst: &str, opts: &CopyOptions) -> Result<hoist::copy::CopyReport, CopyError> {
+    let mut s = open_source(&r(src), &Default::default())?;
+    let mut d = open_dest(&r(dst), &Default::default())?;
     copy_image(s.as_mut(), d.as_mut(), opts, &NoProgress)
 }
 
 fn root_of(reference: &str) -> RawManifest {
-    open_local_source(&r(reference)).unwrap().root().unwrap()
+    open_source(&r(reference), &Default::default())
+        .unwrap()
+        .root()
+        .unwrap()
 }
 
 #[test]
@@ -104,12 +103,13 @@ fn oci_archive_round_trip() {
     assert_eq!(root_of(&format!("oci:{}:v1", back.display())).digest, d);
     // Untagged read of a single-image archive works too.
     assert_eq!(root_of(&format!("oci-archive:{}", ar.display())).digest, d);
-    assert!(
-        open_local_source(&r(&format!("oci-archive:{}:nope", ar.display())))
-            .unwrap()
-            .root()
-            .is_err()
-    );
+    assert!(open_source(
+        &r(&format!("oci-archive:{}:nope", ar.display())),
+        &Default::default()
+    )
+    .unwrap()
+    .root()
+    .is_err());
     // Nothing but the archives themselves was left in the directory.
     let names: Vec<String> = fs::read_dir(tmp.path())
         .unwrap()
@@ -234,11 +234,19 @@ fn docker_hub_names_are_short_in_repo_tags() {
     // Found again by any spelling of the name.
     for name in ["myapp:2", "docker.io/library/myapp:2"] {
         assert!(
-            open_local_source(&r(&format!("docker-archive:{}:{name}", ar.display()))).is_ok(),
+            open_source(
+                &r(&format!("docker-archive:{}:{name}", ar.display())),
+                &Default::default()
+            )
+            .is_ok(),
             "{name}"
         );
     }
-    assert!(open_local_source(&r(&format!("docker-archive:{}:other:1", ar.display()))).is_err());
+    assert!(open_source(
+        &r(&format!("docker-archive:{}:other:1", ar.display())),
+        &Default::default()
+    )
+    .is_err());
 }
 
 #[test]
@@ -422,12 +430,12 @@ struct BatchingDest {
     events: Vec<String>,
 }
 
-impl hoist::oci::copy::ImageDest for BatchingDest {
+impl hoist::copy::ImageDest for BatchingDest {
     fn describe(&self) -> String {
         "batching".to_string()
     }
-    fn caps(&self) -> hoist::oci::copy::DestCaps {
-        hoist::oci::copy::DestCaps {
+    fn caps(&self) -> hoist::copy::DestCaps {
+        hoist::copy::DestCaps {
             index: true,
             artifacts: true,
         }
@@ -439,7 +447,7 @@ impl hoist::oci::copy::ImageDest for BatchingDest {
     fn put_blob(
         &mut self,
         desc: &oci_spec::image::Descriptor,
-        _kind: &hoist::oci::copy::BlobKind,
+        _kind: &hoist::copy::BlobKind,
         data: &mut dyn Read,
         _source_path: Option<&Path>,
     ) -> Result<(), CopyError> {
@@ -462,7 +470,7 @@ impl hoist::oci::copy::ImageDest for BatchingDest {
         &mut self,
         blobs: Vec<(
             oci_spec::image::Descriptor,
-            hoist::oci::copy::BlobKind,
+            hoist::copy::BlobKind,
             std::path::PathBuf,
         )>,
     ) -> Result<(), CopyError> {
@@ -492,7 +500,7 @@ fn batching_destination_gets_verified_blobs_in_one_batch_before_the_manifest() {
         present: vec![layers[0].clone()],
         events: Vec::new(),
     };
-    let mut s = open_local_source(&r(&src)).unwrap();
+    let mut s = open_source(&r(&src), &Default::default()).unwrap();
     let rep = copy_image(s.as_mut(), &mut dst, &CopyOptions::default(), &NoProgress).unwrap();
     assert_eq!(rep.digest, d);
     assert_eq!(rep.skipped, 1);
@@ -519,7 +527,7 @@ fn batching_destination_gets_verified_blobs_in_one_batch_before_the_manifest() {
         present: Vec::new(),
         events: Vec::new(),
     };
-    let mut s = open_local_source(&r(&src)).unwrap();
+    let mut s = open_source(&r(&src), &Default::default()).unwrap();
     let err = copy_image(s.as_mut(), &mut dst, &CopyOptions::default(), &NoProgress).unwrap_err();
     assert!(err.to_string().contains(&bad.to_string()), "{err}");
     assert!(dst
@@ -679,13 +687,13 @@ fn umoci_unpacks_hoist_layouts_to_the_source_tree() {
 
 #[test]
 fn content_store_round_trip_survives_prune() {
-    use hoist::oci::copy::{StoreDest, StoreSource};
+    use hoist::copy::{StoreDest, StoreSource};
     use hoist::oci::store::Store;
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a");
     let (index_d, _, _) = build_index_layout(&a, "m");
     let store = Store::open(tmp.path().join("store")).unwrap();
-    let mut src = open_local_source(&r(&format!("oci:{}:m", a.display()))).unwrap();
+    let mut src = open_source(&r(&format!("oci:{}:m", a.display())), &Default::default()).unwrap();
     let mut dst = StoreDest::new(store.clone(), Some("app"));
     let all = CopyOptions {
         all: true,
@@ -699,7 +707,7 @@ fn content_store_round_trip_survives_prune() {
 
     let out = tmp.path().join("out");
     let mut s = StoreSource::new(store.clone(), "app");
-    let mut d = open_local_dest(&r(&format!("oci:{}:m", out.display()))).unwrap();
+    let mut d = open_dest(&r(&format!("oci:{}:m", out.display())), &Default::default()).unwrap();
     let rep = copy_image(&mut s, d.as_mut(), &all, &NoProgress).unwrap();
     assert_eq!(rep.digest, index_d);
     assert_eq!(root_of(&format!("oci:{}:m", out.display())).digest, index_d);

@@ -1,19 +1,28 @@
-//! Registry client against Debian's real `docker-registry` (distribution 2.8) on loopback:
-//! push/pull round trips, HEAD-skips, cross-repository mounts, verification of pulled blobs,
-//! retries through a fault-injecting proxy, Basic and token authentication, and referrers via
-//! the tag-schema fallback. Tests skip (with a note) when the binary is not installed.
+//! Registry client and the copy path on it against Debian's real `docker-registry`
+//! (distribution 2.8) on loopback: push/pull round trips through the copy engine, HEAD-skips,
+//! cross-repository mounts, verification of pulled blobs, retries through a fault-injecting
+//! proxy, Basic and token authentication, and referrers via the tag-schema fallback. Tests
+//! skip (with a note) when the binary is not installed.
+//!
+//! The tests are async so they can call the client directly; the copy engine is blocking and
+//! runs on the library's runtime, so it is called from a plain thread ([`blocking`]).
 
 use crate::support;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use hoist::copy::{
+    attach_referrer, copy_image, pull_to_store, CopyError, CopyOptions, CopyReport, MemorySource,
+    NoProgress, RegistryDest, RegistrySource, StoreSource, UploadPolicy,
+};
+use hoist::oci::image::RawManifest;
 
 use hoist::oci::digest::{digest_bytes, Digest};
 use hoist::oci::media;
 use hoist::oci::reference::Reference;
 use hoist::oci::store::Store;
 use hoist::registry::auth::{self, CredentialSource};
-use hoist::registry::pull::pull_blob_to_store;
-use hoist::registry::push::{attach_referrer, push_image, BlobUpload, PushOptions};
 use hoist::registry::retry::RetryPolicy;
 use hoist::registry::{
     BlobSource, HttpRegistry, MountOutcome, Registry, RegistryConfig, RegistryError, UploadMode,
@@ -28,7 +37,7 @@ fn fast_retry() -> RetryPolicy {
     }
 }
 
-fn client_with(credentials: CredentialSource) -> HttpRegistry {
+fn client_with(credentials: CredentialSource) -> Arc<HttpRegistry> {
     let cfg = RegistryConfig {
         credentials,
         retry: fast_retry(),
@@ -36,10 +45,10 @@ fn client_with(credentials: CredentialSource) -> HttpRegistry {
         read_timeout: Duration::from_secs(20),
         ..RegistryConfig::default()
     };
-    HttpRegistry::new(cfg).unwrap_or_else(|e| panic!("client: {e}"))
+    Arc::new(HttpRegistry::new(cfg).unwrap_or_else(|e| panic!("client: {e}")))
 }
 
-fn client() -> HttpRegistry {
+fn client() -> Arc<HttpRegistry> {
     client_with(CredentialSource::from_files(Vec::new()))
 }
 
@@ -49,7 +58,9 @@ fn reference(s: &str) -> Reference {
 
 /// A small image: a config, a small layer and a larger one (chunked when the threshold is low).
 struct TestImage {
-    blobs: Vec<BlobUpload>,
+    /// A content store holding the blobs (the source of pushes).
+    store: Store,
+    _dir: tempfile::TempDir,
     manifest: Vec<u8>,
     contents: Vec<(Digest, Vec<u8>)>,
 }
@@ -75,26 +86,64 @@ fn test_image(seed: u8) -> TestImage {
         .into_iter()
         .map(|b| (digest_bytes(&b), b))
         .collect();
-    let blobs = contents
-        .iter()
-        .map(|(d, b)| BlobUpload {
-            digest: d.clone(),
-            size: b.len() as u64,
-            source: BlobSource::Bytes(b.clone()),
-        })
-        .collect();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("store: {e}"));
+    for (_, b) in &contents {
+        store.put_bytes(b).unwrap_or_else(|e| panic!("{e}"));
+    }
     TestImage {
-        blobs,
+        store,
+        _dir: dir,
         manifest,
         contents,
     }
 }
 
-fn chunky() -> PushOptions {
-    PushOptions {
+/// Run blocking copy-path code from this async test on a plain thread.
+fn blocking<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|_| panic!("copy thread panicked"))
+    })
+}
+
+/// Push `img` from its store to `target` (tagged with its own tag and `extra_tags`) with the
+/// copy engine.
+fn push(
+    c: &Arc<HttpRegistry>,
+    img: &TestImage,
+    target: &Reference,
+    extra_tags: &[&str],
+    policy: UploadPolicy,
+) -> Result<CopyReport, CopyError> {
+    blocking(|| {
+        let manifest = RawManifest::new(img.manifest.clone(), Some(media::OCI_MANIFEST))?;
+        let mut src = StoreSource::from_manifest(img.store.clone(), manifest);
+        let mut dst = RegistryDest::with_client(c.clone(), target)
+            .with_policy(policy)
+            .with_tags(extra_tags.iter().map(|t| t.to_string()).collect());
+        copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)
+    })
+}
+
+/// Copy `from` to `to` (registry to registry) with the copy engine.
+fn copy_between(
+    c: &Arc<HttpRegistry>,
+    from: &Reference,
+    to: &Reference,
+) -> Result<CopyReport, CopyError> {
+    blocking(|| {
+        let mut src = RegistrySource::with_client(c.clone(), from);
+        let mut dst = RegistryDest::with_client(c.clone(), to);
+        copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)
+    })
+}
+
+fn chunky() -> UploadPolicy {
+    UploadPolicy {
         chunk_threshold: 10_000,
         chunk_size: 16_384,
-        ..PushOptions::default()
     }
 }
 
@@ -113,20 +162,10 @@ async fn push_pull_round_trip_and_unchanged_push_uploads_nothing() {
     let c = client();
     let target = reference(&format!("{}/hoist/app:v1", proxy.host()));
     let img = test_image(1);
-    let tags = vec!["v1".to_string(), "latest".to_string()];
-    let report = push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &tags,
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push: {e}"));
-    assert_eq!(report.uploaded.len(), 3);
-    assert_eq!(report.manifest, Some(digest_bytes(&img.manifest)));
+    let report =
+        push(&c, &img, &target, &["latest"], chunky()).unwrap_or_else(|e| panic!("push: {e}"));
+    assert_eq!((report.copied, report.skipped, report.mounted), (3, 0, 0));
+    assert_eq!(report.digest, digest_bytes(&img.manifest));
     // The large layer went in chunks: more than one PATCH.
     let patches = proxy.log().iter().filter(|(m, _, _)| m == "PATCH").count();
     assert!(
@@ -148,22 +187,13 @@ async fn push_pull_round_trip_and_unchanged_push_uploads_nothing() {
     );
 
     proxy.clear_log();
-    let again = push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &tags,
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("second push: {e}"));
-    assert!(
-        again.uploaded.is_empty() && again.mounted.is_empty(),
+    let again = push(&c, &img, &target, &["latest"], chunky())
+        .unwrap_or_else(|e| panic!("second push: {e}"));
+    assert_eq!(
+        (again.copied, again.skipped, again.mounted),
+        (0, 3, 0),
         "{again:?}"
     );
-    assert_eq!(again.skipped.len(), 3);
     assert_eq!(uploads_in(&proxy.log()), 0, "log: {:?}", proxy.log());
 
     // A bad tag is refused before anything is sent.
@@ -258,34 +288,10 @@ async fn cross_repository_mount_and_monolithic_file_upload() {
     let a = reference(&format!("{}/team/a:1", reg.host));
     let b = reference(&format!("{}/team/b:1", reg.host));
     let img = test_image(2);
-    push_image(
-        &c,
-        &a,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &[],
-        &PushOptions::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push a: {e}"));
-    let opts = PushOptions {
-        mount_from: vec![a.clone()],
-        ..PushOptions::default()
-    };
-    let report = push_image(
-        &c,
-        &b,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &opts,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push b: {e}"));
-    assert_eq!(report.mounted.len(), 3, "{report:?}");
-    assert!(report.uploaded.is_empty());
+    push(&c, &img, &a, &[], UploadPolicy::default()).unwrap_or_else(|e| panic!("push a: {e}"));
+    // Copying a to b on the same registry mounts every blob instead of copying it.
+    let report = copy_between(&c, &a, &b).unwrap_or_else(|e| panic!("copy a to b: {e}"));
+    assert_eq!((report.mounted, report.copied), (3, 0), "{report:?}");
     // A blob the source does not have is not mounted.
     let other = digest_bytes(b"elsewhere");
     assert_eq!(
@@ -335,17 +341,7 @@ async fn tampered_and_truncated_blobs_are_rejected_and_nothing_is_kept() {
     let c = client();
     let target = reference(&format!("{}/t/img:1", proxy.host()));
     let img = test_image(3);
-    push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &[],
-        &PushOptions::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push: {e}"));
+    push(&c, &img, &target, &[], UploadPolicy::default()).unwrap_or_else(|e| panic!("push: {e}"));
     let (d, bytes) = &img.contents[2];
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let count = || {
@@ -403,36 +399,43 @@ async fn tampered_and_truncated_blobs_are_rejected_and_nothing_is_kept() {
     let pulls = |p: &FaultProxy| {
         p.log()
             .iter()
-            .filter(|(m, t, _)| m == "GET" && t.contains(&d.to_string()))
+            .filter(|(m, t, _)| m == "GET" && t.contains("/blobs/sha256:"))
             .count()
     };
-    proxy.inject("GET", "/blobs/", FaultAction::WrongBytes, 1);
-    let err = pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
-        .await
-        .err();
+    let pull = |store: &Store| {
+        blocking(|| {
+            let mut src = RegistrySource::with_client(c.clone(), &target);
+            pull_to_store(&mut src, store, None, Some("pulled"), &NoProgress)
+        })
+    };
+    // The first blob fetched is the config; both downloads of it (ahead of the upload, and
+    // the stream) get altered bytes.
+    let (config_d, _) = &img.contents[0];
+    proxy.inject("GET", "/blobs/", FaultAction::WrongBytes, 2);
+    let err = pull(&store).err();
     assert!(
         err.as_ref()
-            .is_some_and(|e| e.to_string().contains(&d.to_string())),
+            .is_some_and(|e| e.to_string().contains(&config_d.to_string())),
         "{err:?}"
     );
-    assert!(!store.has_blob(d));
-    let leftovers = std::fs::read_dir(store_dir.path().join("tmp"))
-        .map(|r| {
-            r.filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().starts_with(".hoist-pull-"))
-                .count()
-        })
-        .unwrap_or(0);
-    assert_eq!(leftovers, 0);
-    let info = pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
-        .await
-        .unwrap_or_else(|e| panic!("pull into store: {e}"));
-    assert_eq!((&info.digest, info.size), (d, bytes.len() as u64));
-    assert_eq!(store.read_blob(d).ok().as_deref(), Some(bytes.as_slice()));
+    assert!(img.contents.iter().all(|(d, _)| !store.has_blob(d)));
+    assert_eq!(store.get_ref("pulled").ok(), Some(None));
+    let pulled = pull(&store).unwrap_or_else(|e| panic!("pull into store: {e}"));
+    assert_eq!(pulled.manifest.digest, digest_bytes(&img.manifest));
+    assert_eq!(
+        pulled.config_descriptor.digest().to_string(),
+        config_d.to_string()
+    );
+    assert_eq!(pulled.layers.len(), 2);
+    assert_eq!(
+        store.get_ref("pulled").ok().flatten(),
+        Some(pulled.manifest.digest.clone())
+    );
+    for (d, bytes) in &img.contents {
+        assert_eq!(store.read_blob(d).ok().as_deref(), Some(bytes.as_slice()));
+    }
     let before = pulls(&proxy);
-    pull_blob_to_store(&c, &store, &target, d, Some(bytes.len() as u64))
-        .await
-        .unwrap_or_else(|e| panic!("second pull: {e}"));
+    pull(&store).unwrap_or_else(|e| panic!("second pull: {e}"));
     assert_eq!(
         pulls(&proxy),
         before,
@@ -462,17 +465,7 @@ async fn transient_failures_are_retried_and_downloads_resume() {
     proxy.inject("PATCH", "/blobs/uploads/", FaultAction::Status(429), 1);
     proxy.inject("PATCH", "/blobs/uploads/", FaultAction::ResetMidBody, 1);
     proxy.inject("PUT", "/manifests/", FaultAction::Status(500), 1);
-    push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push through faults: {e}"));
+    push(&c, &img, &target, &[], chunky()).unwrap_or_else(|e| panic!("push through faults: {e}"));
     let statuses: Vec<u16> = proxy.log().iter().map(|(_, _, s)| *s).collect();
     assert!(statuses.contains(&503) && statuses.contains(&429) && statuses.contains(&500));
     // After the refused chunk (429) the upload went on in the same session (status query
@@ -649,17 +642,7 @@ async fn basic_auth_with_login_file() {
     c.ping(&target)
         .await
         .unwrap_or_else(|e| panic!("ping with good credentials: {e}"));
-    push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push with basic auth: {e}"));
+    push(&c, &img, &target, &[], chunky()).unwrap_or_else(|e| panic!("push with basic auth: {e}"));
     let m = c
         .get_manifest(&target)
         .await
@@ -709,37 +692,13 @@ async fn token_auth_push_pull_and_mount() {
         matches!(err, Some(RegistryError::Unauthorized { .. })),
         "{err:?}"
     );
-    push_image(
-        &c,
-        &a,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push with token auth: {e}"));
+    push(&c, &img, &a, &[], chunky()).unwrap_or_else(|e| panic!("push with token auth: {e}"));
     assert_eq!(
         c.get_manifest(&a).await.map(|m| m.bytes).ok(),
         Some(img.manifest.clone())
     );
-    let opts = PushOptions {
-        mount_from: vec![a.clone()],
-        ..PushOptions::default()
-    };
-    let report = push_image(
-        &c,
-        &b,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &opts,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push b: {e}"));
-    assert_eq!(report.mounted.len(), 3, "{report:?}");
+    let report = copy_between(&c, &a, &b).unwrap_or_else(|e| panic!("copy a to b: {e}"));
+    assert_eq!(report.mounted, 3, "{report:?}");
     let issued = reg
         .token_server
         .as_ref()
@@ -785,20 +744,9 @@ async fn referrers_fall_back_to_the_tag_schema() {
     let c = client();
     let target = reference(&format!("{}/ref/img:1", reg.host));
     let img = test_image(7);
-    let pushed = push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &PushOptions::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push: {e}"));
-    let subject = pushed
-        .manifest
-        .unwrap_or_else(|| panic!("no manifest digest"));
+    let pushed = push(&c, &img, &target, &[], UploadPolicy::default())
+        .unwrap_or_else(|e| panic!("push: {e}"));
+    let subject = pushed.digest;
     let empty = b"{}".to_vec();
     let empty_d = digest_bytes(&empty);
     c.push_blob(
@@ -828,18 +776,20 @@ async fn referrers_fall_back_to_the_tag_schema() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(none.manifests.is_empty() && none.via_tag_schema);
 
+    let attach = |bytes: &[u8]| {
+        blocking(|| {
+            let m = RawManifest::new(bytes.to_vec(), Some(media::OCI_MANIFEST))?;
+            let mut src = MemorySource::new(m, vec![b"{}".to_vec()]);
+            let mut dst = RegistryDest::with_client(c.clone(), &target);
+            attach_referrer(&mut src, &mut dst, &NoProgress)
+        })
+    };
     let sig = artifact("application/vnd.example.signature");
     let sbom = artifact("application/vnd.example.sbom");
-    let d1 = attach_referrer(&c, &target, &subject, &sig, media::OCI_MANIFEST)
-        .await
-        .unwrap_or_else(|e| panic!("attach: {e}"));
-    let d2 = attach_referrer(&c, &target, &subject, &sbom, media::OCI_MANIFEST)
-        .await
-        .unwrap_or_else(|e| panic!("attach 2: {e}"));
+    let d1 = attach(&sig).unwrap_or_else(|e| panic!("attach: {e}"));
+    let d2 = attach(&sbom).unwrap_or_else(|e| panic!("attach 2: {e}"));
     // Attaching the same artifact again does not duplicate it.
-    attach_referrer(&c, &target, &subject, &sig, media::OCI_MANIFEST)
-        .await
-        .unwrap_or_else(|e| panic!("attach again: {e}"));
+    attach(&sig).unwrap_or_else(|e| panic!("attach again: {e}"));
     let all = c
         .referrers(&target, &subject, None)
         .await
@@ -905,17 +855,8 @@ async fn https_registry_with_custom_ca_file() {
     // Plain HTTP to a TLS port fails too.
     assert!(client().ping(&target).await.is_err());
     let c = make(Some(reg.ca_pem()), fast_retry());
-    push_image(
-        &c,
-        &target,
-        &img.blobs,
-        &img.manifest,
-        media::OCI_MANIFEST,
-        &["1".into()],
-        &chunky(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("push over https: {e}"));
+    let c = Arc::new(c);
+    push(&c, &img, &target, &[], chunky()).unwrap_or_else(|e| panic!("push over https: {e}"));
     assert_eq!(
         c.get_manifest(&target).await.map(|m| m.bytes).ok(),
         Some(img.manifest.clone())

@@ -1,0 +1,46 @@
+//! Opening any image reference ([`ImageRef`]: registry, `oci:`, `oci-archive:`,
+//! `docker-archive:`) as a copy source or destination.
+
+use super::docker_archive::{DockerArchiveDest, DockerArchiveSource};
+use super::engine::{ImageDest, ImageSource};
+use super::error::CopyError;
+use super::layout::{LayoutDest, LayoutSource};
+use super::oci_archive::{OciArchiveDest, OciArchiveSource};
+use super::registry::{RegistryDest, RegistrySource, RemoteOptions};
+use crate::oci::reference::ImageRef;
+
+/// Open any reference as a source (registries over HTTP with `opts`).
+pub fn open_source(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageSource>, CopyError> {
+    match r {
+        ImageRef::Registry(reference) => Ok(Box::new(RegistrySource::open(reference, opts)?)),
+        ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutSource::open(dir, tag.as_deref())?)),
+        ImageRef::OciArchive { file, tag } => {
+            Ok(Box::new(OciArchiveSource::open(file, tag.as_deref())?))
+        }
+        ImageRef::DockerArchive { file, name } => {
+            let names = name
+                .as_ref()
+                .map(|n| vec![n.familiar(), n.to_string()])
+                .unwrap_or_default();
+            Ok(Box::new(DockerArchiveSource::open(file, &names)?))
+        }
+    }
+}
+
+/// Open any reference as a destination (registries over HTTP with `opts`).
+pub fn open_dest(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageDest>, CopyError> {
+    match r {
+        ImageRef::Registry(reference) => Ok(Box::new(RegistryDest::open(reference, opts)?)),
+        ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutDest::create(dir, tag.as_deref())?)),
+        ImageRef::OciArchive { file, tag } => {
+            Ok(Box::new(OciArchiveDest::create(file, tag.as_deref())?))
+        }
+        ImageRef::DockerArchive { file, name } => {
+            let tags = name
+                .as_ref()
+                .map(|n| vec![n.familiar()])
+                .unwrap_or_default();
+            Ok(Box::new(DockerArchiveDest::create(file, tags)?))
+        }
+    }
+}
