@@ -25,9 +25,9 @@ use std::path::PathBuf;
 
 pub use error::{BuildError, Loc};
 
+use crate::copy::RemoteOptions;
 use crate::dockerfile::scope::Platform;
 use crate::oci::layer::Compression;
-use crate::copy::RemoteOptions;
 
 /// Where a `--secret` comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

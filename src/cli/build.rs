@@ -11,12 +11,12 @@ use clap::{Args, ValueEnum};
 use crate::build::output::{self, metadata, write_file_atomic};
 use crate::build::progress::{Event, Mode, Printer, Progress};
 use crate::build::{BuildOptions, IsolationChoice, Network, SecretSource};
+use crate::copy::RemoteOptions;
 use crate::dockerfile::scope::Platform;
 use crate::lint::config::LintOptions;
 use crate::lint::engine::lint_source;
 use crate::oci::layer::Compression;
 use crate::oci::reference::parse_normalized;
-use crate::copy::RemoteOptions;
 use crate::oci::Store;
 
 use super::{report_error, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};

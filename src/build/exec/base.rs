@@ -54,12 +54,13 @@ pub fn image(
         image: reference.to_string(),
         message,
     };
-    let digest =
-        fetch_image(&ctx.store, reference, platform, &ctx.opts.remote).map_err(|e| BuildError::Base {
+    let digest = fetch_image(&ctx.store, reference, platform, &ctx.opts.remote).map_err(|e| {
+        BuildError::Base {
             loc: loc.clone(),
             image: reference.to_string(),
             source: Box::new(e),
-        })?;
+        }
+    })?;
     let raw =
         RawManifest::new(ctx.store.read_blob(&digest)?, None).map_err(|e| bad(e.to_string()))?;
     let m = raw.parse_image().map_err(|e| bad(e.to_string()))?;
