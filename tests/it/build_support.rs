@@ -263,7 +263,8 @@ pub fn run_image(home: &Path, digest: &Digest, argv: Option<Vec<String>>) -> (i3
         helper: Some(vec![OsString::from(env!("CARGO_BIN_EXE_hoist"))]),
     };
     let mut out = Vec::new();
-    let outcome = sandbox::run_with(&spec, &opts, &mut |_, b| out.extend_from_slice(b)).unwrap();
+    let outcome = sandbox::run_with(&spec, &opts, &mut |_, b| out.extend_from_slice(b))
+        .unwrap_or_else(|e| panic!("running {:?} in the sandbox: {e}", spec.argv));
     (
         outcome.exit_code,
         String::from_utf8_lossy(&out).into_owned(),
