@@ -66,7 +66,8 @@ pub fn busybox() -> Option<&'static str> {
             .into_iter()
             .find(|p| Path::new(p).is_file())?;
         let bytes = std::fs::read(bb).ok()?;
-        let root = std::env::temp_dir().join(format!("hoist-it-busybox-{}", std::process::id()));
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("hoist-it-busybox-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let layout = OciLayout::create(&root).unwrap();
         let mut w = LayerWriter::new(Vec::new(), &LayerOptions::default()).unwrap();
