@@ -2,6 +2,9 @@
 //! binary, not eighteen). `support` starts real registries and token servers on loopback;
 //! `oci_fixtures` builds small images with hoist's own layer writer.
 
+mod build;
+mod build_cache;
+mod build_support;
 mod buildfs;
 mod cli_lint;
 mod config;
