@@ -10,6 +10,7 @@
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
 
+pub mod build;
 pub mod cli;
 pub mod copy;
 pub mod dockerfile;

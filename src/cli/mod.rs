@@ -2,6 +2,7 @@
 //! errors are turned into one clear message here; exit codes: 0 success, 1 findings or failure,
 //! 2 bad usage or unreadable input.
 
+mod build;
 mod completions;
 mod copy;
 mod digest;
@@ -42,6 +43,8 @@ pub struct Cli {
 pub enum Cmd {
     /// Lint Dockerfiles
     Lint(Box<lint::LintArgs>),
+    /// Build an image from a Dockerfile
+    Build(Box<build::BuildArgs>),
     /// Parse a Dockerfile and print its syntax tree
     Parse(parse::ParseArgs),
     /// List every lint rule
@@ -82,6 +85,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Cmd::Lint(a) => lint::run(*a),
+        Cmd::Build(a) => build::run(*a),
         Cmd::Parse(a) => parse::run(a),
         Cmd::Rules(a) => rules::run(a),
         Cmd::Completions(a) => completions::run(a),

@@ -14,12 +14,14 @@
 //!   `flock` (`rustix`), temp files via `tempfile`.
 //! - [`reference`]: image references and skopeo-style transports.
 //! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
+//! - [`assemble`]: image config, manifest and index from layers (canonical JSON).
 //! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
 //!
 //! Copying images between transports (registries included) is `crate::copy`'s job, a layer
 //! above this one; nothing here imports the registry client or the copy engine.
 
 pub mod archive;
+pub mod assemble;
 pub mod digest;
 pub mod image;
 pub mod json;

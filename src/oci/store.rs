@@ -576,6 +576,56 @@ impl Store {
         Ok(final_dir.join("rootfs"))
     }
 
+    /// A fresh empty directory under the store's `tmp/` (same filesystem as the unpacked
+    /// layers, so [`Store::adopt_layer`] can rename it into place). Removed with its contents
+    /// when the returned handle is dropped, unless adopted first.
+    pub fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir, StoreError> {
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(self.tmp_dir())
+            .map_err(io_err(self.tmp_dir()))
+    }
+
+    /// Make `dir` (a directory under the store's `tmp/`, in overlayfs form, whose layer tar
+    /// hashes to `diff_id`) the unpacked layer for `diff_id` by renaming it into place, instead
+    /// of extracting the blob again. When the layer is already unpacked, `dir` is left alone
+    /// and the existing path returned. The caller vouches that `dir` matches `diff_id`.
+    pub fn adopt_layer(&self, diff_id: &Digest, dir: &Path) -> Result<PathBuf, StoreError> {
+        if let Some(p) = self.unpacked_layer(diff_id) {
+            return Ok(p);
+        }
+        let _gc = self.gc_lock(false)?;
+        let _layer = lock_file(
+            &self
+                .root
+                .join(format!("locks/layer-{}.lock", diff_id.hex())),
+            true,
+        )?;
+        if let Some(p) = self.unpacked_layer(diff_id) {
+            return Ok(p);
+        }
+        let final_dir = self.layer_root(diff_id);
+        if final_dir.exists() {
+            unpack::remove_tree(&final_dir).map_err(io_err(&final_dir))?;
+        }
+        let td = self.temp_dir("adopt-")?;
+        let work = TempTree(Some(td.keep()));
+        let work_path = work.path().to_path_buf();
+        let rootfs = work_path.join("rootfs");
+        fs::rename(dir, &rootfs).map_err(io_err(dir))?;
+        let handle = File::open(&work_path).map_err(io_err(&work_path))?;
+        rustix::fs::syncfs(&handle).map_err(|e| io_err(&rootfs)(e.into()))?;
+        let marker = work_path.join("complete");
+        let mut m = File::create(&marker).map_err(io_err(&marker))?;
+        writeln!(m, "{diff_id}\nadopted").map_err(io_err(&marker))?;
+        m.sync_all().map_err(io_err(&marker))?;
+        fsync_dir(&work_path)?;
+        fs::rename(&work_path, &final_dir).map_err(io_err(&final_dir))?;
+        work.disarm();
+        fsync_dir(&self.root.join("layers/sha256"))?;
+        Ok(final_dir.join("rootfs"))
+    }
+
     /// Remove leftovers of killed writers from `tmp/`: entries not locked by a live writer and
     /// older than `min_age`.
     fn clean_tmp(&self, min_age: Duration) -> Result<usize, StoreError> {
@@ -856,5 +906,28 @@ mod tests {
             assert_eq!(decode_name(&e).as_deref(), Some(n));
         }
         assert!(encode_name("").is_err());
+    }
+
+    #[test]
+    fn adopted_layer_is_the_unpacked_layer() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let dir = store.temp_dir("t-").unwrap();
+        let tree = dir.path().join("tree");
+        fs::create_dir_all(tree.join("etc")).unwrap();
+        fs::write(tree.join("etc/hello"), "hi").unwrap();
+        let info = store
+            .write_dir_layer(&tree, &LayerOptions::default(), &WalkOptions::default())
+            .unwrap();
+        let p = store.adopt_layer(&info.diff_id, &tree).unwrap();
+        assert!(!tree.exists(), "the directory was moved, not copied");
+        assert_eq!(fs::read_to_string(p.join("etc/hello")).unwrap(), "hi");
+        assert_eq!(store.unpacked_layer(&info.diff_id), Some(p.clone()));
+        // Unpacking the blob again finds the adopted tree; adopting again leaves the new dir.
+        assert_eq!(store.unpack_layer(&info.digest, &info.diff_id).unwrap(), p);
+        let other = dir.path().join("other");
+        fs::create_dir(&other).unwrap();
+        assert_eq!(store.adopt_layer(&info.diff_id, &other).unwrap(), p);
+        assert!(other.exists());
     }
 }

@@ -2,6 +2,10 @@
 //! binary, not eighteen). `support` starts real registries and token servers on loopback;
 //! `oci_fixtures` builds small images with hoist's own layer writer.
 
+mod build;
+mod build_cache;
+mod build_support;
+mod buildfs;
 mod cli_lint;
 mod config;
 mod conformance_parser;
@@ -17,6 +21,7 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod sandbox;
 mod shell_rules_corpus;
 mod shellcheck;
 mod support;

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hoist::oci::assemble::{assemble, History, ImageConfig, LayerRef};
 use hoist::oci::digest::{digest_bytes, Digest};
 use hoist::oci::json::to_canonical_vec;
 use hoist::oci::layer::{Compression, EntryKind, EntryMeta, LayerEntry, LayerOptions, LayerWriter};
 use hoist::oci::layout::OciLayout;
-use hoist::oci::media;
+use hoist::oci::media::{self, MediaFlavor};
 use serde_json::json;
 
 /// One entry of a test layer.
@@ -144,30 +145,32 @@ pub fn write_image(
     arch: &str,
     layers: &[(Vec<u8>, Digest, &'static str)],
 ) -> Vec<u8> {
-    let config = json!({
-        "architecture": arch,
-        "os": "linux",
-        "config": {"Cmd": ["/bin/tool"], "Env": ["PATH=/bin"]},
-        "rootfs": {"type": "layers", "diff_ids": layers.iter().map(|l| l.1.to_string()).collect::<Vec<_>>()},
-        "history": layers.iter().map(|_| json!({"created_by": "test"})).collect::<Vec<_>>(),
-    });
-    let config = to_canonical_vec(&config).unwrap();
-    let config_digest = layout.write_blob_bytes(&config).unwrap();
-    let mut descs = Vec::new();
-    for (bytes, _, mt) in layers {
+    let mut config = ImageConfig::scratch("linux", arch, None);
+    config.config.cmd = Some(vec!["/bin/tool".to_string()]);
+    config.config.env = vec!["PATH=/bin".to_string()];
+    let mut refs = Vec::new();
+    for (bytes, diff_id, mt) in layers {
         let d = layout.write_blob_bytes(bytes).unwrap();
-        descs.push(json!({"mediaType": mt, "digest": d.to_string(), "size": bytes.len()}));
+        refs.push(LayerRef {
+            media_type: mt.to_string(),
+            digest: d,
+            size: bytes.len() as u64,
+            diff_id: diff_id.clone(),
+        });
+        config.push_layer(
+            diff_id.clone(),
+            History {
+                created_by: Some("test".to_string()),
+                ..History::default()
+            },
+        );
     }
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": media::OCI_MANIFEST,
-        "config": {"mediaType": media::OCI_CONFIG, "digest": config_digest.to_string(), "size": config.len()},
-        "layers": descs,
-        "annotations": {"org.example.test": "yes"},
-    });
-    let bytes = to_canonical_vec(&manifest).unwrap();
-    layout.write_blob_bytes(&bytes).unwrap();
-    bytes
+    let mut annotations = BTreeMap::new();
+    annotations.insert("org.example.test".to_string(), "yes".to_string());
+    let image = assemble(&config, &refs, &annotations, MediaFlavor::Oci).unwrap();
+    layout.write_blob_bytes(&image.config.bytes).unwrap();
+    layout.write_blob_bytes(&image.manifest.bytes).unwrap();
+    image.manifest.bytes
 }
 
 /// Build the standard single-platform image in a new layout at `dir`, tagged `tag`.

@@ -1,0 +1,48 @@
+//! The builder's one door to the copy engine: fetch a base image (any transport) into the
+//! store, and copy a built image from the store to an OCI layout. Kept in one small module
+//! so a move of the copy engine only touches this file.
+
+use std::path::Path;
+
+use crate::copy::{
+    copy_image, pull_image, CopyError, CopyOptions, LayoutDest, NoProgress, RemoteOptions,
+    StoreSource,
+};
+use crate::oci::digest::Digest;
+use crate::oci::image::{Platform, RawManifest};
+use crate::oci::reference::ImageRef;
+use crate::oci::Store;
+
+/// Copy the image `reference` (for `platform`) into `store`; returns its manifest digest.
+pub fn fetch_image(
+    store: &Store,
+    reference: &str,
+    platform: &Platform,
+    remote: &RemoteOptions,
+) -> Result<Digest, CopyError> {
+    let r = ImageRef::parse(reference).map_err(|e| CopyError::Unsupported {
+        reference: reference.to_string(),
+        reason: e.to_string(),
+    })?;
+    let pulled = pull_image(&r, remote, store, Some(platform), None, &NoProgress)?;
+    Ok(pulled.manifest.digest)
+}
+
+/// The image in the store whose manifest is `digest`, as a copy source.
+pub fn store_source(store: &Store, digest: &Digest) -> Result<StoreSource, CopyError> {
+    let manifest = RawManifest::new(store.read_blob(digest)?, None)?;
+    Ok(StoreSource::from_manifest(store.clone(), manifest))
+}
+
+/// Write the store image `digest` into the OCI layout `dir` (created if needed), tagged `tag`.
+pub fn write_layout(
+    store: &Store,
+    digest: &Digest,
+    dir: &Path,
+    tag: Option<&str>,
+) -> Result<(), CopyError> {
+    let mut src = store_source(store, digest)?;
+    let mut dst = LayoutDest::create(dir, tag)?;
+    copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! COPY and ADD: flags, variable expansion, heredoc sources, the source root (context with
+//! `.dockerignore`, a stage, or an image), planning through [`crate::build::fs`] (whose
+//! content digest goes into the cache key), and the new layer.
+
+use serde_json::json;
+
+use super::base::{ensure_lowers, from_image, image, lowers_top_first};
+use super::layer::{commit_dir, try_cache};
+use super::mounts::{plan_options, state_platform};
+use super::Ctx;
+use crate::build::cache::step_key;
+use crate::build::config::{history, StageState, Step};
+use crate::build::error::BuildError;
+use crate::build::fs::{
+    lookup_chown, parse_chmod, plan_copy_with, AddOptions, CopyRequest, DockerIgnore, FsError,
+    LayerStack, SourceRoot,
+};
+use crate::dockerfile::expand::Lexer;
+use crate::dockerfile::CopyArgs;
+
+/// Run a COPY (or ADD when `add`); true when it came from the cache.
+pub fn copy_step(
+    ctx: &Ctx,
+    state: &mut StageState,
+    step: Step,
+    args: &CopyArgs,
+    add: bool,
+    no_cache: bool,
+) -> Result<bool, BuildError> {
+    let ins = step.ins;
+    let loc = step.loc.clone();
+    let what = if add { "ADD" } else { "COPY" };
+    let flag_err = |message: String| BuildError::Flag {
+        loc: loc.clone(),
+        message,
+    };
+    let fs_err = |e: FsError| BuildError::Copy {
+        loc: loc.clone(),
+        message: e.to_string(),
+    };
+    let lexer = ctx.plan.lexer();
+    let vars = state.vars();
+    let ex = |w: &str| crate::build::plan::expand(&lexer, &loc, w, &vars);
+    let mut from = None;
+    let mut chown = None;
+    let mut chmod = None;
+    let mut link = false;
+    let mut parents = false;
+    let mut excludes = Vec::new();
+    let mut checksum = None;
+    let mut unpack = true;
+    let mut shown_flags = Vec::new();
+    for f in &ins.flags {
+        let value = f.value.as_deref().unwrap_or_default();
+        let bool_flag =
+            || crate::dockerfile::flags::flag_bool(f).map_err(|e| flag_err(e.to_string()));
+        match f.name.as_str() {
+            "from" => from = Some(ex(value)?),
+            "chown" => chown = Some(ex(value)?),
+            "chmod" => chmod = Some(ex(value)?),
+            "link" => link = bool_flag()?,
+            "parents" => parents = bool_flag()?,
+            "exclude" => excludes.push(ex(value)?),
+            "checksum" if add => checksum = Some(ex(value)?),
+            "unpack" if add => unpack = bool_flag()?,
+            other => {
+                return Err(flag_err(format!("unknown flag --{other} for {what}")));
+            }
+        }
+        shown_flags.push(
+            step.source
+                .get(f.span.range())
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    // Sources: heredocs (`<<EOF`) or words to expand.
+    let mut heredoc_dir = None;
+    let mut sources = Vec::new();
+    let mut heredoc_count = 0;
+    for w in &args.sources {
+        let name = w.value.strip_prefix("<<").map(|n| {
+            n.trim_start_matches('-')
+                .trim_matches(|c| c == '"' || c == '\'')
+        });
+        match name.and_then(|n| ins.heredocs.iter().find(|h| h.name == n)) {
+            Some(h) => {
+                let dir = match &heredoc_dir {
+                    Some(d) => d,
+                    None => heredoc_dir.insert(ctx.store.temp_dir("heredoc-copy-")?),
+                };
+                let body = if h.expand {
+                    let raw = Lexer {
+                        raw_quotes: true,
+                        raw_escapes: true,
+                        ..lexer.clone()
+                    };
+                    crate::build::plan::expand(&raw, &loc, &h.body, &vars)?
+                } else {
+                    h.body.clone()
+                };
+                let file = dir.path().join(&h.name);
+                std::fs::write(&file, body).map_err(BuildError::io(&file))?;
+                std::fs::set_permissions(
+                    &file,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o644),
+                )
+                .map_err(BuildError::io(&file))?;
+                sources.push(h.name.clone());
+                heredoc_count += 1;
+            }
+            None => sources.push(ex(&w.value)?),
+        }
+    }
+    if heredoc_count > 0 && (heredoc_count != sources.len() || from.is_some()) {
+        return Err(flag_err(format!(
+            "{what}: heredoc sources cannot be mixed with other sources or --from"
+        )));
+    }
+    let dest = ex(&args.dest.value)?;
+    let workdir = state.workdir();
+    ensure_lowers(ctx, state)?;
+    let view = LayerStack::new(lowers_top_first(state));
+    let chown_ids = match &chown {
+        Some(spec) => Some(lookup_chown(&view, spec).map_err(fs_err)?),
+        None => None,
+    };
+    let chmod_parsed = match &chmod {
+        Some(c) => Some(parse_chmod(c).map_err(fs_err)?),
+        None => None,
+    };
+    // The source root.
+    let empty_ignore = DockerIgnore::parse("");
+    let from_view;
+    let root = if let Some(d) = &heredoc_dir {
+        SourceRoot::Context {
+            dir: d.path(),
+            ignore: &empty_ignore,
+        }
+    } else if let Some(f) = &from {
+        let mut st = match ctx.plan.find_stage(f) {
+            Some(i) => (*ctx.stage_result(i).ok_or(BuildError::Cancelled)?).clone(),
+            None => {
+                let platform = state_platform(ctx, state);
+                let img = image(ctx, &loc, f, &platform)?;
+                from_image(ctx, &img, &platform)
+            }
+        };
+        ensure_lowers(ctx, &mut st)?;
+        from_view = LayerStack::new(lowers_top_first(&st)).named(format!("stage {f}"));
+        SourceRoot::Layers(&from_view)
+    } else {
+        SourceRoot::Context {
+            dir: &ctx.opts.context,
+            ignore: &ctx.ignore,
+        }
+    };
+    let req = CopyRequest {
+        sources: &sources,
+        dest: &dest,
+        workdir: &workdir,
+        chown: chown_ids,
+        chmod: chmod_parsed.as_ref(),
+        parents,
+        excludes: &excludes,
+        link,
+        add: add.then_some(AddOptions {
+            checksum: checksum.as_deref(),
+            unpack,
+        }),
+    };
+    let plan = plan_copy_with(
+        &root,
+        if link { None } else { Some(&view) },
+        &req,
+        &plan_options(ctx),
+    )
+    .map_err(fs_err)?;
+    let key = step_key(
+        &state.key,
+        &json!({
+            "op": what,
+            "sources": sources,
+            "dest": dest,
+            "workdir": workdir,
+            "from": from,
+            "chown": chown_ids,
+            "chmod": chmod,
+            "link": link,
+            "parents": parents,
+            "excludes": excludes,
+            "checksum": checksum,
+            "unpack": unpack,
+            "content": plan.digest().to_string(),
+        }),
+    );
+    let mut shown = vec![what.to_string()];
+    shown.extend(shown_flags);
+    shown.extend(sources.iter().cloned());
+    shown.push(dest.clone());
+    let created_by = format!("{} # buildkit", shown.join(" "));
+    if try_cache(ctx, state, &key, no_cache)? {
+        return Ok(true);
+    }
+    let out = ctx.store.temp_dir("copy-")?;
+    plan.materialize(out.path()).map_err(fs_err)?;
+    commit_dir(
+        ctx,
+        state,
+        out.path(),
+        false,
+        history(created_by, ctx.epoch),
+        &key,
+    )?;
+    Ok(false)
+}

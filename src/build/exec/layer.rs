@@ -1,0 +1,133 @@
+//! New layers and the cache around them: look a step up by key, or turn the directory a step
+//! produced into a layer blob (reproducible settings), adopt that directory as the store's
+//! unpacked layer, and record the step in the cache once everything is stored.
+
+use std::path::Path;
+
+use super::Ctx;
+use crate::build::cache::{self, CacheRecord};
+use crate::build::config::StageState;
+use crate::build::error::BuildError;
+use crate::oci::assemble::{History, LayerRef};
+use crate::oci::layer::{Compression, LayerOptions, WalkOptions};
+use crate::oci::media::MediaFlavor;
+
+/// Layer settings of this build. Thread counts are fixed so the bytes never depend on the
+/// machine: gzip block mode and zstd with workers give the same output for any count ≥ 1.
+pub fn layer_options(ctx: &Ctx) -> LayerOptions {
+    let threads = std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(1))
+        .unwrap_or(1)
+        .max(1);
+    LayerOptions {
+        compression: ctx.opts.compression,
+        source_date_epoch: Some(ctx.epoch),
+        zstd_workers: if matches!(ctx.opts.compression, Compression::Zstd { .. }) {
+            threads
+        } else {
+            0
+        },
+        gzip_threads: if matches!(ctx.opts.compression, Compression::Gzip { .. }) {
+            threads
+        } else {
+            0
+        },
+    }
+}
+
+/// Apply a cache hit for `key` to `state`; false on a miss (or when the stage ignores the
+/// cache).
+pub fn try_cache(
+    ctx: &Ctx,
+    state: &mut StageState,
+    key: &str,
+    no_cache: bool,
+) -> Result<bool, BuildError> {
+    if no_cache {
+        return Ok(false);
+    }
+    let Some(rec) = cache::lookup(&ctx.store, key)? else {
+        return Ok(false);
+    };
+    apply_record(state, rec);
+    state.key = key.to_string();
+    Ok(true)
+}
+
+fn apply_record(state: &mut StageState, rec: CacheRecord) {
+    let complete = state.lowers.len() == state.layers.len();
+    if rec.layers.is_empty() {
+        state.config.push_empty(rec.history);
+        return;
+    }
+    for l in rec.layers {
+        state
+            .config
+            .push_layer(l.diff_id.clone(), rec.history.clone());
+        state.layers.push(l);
+    }
+    if !complete {
+        state.lowers.clear();
+    }
+}
+
+fn is_empty_dir(dir: &Path) -> Result<bool, BuildError> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(BuildError::io(dir))?
+        .next()
+        .is_none())
+}
+
+/// Finish a step whose changes are in `dir` (a directory under the store's `tmp/`, moved
+/// away when adopted): write
+/// them as a layer (none if `dir` is empty), adopt `dir` as the unpacked layer, push layer and
+/// history onto `state`, and record the step under `key`. `overlay` says `dir` is an overlay
+/// upper (whiteouts as 0/0 devices, opaque xattrs).
+pub fn commit_dir(
+    ctx: &Ctx,
+    state: &mut StageState,
+    dir: &Path,
+    overlay: bool,
+    history: History,
+    key: &str,
+) -> Result<(), BuildError> {
+    let rec = if is_empty_dir(dir)? {
+        CacheRecord {
+            layers: Vec::new(),
+            history,
+        }
+    } else {
+        let walk = WalkOptions {
+            xattrs: true,
+            overlay_whiteouts: overlay,
+        };
+        let info = ctx.store.write_dir_layer(dir, &layer_options(ctx), &walk)?;
+        let layer = LayerRef::from_info(&info, MediaFlavor::Oci);
+        // The caller's temporary directory removes `dir` if it was not adopted.
+        let unpacked = ctx.store.adopt_layer(&layer.diff_id, dir)?;
+        let complete = state.lowers.len() == state.layers.len();
+        if complete {
+            state.lowers.push(unpacked);
+        }
+        CacheRecord {
+            layers: vec![layer],
+            history,
+        }
+    };
+    cache::record(&ctx.store, key, &rec)?;
+    let complete = state.lowers.len() == state.layers.len() + rec.layers.len();
+    for l in &rec.layers {
+        state
+            .config
+            .push_layer(l.diff_id.clone(), rec.history.clone());
+        state.layers.push(l.clone());
+    }
+    if rec.layers.is_empty() {
+        state.config.push_empty(rec.history);
+    }
+    if !complete {
+        state.lowers.clear();
+    }
+    state.key = key.to_string();
+    Ok(())
+}
