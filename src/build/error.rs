@@ -4,8 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::oci::assemble::AssembleError;
 use crate::copy::CopyError;
+use crate::oci::assemble::AssembleError;
 use crate::oci::StoreError;
 
 /// A place in the Dockerfile.

@@ -15,6 +15,7 @@ pub mod error;
 pub mod exec;
 pub mod fs;
 pub mod output;
+pub mod outputs;
 pub mod plan;
 pub mod progress;
 #[allow(unsafe_code)]
@@ -25,9 +26,9 @@ use std::path::PathBuf;
 
 pub use error::{BuildError, Loc};
 
+use crate::copy::RemoteOptions;
 use crate::dockerfile::scope::Platform;
 use crate::oci::layer::Compression;
-use crate::copy::RemoteOptions;
 
 /// Where a `--secret` comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,276 @@
+//! `hoist build` outputs and the local-store transport: `-t` names as `hoist:NAME` in the
+//! image commands, `hoist images`/`hoist rmi`, `-o` docker/oci/oci-archive/local checked with
+//! skopeo and the file tree, and `--push` to the real Debian docker-registry.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::build_support::*;
+use crate::oci_fixtures::{run_ok, tool};
+
+fn hoist(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(args)
+        .env("HOIST_HOME", home)
+        .output()
+        .unwrap()
+}
+
+fn hoist_ok(home: &Path, args: &[&str]) -> String {
+    let out = hoist(home, args);
+    assert!(
+        out.status.success(),
+        "hoist {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A context whose image adds `/hi` to the busybox base.
+fn context() -> tempfile::TempDir {
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nRUN echo hi > /hi && rm /bin/grep\n",
+    )
+    .unwrap();
+    ctx
+}
+
+#[test]
+fn store_transport_images_and_rmi() {
+    if can_build().is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let ctx = context();
+    let (digest, _) = build_ok(home.path(), &["-t", "app:dev"], ctx.path());
+    let h = home.path();
+
+    // images: table and JSON.
+    let table = hoist_ok(h, &["images"]);
+    assert!(table.starts_with("NAME"), "{table}");
+    assert!(
+        table.contains("docker.io/library/app:dev") && table.contains(&digest.to_string()),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&hoist_ok(h, &["images", "--format", "json"])).unwrap();
+    let entry = &json.as_array().unwrap()[0];
+    assert_eq!(entry["name"], "docker.io/library/app:dev");
+    assert_eq!(entry["digest"], digest.to_string());
+    assert_eq!(entry["created"], "1970-01-01T00:00:00Z");
+    assert!(entry["size"].as_u64().unwrap() > 10_000);
+
+    // digest, inspect, copy, unpack, tag accept hoist:NAME.
+    assert_eq!(
+        hoist_ok(h, &["digest", "hoist:app:dev"]).trim(),
+        digest.to_string()
+    );
+    let inspect: serde_json::Value =
+        serde_json::from_str(&hoist_ok(h, &["inspect", "hoist:app:dev"])).unwrap();
+    assert!(inspect.to_string().contains("/hi"), "{inspect}");
+    let tmp = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:v1", tmp.path().join("layout").display());
+    hoist_ok(h, &["copy", "hoist:app:dev", &layout]);
+    assert_eq!(hoist_ok(h, &["digest", &layout]).trim(), digest.to_string());
+    let root = tmp.path().join("root");
+    hoist_ok(h, &["unpack", "hoist:app:dev", root.to_str().unwrap()]);
+    assert_eq!(fs::read_to_string(root.join("hi")).unwrap(), "hi\n");
+    assert!(root.join("bin/sh").exists() && !root.join("bin/grep").exists());
+    assert_eq!(
+        hoist_ok(h, &["tag", "hoist:app:dev", "v2"]).trim(),
+        "hoist:docker.io/library/app:v2"
+    );
+    // …and as a destination.
+    hoist_ok(h, &["copy", &layout, "hoist:localhost:5000/other:1"]);
+    let names: Vec<String> =
+        serde_json::from_str::<serde_json::Value>(&hoist_ok(h, &["images", "--format", "json"]))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect();
+    assert_eq!(
+        names,
+        [
+            "docker.io/library/app:dev",
+            "docker.io/library/app:v2",
+            "localhost:5000/other:1"
+        ]
+    );
+
+    // rmi removes names, never blobs; an unknown name is an error naming it.
+    hoist_ok(h, &["rmi", "app:dev", "hoist:app:v2"]);
+    let out = hoist(h, &["rmi", "app:dev"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("docker.io/library/app:dev"));
+    let store = hoist::oci::Store::open(h).unwrap();
+    assert!(store.has_blob(&digest));
+    let out = hoist(h, &["digest", "hoist:app:dev"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hoist images"));
+    // The image still under a name survives prune; the removed ones' unique blobs do not
+    // matter here (same manifest), so remove the last name and prune frees the manifest.
+    hoist_ok(h, &["rmi", "localhost:5000/other:1"]);
+    hoist_ok(h, &["prune"]);
+    assert!(!store.has_blob(&digest));
+    assert_eq!(hoist_ok(h, &["images"]).lines().count(), 1);
+}
+
+#[test]
+fn docker_oci_and_local_outputs() {
+    if can_build().is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let ctx = context();
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let (digest, _) = build_ok(
+        home.path(),
+        &[
+            "-t",
+            "app:1",
+            "-o",
+            &format!("type=docker,dest={}", o.join("docker.tar").display()),
+            "-o",
+            &format!("type=oci,dest={}", o.join("oci.tar").display()),
+            "-o",
+            &format!("type=oci-archive,dest={}", o.join("archive").display()),
+            "-o",
+            &format!("type=oci,dest={}", o.join("layout").display()),
+            "-o",
+            &format!("type=local,dest={}", o.join("rootfs").display()),
+        ],
+        ctx.path(),
+    );
+    // The final root filesystem, whiteouts applied.
+    assert_eq!(fs::read_to_string(o.join("rootfs/hi")).unwrap(), "hi\n");
+    assert!(o.join("rootfs/bin/busybox").is_file());
+    assert!(!o.join("rootfs/bin/grep").exists());
+    assert!(!o.join("rootfs/bin/.wh.grep").exists());
+    let h = home.path();
+    for r in [
+        format!("oci:{}:1", o.join("layout").display()),
+        format!("oci-archive:{}:1", o.join("oci.tar").display()),
+        format!("oci-archive:{}:1", o.join("archive").display()),
+    ] {
+        assert_eq!(
+            hoist_ok(h, &["digest", &r]).trim(),
+            digest.to_string(),
+            "{r}"
+        );
+    }
+    let Some(skopeo) = tool("skopeo") else { return };
+    let docker = run_ok(
+        Command::new(&skopeo)
+            .arg("inspect")
+            .arg(format!("docker-archive:{}", o.join("docker.tar").display())),
+    );
+    let v: serde_json::Value = serde_json::from_str(&docker).unwrap();
+    assert_eq!(v["Layers"].as_array().unwrap().len(), 2, "{v}");
+    // docker load names it from the -t name.
+    let manifest = Command::new("tar")
+        .arg("-xOf")
+        .arg(o.join("docker.tar"))
+        .arg("manifest.json")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&manifest.stdout).contains("\"app:1\""));
+    for r in [
+        format!("oci:{}:1", o.join("layout").display()),
+        format!("oci-archive:{}:1", o.join("archive").display()),
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_str(&run_ok(Command::new(&skopeo).arg("inspect").arg(&r))).unwrap();
+        assert_eq!(v["Digest"], digest.to_string(), "{r}");
+    }
+    // umoci unpacks the layout to the same tree as type=local.
+    if let Some(umoci) = tool("umoci") {
+        let bundle = o.join("bundle");
+        run_ok(
+            Command::new(umoci)
+                .args(["unpack", "--image"])
+                .arg(format!("{}:1", o.join("layout").display()))
+                .arg(&bundle),
+        );
+        assert_eq!(
+            crate::oci_fixtures::files_under(&bundle.join("rootfs")),
+            crate::oci_fixtures::files_under(&o.join("rootfs"))
+        );
+    }
+    // Bad -o values are usage errors.
+    let bad = hoist_build(h, &["-o", "type=tarball,dest=x"], ctx.path());
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = hoist_build(h, &["--push"], ctx.path());
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn push_prints_the_digest_reference_and_tags_after_the_manifest() {
+    if can_build().is_none() {
+        return;
+    }
+    let Some(reg) =
+        crate::support::TestRegistry::start("build_push", crate::support::AuthMode::Open)
+    else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = context();
+    let files = tempfile::tempdir().unwrap();
+    let dfile = files.path().join("digest");
+    let t1 = format!("{}/team/app:1", reg.host);
+    let t2 = format!("{}/team/app:latest", reg.host);
+    let out = hoist_build(
+        home.path(),
+        &[
+            "--push",
+            "-t",
+            &t1,
+            "-t",
+            &t2,
+            "--digest-file",
+            dfile.to_str().unwrap(),
+        ],
+        ctx.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = fs::read_to_string(&dfile).unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("{}/team/app@{digest}", reg.host)
+    );
+    // Both tags name the pushed manifest; the registry has the image.
+    for t in [&t1, &t2] {
+        assert_eq!(
+            hoist_ok(home.path(), &["digest", &format!("docker://{t}")]).trim(),
+            digest
+        );
+    }
+    if let Some(skopeo) = tool("skopeo") {
+        let v: serde_json::Value = serde_json::from_str(&run_ok(
+            Command::new(skopeo)
+                .args(["inspect", "--tls-verify=false"])
+                .arg(format!("docker://{t2}")),
+        ))
+        .unwrap();
+        assert_eq!(v["Digest"], digest);
+        assert_eq!(v["Layers"].as_array().unwrap().len(), 2);
+    }
+    // -q: only the digest, also when pushing (a no-op push: everything is there).
+    let out = hoist_build(home.path(), &["-q", "--push", "-t", &t1], ctx.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), digest);
+}
