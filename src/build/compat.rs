@@ -43,6 +43,10 @@ pub fn write_layout(
 ) -> Result<(), CopyError> {
     let mut src = store_source(store, digest)?;
     let mut dst = LayoutDest::create(dir, tag)?;
-    copy_image(&mut src, &mut dst, &CopyOptions::default(), &NoProgress)?;
+    let opts = CopyOptions {
+        all: true,
+        ..CopyOptions::default()
+    };
+    copy_image(&mut src, &mut dst, &opts, &NoProgress)?;
     Ok(())
 }

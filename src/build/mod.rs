@@ -140,5 +140,5 @@ impl BuildOptions {
     }
 }
 
-pub use exec::build;
+pub use exec::{build, build_platforms};
 pub use output::BuildResult;

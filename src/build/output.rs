@@ -11,7 +11,8 @@ use super::compat::write_layout;
 use super::config::StageState;
 use super::error::BuildError;
 use super::exec::Ctx;
-use crate::oci::assemble::{assemble, rfc3339};
+use crate::dockerfile::scope::Platform;
+use crate::oci::assemble::{assemble, rfc3339, IndexEntry};
 use crate::oci::digest::Digest;
 use crate::oci::media::MediaFlavor;
 use crate::oci::Store;
@@ -25,8 +26,8 @@ pub struct BuildResult {
     pub size: u64,
     /// Manifest media type.
     pub media_type: String,
-    /// Config digest (the image ID).
-    pub config_digest: Digest,
+    /// Config digest (the image ID); `None` for a multi-platform index.
+    pub config_digest: Option<Digest>,
 }
 
 /// Assemble the final image of `state` and store config and manifest.
@@ -48,7 +49,34 @@ pub fn finish(ctx: &Ctx, state: &StageState) -> Result<BuildResult, BuildError> 
         digest: image.manifest.digest.clone(),
         size: image.manifest.bytes.len() as u64,
         media_type: image.media_type.to_string(),
-        config_digest: image.config.digest,
+        config_digest: Some(image.config.digest),
+    })
+}
+
+/// Tie single-platform builds together in an OCI index (stored); its digest is the result.
+pub fn index(
+    store: &Store,
+    images: &[(Platform, BuildResult)],
+    annotations: &BTreeMap<String, String>,
+) -> Result<BuildResult, BuildError> {
+    let entries: Vec<IndexEntry> = images
+        .iter()
+        .map(|(p, r)| IndexEntry {
+            media_type: &r.media_type,
+            digest: &r.digest,
+            size: r.size,
+            os: &p.os,
+            architecture: &p.arch,
+            variant: Some(p.variant.as_str()),
+        })
+        .collect();
+    let blob = crate::oci::assemble::index(&entries, annotations)?;
+    store.put_bytes(&blob.bytes)?;
+    Ok(BuildResult {
+        digest: blob.digest,
+        size: blob.bytes.len() as u64,
+        media_type: crate::oci::media::OCI_INDEX.to_string(),
+        config_digest: None,
     })
 }
 
@@ -77,10 +105,9 @@ pub fn oci_layout(
 pub fn metadata(result: &BuildResult, names: &[String]) -> serde_json::Value {
     let mut m = BTreeMap::new();
     m.insert("containerimage.digest", json!(result.digest.to_string()));
-    m.insert(
-        "containerimage.config.digest",
-        json!(result.config_digest.to_string()),
-    );
+    if let Some(c) = &result.config_digest {
+        m.insert("containerimage.config.digest", json!(c.to_string()));
+    }
     m.insert(
         "containerimage.descriptor",
         json!({"mediaType": result.media_type, "digest": result.digest.to_string(), "size": result.size}),

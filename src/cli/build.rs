@@ -79,7 +79,8 @@ pub struct BuildArgs {
     /// Build this stage and what it needs
     #[arg(long)]
     pub target: Option<String>,
-    /// Platform to build for (OS/ARCH[/VARIANT]; default: the host's)
+    /// Platforms to build for (OS/ARCH[/VARIANT], comma-separated: several give an image
+    /// index; default: the host's)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
     /// Also write the image elsewhere (repeatable): `type=oci,dest=DIR|F.tar`,
@@ -348,17 +349,24 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     if a.check {
         return Ok(lint_check(a, &name, &text, &build_args));
     }
-    let platform = match &a.platform {
-        None => Platform::host(),
-        Some(p) if p.contains(',') => {
-            return Err(usage(
-                &format!("--platform {p}: building several platforms at once is not supported yet"),
-                Some("build once per platform"),
-            ))
+    let mut platforms = Vec::new();
+    for p in a.platform.as_deref().unwrap_or_default().split(',') {
+        if p.trim().is_empty() {
+            continue;
         }
-        Some(p) => crate::dockerfile::flags::parse_platform(p)
-            .map_err(|e| usage(&e.to_string(), Some("examples: linux/amd64, linux/arm64")))?,
-    };
+        let parsed = crate::dockerfile::flags::parse_platform(p.trim()).map_err(|e| {
+            usage(
+                &e.to_string(),
+                Some("examples: linux/amd64, linux/arm64,linux/arm/v7"),
+            )
+        })?;
+        if !platforms.contains(&parsed) {
+            platforms.push(parsed);
+        }
+    }
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
     let compression = parse_compression(&a.compression)
         .map_err(|e| usage(&format!("--compression: {e}"), None))?;
     let epoch = parse_epoch(a.source_date_epoch.as_deref()).map_err(|e| usage(&e, None))?;
@@ -427,7 +435,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     opts.dockerfile_path = path;
     opts.build_args = build_args;
     opts.target = a.target.clone();
-    opts.platform = platform;
+    opts.platform = platforms.first().cloned().unwrap_or_else(Platform::host);
     opts.no_cache = a.no_cache;
     opts.no_cache_filter = a.no_cache_filter.clone();
     opts.secrets = secrets;
@@ -462,7 +470,8 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         report_error(&e.to_string(), e.hint());
         EXIT_FINDINGS
     };
-    let result = crate::build::build(&store, &opts, &printer).map_err(fail)?;
+    let result =
+        crate::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
     output::tag(&store, &result, &tags).map_err(fail)?;
     let mut pushed = Vec::new();
     for o in &outputs {
@@ -477,7 +486,9 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         }
     }
     if let Some(f) = &a.iidfile {
-        write_file_atomic(f, result.config_digest.to_string().as_bytes()).map_err(fail)?;
+        // The image ID: the config digest, or the index digest for several platforms.
+        let id = result.config_digest.as_ref().unwrap_or(&result.digest);
+        write_file_atomic(f, id.to_string().as_bytes()).map_err(fail)?;
     }
     if let Some(f) = &a.digest_file {
         write_file_atomic(f, result.digest.to_string().as_bytes()).map_err(fail)?;

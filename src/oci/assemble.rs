@@ -366,14 +366,32 @@ pub fn assemble(
 /// One entry of an index: a manifest and its platform.
 #[derive(Debug, Clone)]
 pub struct IndexEntry<'a> {
-    /// The image.
-    pub image: &'a Assembled,
+    /// The manifest's media type.
+    pub media_type: &'a str,
+    /// The manifest's digest.
+    pub digest: &'a Digest,
+    /// The manifest's size.
+    pub size: u64,
     /// `os`.
     pub os: &'a str,
     /// `architecture`.
     pub architecture: &'a str,
     /// `variant`, if any.
     pub variant: Option<&'a str>,
+}
+
+impl<'a> IndexEntry<'a> {
+    /// The entry for an assembled image.
+    pub fn of(image: &'a Assembled, config: &'a ImageConfig) -> IndexEntry<'a> {
+        IndexEntry {
+            media_type: image.media_type,
+            digest: &image.manifest.digest,
+            size: image.manifest.bytes.len() as u64,
+            os: &config.os,
+            architecture: &config.architecture,
+            variant: config.variant.as_deref(),
+        }
+    }
 }
 
 /// An OCI image index over several single-platform images.
@@ -384,11 +402,7 @@ pub fn index(
     let manifests: Vec<Value> = entries
         .iter()
         .map(|e| {
-            let mut d = descriptor_json(
-                e.image.media_type,
-                &e.image.manifest.digest,
-                e.image.manifest.bytes.len() as u64,
-            );
+            let mut d = descriptor_json(e.media_type, e.digest, e.size);
             let mut p = serde_json::json!({"os": e.os, "architecture": e.architecture});
             if let Some(v) = e.variant.filter(|v| !v.is_empty()) {
                 p["variant"] = Value::String(v.to_string());
@@ -504,16 +518,7 @@ mod tests {
     fn index_lists_platforms() {
         let cfg = ImageConfig::scratch("linux", "arm", Some("v7"));
         let a = assemble(&cfg, &[], &BTreeMap::new(), MediaFlavor::Oci).unwrap();
-        let idx = index(
-            &[IndexEntry {
-                image: &a,
-                os: "linux",
-                architecture: "arm",
-                variant: Some("v7"),
-            }],
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let idx = index(&[IndexEntry::of(&a, &cfg)], &BTreeMap::new()).unwrap();
         let v: Value = serde_json::from_slice(&idx.bytes).unwrap();
         assert_eq!(v["manifests"][0]["platform"]["variant"], "v7");
         assert_eq!(v["manifests"][0]["digest"], a.manifest.digest.to_string());

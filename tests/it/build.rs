@@ -244,6 +244,12 @@ fn two_builds_from_empty_stores_give_the_same_digest() {
     let (da, _) = build_ok(a.path(), &[], &example("multistage"));
     let (db, _) = build_ok(b.path(), &[], &example("multistage"));
     assert_eq!(da, db);
+    // The isolation mode is not an input: chroot and rootless builds give the same image.
+    for iso in ["--isolation=chroot", "--isolation=rootless"] {
+        let c = tempfile::tempdir().unwrap();
+        let (dc, stderr) = build_ok(c.path(), &[iso], &example("multistage"));
+        assert_eq!(dc, da, "{iso}: {stderr}");
+    }
     let (dz, _) = build_ok(
         b.path(),
         &["--compression", "zstd", "--no-cache"],
@@ -582,4 +588,72 @@ fn ssh_agent_socket_is_forwarded() {
     assert_eq!(out, "/run/buildkit/ssh_agent.0\n");
     let (_, ls) = run_image(home.path(), &d, Some(vec!["/bin/ls".into(), "/".into()]));
     assert!(!ls.lines().any(|l| l == "run"), "{ls}");
+}
+
+#[test]
+fn several_platforms_give_an_index() {
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nARG TARGETARCH\nCOPY --chmod=0644 <<EOF /arch\n$TARGETARCH\nEOF\n",
+    )
+    .unwrap();
+    let layout = out.path().join("layout");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+            .args(["build", "-q"])
+            .args(args)
+            .arg(ctx.path())
+            .env("HOIST_HOME", home.path())
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-t",
+        "multi:1",
+        "-o",
+        &format!("type=oci,dest={}", layout.display()),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let digest: hoist::oci::digest::Digest =
+        String::from_utf8(o.stdout).unwrap().trim().parse().unwrap();
+    let store = hoist::oci::Store::open(home.path()).unwrap();
+    let idx: serde_json::Value =
+        serde_json::from_slice(&store.read_blob(&digest).unwrap()).unwrap();
+    assert_eq!(idx["mediaType"], hoist::oci::media::OCI_INDEX);
+    let archs: Vec<&str> = idx["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(archs, vec!["amd64", "arm64"]);
+    for m in idx["manifests"].as_array().unwrap() {
+        let d: hoist::oci::digest::Digest = m["digest"].as_str().unwrap().parse().unwrap();
+        let c = config_of(home.path(), &d);
+        assert_eq!(
+            c.architecture,
+            m["platform"]["architecture"].as_str().unwrap()
+        );
+    }
+    if let Some(skopeo) = tool("skopeo") {
+        let raw = run_ok(
+            std::process::Command::new(skopeo)
+                .args(["inspect", "--raw"])
+                .arg(format!("oci:{}:1", layout.display())),
+        );
+        assert!(raw.contains("arm64"), "{raw}");
+    }
+    // A RUN for a foreign platform without a registered emulator names the fix.
+    if !std::path::Path::new("/proc/sys/fs/binfmt_misc/qemu-s390x").exists() {
+        fs::write(ctx.path().join("Dockerfile"), "FROM scratch\nRUN true\n").unwrap();
+        let o = run(&["--platform", "linux/s390x"]);
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("qemu-user-static"), "{stderr}");
+    }
 }

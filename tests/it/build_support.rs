@@ -159,14 +159,16 @@ pub fn can_build() -> Option<&'static str> {
     busybox()
 }
 
-/// `hoist build` with the store at `home`, the busybox base as `BASE`, extra args, context last.
+/// `hoist build` with the store at `home`, the busybox base as `BASE`, extra args, context last
+/// (namespaces isolation unless `args` choose one).
 pub fn hoist_build(home: &Path, args: &[&str], context: &Path) -> Output {
     let base = busybox().unwrap_or_default();
-    Command::new(env!("CARGO_BIN_EXE_hoist"))
-        .arg("build")
-        .arg("--progress=plain")
-        .arg("--isolation=namespaces")
-        .arg("--build-arg")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
+    cmd.arg("build").arg("--progress=plain");
+    if !args.iter().any(|a| a.starts_with("--isolation")) {
+        cmd.arg("--isolation=namespaces");
+    }
+    cmd.arg("--build-arg")
         .arg(format!("BASE={base}"))
         .args(args)
         .arg(context)

@@ -149,6 +149,31 @@ pub fn build(
     output::finish(&ctx, &state)
 }
 
+/// Build for each of `platforms` (in turn) and tie the images together in an OCI index; one
+/// platform gives a plain image, like [`build`].
+pub fn build_platforms(
+    store: &Store,
+    opts: &BuildOptions,
+    platforms: &[crate::dockerfile::scope::Platform],
+    progress: &dyn Progress,
+) -> Result<BuildResult, BuildError> {
+    if let [single] = platforms {
+        let mut o = opts.clone();
+        o.platform = single.clone();
+        return build(store, &o, progress);
+    }
+    let mut images = Vec::new();
+    for p in platforms {
+        progress.event(Event::Note {
+            text: format!("building for {p}"),
+        });
+        let mut o = opts.clone();
+        o.platform = p.clone();
+        images.push((p.clone(), build(store, &o, progress)?));
+    }
+    output::index(store, &images, &opts.annotations)
+}
+
 struct Sched {
     done: BTreeSet<usize>,
     running: BTreeSet<usize>,

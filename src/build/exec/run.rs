@@ -192,6 +192,14 @@ pub fn run_step(
         }
         prepared.guards.push(Guard::Dir(dir));
     }
+    let platform = mounts::state_platform(ctx, state);
+    if let Some(message) = foreign_without_emulator(&platform.arch) {
+        return Err(BuildError::Sandbox {
+            loc,
+            stage: stage.to_string(),
+            message,
+        });
+    }
     let missing = missing_mount_points(&view, &prepared.targets);
     let isolation = ctx.isolation().map_err(|message| BuildError::Sandbox {
         loc: loc.clone(),
@@ -278,6 +286,37 @@ pub fn run_step(
     Ok(false)
 }
 
+/// The qemu name of a GOARCH-style architecture.
+fn qemu_arch(arch: &str) -> &str {
+    match arch {
+        "amd64" => "x86_64",
+        "arm64" => "aarch64",
+        "386" => "i386",
+        "ppc64le" => "ppc64le",
+        "loong64" => "loongarch64",
+        other => other,
+    }
+}
+
+/// When `arch` is not the host's and no qemu-user binfmt handler is registered for it, the
+/// message saying how to fix that.
+fn foreign_without_emulator(arch: &str) -> Option<String> {
+    let host = crate::dockerfile::scope::Platform::host();
+    if arch.is_empty() || arch == host.arch {
+        return None;
+    }
+    let q = qemu_arch(arch);
+    let handler = std::path::Path::new("/proc/sys/fs/binfmt_misc").join(format!("qemu-{q}"));
+    match std::fs::read_to_string(&handler) {
+        Ok(s) if s.starts_with("enabled") => None,
+        _ => Some(format!(
+            "RUN for linux/{arch} on a {} host needs a qemu-user binfmt handler, and {} is not registered; install Debian's qemu-user-static (or binfmt-support + qemu-user-binfmt) so it is",
+            host.arch,
+            handler.display()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +333,15 @@ mod tests {
             &ins.heredocs,
             &["/bin/sh".to_string(), "-c".to_string()],
         )
+    }
+
+    #[test]
+    fn host_arch_needs_no_emulator() {
+        let host = crate::dockerfile::scope::Platform::host();
+        assert_eq!(foreign_without_emulator(&host.arch), None);
+        if let Some(m) = foreign_without_emulator("s390x") {
+            assert!(m.contains("qemu-user-static"), "{m}");
+        }
     }
 
     #[test]
