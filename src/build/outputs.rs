@@ -158,10 +158,15 @@ fn out_err(dest: impl ToString) -> impl FnOnce(CopyError) -> BuildError {
     }
 }
 
-/// Copy the store image to `dst`.
+/// Copy the store image to `dst`: every platform of an index, unless `dst` holds one image
+/// (a docker archive: the host's platform).
 fn copy_to(store: &Store, result: &BuildResult, dst: &mut dyn ImageDest) -> Result<(), CopyError> {
     let mut src = store_source(store, &result.digest)?;
-    copy_image(&mut src, dst, &CopyOptions::default(), &NoProgress)?;
+    let opts = CopyOptions {
+        all: dst.caps().index,
+        ..CopyOptions::default()
+    };
+    copy_image(&mut src, dst, &opts, &NoProgress)?;
     Ok(())
 }
 

@@ -91,6 +91,16 @@ pub struct BuildArgs {
     /// Push the image to every `-t` name (shorthand for `--output type=registry`)
     #[arg(long)]
     pub push: bool,
+    /// Import a shared build cache (repeatable): `type=registry,ref=R` or `type=local,src=DIR`
+    #[arg(
+        long = "cache-from",
+        value_name = "type=registry,ref=R|type=local,src=DIR"
+    )]
+    pub cache_from: Vec<String>,
+    /// Export the build cache (repeatable): `type=registry,ref=R[,mode=min|max]` or
+    /// `type=local,dest=DIR[,mode=min|max]` (min: the final image's steps; max: every stage's)
+    #[arg(long = "cache-to", value_name = "type=registry,ref=R[,mode=max]")]
+    pub cache_to: Vec<String>,
     /// Do not use the cache
     #[arg(long)]
     pub no_cache: bool,
@@ -462,6 +472,23 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         insecure_hosts: a.insecure_registry.clone(),
     };
     opts.tags = tags.clone();
+    let cache_from = a
+        .cache_from
+        .iter()
+        .map(|c| crate::build::cache_export::parse_cache_from(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(&e, None))?;
+    let cache_to = a
+        .cache_to
+        .iter()
+        .map(|c| crate::build::cache_export::parse_cache_to(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(&e, None))?;
+    if !cache_from.is_empty() || !cache_to.is_empty() {
+        opts.cache_hook = Some(crate::build::cache_export::CacheHook::new(
+            opts.remote.clone(),
+        ));
+    }
     let store = Store::open_default().map_err(|e| {
         report_error(&e.to_string(), None);
         EXIT_FINDINGS
@@ -470,8 +497,19 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         report_error(&e.to_string(), e.hint());
         EXIT_FINDINGS
     };
+    if let Some(hook) = &opts.cache_hook {
+        for c in &cache_from {
+            // A missing cache (first run) is not an error.
+            hook.import(c).map_err(fail)?;
+        }
+    }
     let result =
         crate::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
+    if let Some(hook) = &opts.cache_hook {
+        for c in &cache_to {
+            hook.export(&store, &result, c).map_err(fail)?;
+        }
+    }
     output::tag(&store, &result, &tags).map_err(fail)?;
     let mut pushed = Vec::new();
     for o in &outputs {

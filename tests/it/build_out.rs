@@ -274,3 +274,164 @@ fn push_prints_the_digest_reference_and_tags_after_the_manifest() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), digest);
 }
+
+/// Two stages: the first one's RUN is only in `mode=max` caches.
+fn two_stage_context() -> tempfile::TempDir {
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE AS build\nRUN echo built > /out && echo scratch > /tmp/x\nFROM $BASE\nCOPY --from=build /out /out\nRUN echo final > /f\n",
+    )
+    .unwrap();
+    ctx
+}
+
+fn is_blob_upload(method: &str, target: &str) -> bool {
+    target.contains("/blobs/") && matches!(method, "POST" | "PUT" | "PATCH")
+}
+
+#[test]
+fn registry_cache_round_trip_with_a_fresh_store() {
+    if can_build().is_none() {
+        return;
+    }
+    let Some(reg) =
+        crate::support::TestRegistry::start("build_registry_cache", crate::support::AuthMode::Open)
+    else {
+        return;
+    };
+    let proxy = crate::support::FaultProxy::start(&reg.host);
+    let cache = format!("{}/team/app:buildcache", proxy.host());
+    let ctx = two_stage_context();
+    let first = tempfile::tempdir().unwrap();
+    let to = format!("type=registry,ref={cache},mode=max");
+    let (digest, _) = build_ok(first.path(), &["--cache-to", &to], ctx.path());
+    let log = proxy.log();
+    assert!(log.iter().any(|(m, t, _)| is_blob_upload(m, t)), "{log:?}");
+
+    // Nothing changed: the export uploads no blob and no manifest (one GET of the manifest).
+    proxy.clear_log();
+    let (again, stderr) = build_ok(first.path(), &["--cache-to", &to], ctx.path());
+    assert_eq!(again, digest);
+    assert!(ran_steps(&stderr).is_empty(), "{stderr}");
+    let log = proxy.log();
+    assert!(!log.iter().any(|(m, t, _)| is_blob_upload(m, t)), "{log:?}");
+    let manifest_puts = log
+        .iter()
+        .filter(|(m, t, _)| m == "PUT" && t.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_puts, 0, "{log:?}");
+    let cache_requests = log
+        .iter()
+        .filter(|(_, t, _)| t.contains("/team/app/"))
+        .count();
+    assert!(cache_requests <= 3, "{log:?}");
+
+    // The artifact any registry stores: an OCI manifest with our artifactType.
+    let m: serde_json::Value = serde_json::from_str(&hoist_ok(
+        first.path(),
+        &["inspect", "--raw", &format!("docker://{cache}")],
+    ))
+    .unwrap_or(serde_json::Value::Null);
+    if !m.is_null() {
+        assert_eq!(m["artifactType"], "application/vnd.hoist.build.cache.v1");
+    }
+
+    // A second runner with an empty store: every step CACHED, same digest.
+    let second = tempfile::tempdir().unwrap();
+    let from = format!("type=registry,ref={cache}");
+    let (d2, stderr) = build_ok(second.path(), &["--cache-from", &from], ctx.path());
+    assert_eq!(d2, digest, "{stderr}");
+    assert!(ran_steps(&stderr).is_empty(), "{stderr}");
+    assert_eq!(cached_steps(&stderr).len(), 3, "{stderr}");
+    // The image is complete in the second store: it runs.
+    let (code, out) = run_image(
+        second.path(),
+        &d2,
+        Some(vec!["/bin/cat".into(), "/out".into(), "/f".into()]),
+    );
+    assert_eq!((code, out.as_str()), (0, "built\nfinal\n"));
+
+    // mode=min: only the final image's steps; the first stage runs again, the rest hits.
+    let min = format!("{}/team/app:mincache", proxy.host());
+    build_ok(
+        first.path(),
+        &["--cache-to", &format!("type=registry,ref={min},mode=min")],
+        ctx.path(),
+    );
+    let third = tempfile::tempdir().unwrap();
+    let (d3, stderr) = build_ok(
+        third.path(),
+        &["--cache-from", &format!("type=registry,ref={min}")],
+        ctx.path(),
+    );
+    assert_eq!(d3, digest);
+    assert_eq!(
+        ran_steps(&stderr),
+        ["RUN echo built > /out && echo scratch > /tmp/x"],
+        "{stderr}"
+    );
+
+    // A cache that does not exist yet is not an error (first run of a pipeline).
+    let fourth = tempfile::tempdir().unwrap();
+    let missing = format!("type=registry,ref={}/team/none:cache", proxy.host());
+    build_ok(fourth.path(), &["--cache-from", &missing], ctx.path());
+}
+
+#[test]
+fn local_cache_directory_round_trip() {
+    if can_build().is_none() {
+        return;
+    }
+    let ctx = two_stage_context();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let first = tempfile::tempdir().unwrap();
+    let (digest, _) = build_ok(
+        first.path(),
+        &[
+            "--cache-to",
+            &format!("type=local,dest={},mode=max", cache.display()),
+        ],
+        ctx.path(),
+    );
+    assert!(cache.join("index.json").is_file());
+    if let Some(skopeo) = tool("skopeo") {
+        let raw = run_ok(
+            Command::new(skopeo)
+                .args(["inspect", "--raw"])
+                .arg(format!("oci:{}:buildcache", cache.display())),
+        );
+        assert!(
+            raw.contains("application/vnd.hoist.build.cache.v1"),
+            "{raw}"
+        );
+    }
+    let second = tempfile::tempdir().unwrap();
+    let (d2, stderr) = build_ok(
+        second.path(),
+        &[
+            "--cache-from",
+            &format!("type=local,src={}", cache.display()),
+        ],
+        ctx.path(),
+    );
+    assert_eq!(d2, digest);
+    assert!(ran_steps(&stderr).is_empty(), "{stderr}");
+    // A changed step runs; the ones before it still come from the cache directory.
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE AS build\nRUN echo built > /out && echo scratch > /tmp/x\nFROM $BASE\nCOPY --from=build /out /out\nRUN echo changed > /f\n",
+    )
+    .unwrap();
+    let third = tempfile::tempdir().unwrap();
+    let (_, stderr) = build_ok(
+        third.path(),
+        &[
+            "--cache-from",
+            &format!("type=local,src={}", cache.display()),
+        ],
+        ctx.path(),
+    );
+    assert_eq!(ran_steps(&stderr), ["RUN echo changed > /f"], "{stderr}");
+}
