@@ -435,3 +435,40 @@ fn local_cache_directory_round_trip() {
     );
     assert_eq!(ran_steps(&stderr), ["RUN echo changed > /f"], "{stderr}");
 }
+
+/// The CI and Kubernetes examples only use flags `hoist build` / `hoist login` know.
+#[test]
+fn ci_examples_use_existing_flags() {
+    let help = |cmd: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let known = format!("{}{}", help("build"), help("login"));
+    // Flags of other tools in the examples (cargo, sudo, git).
+    let others = ["--locked", "--git", "--path", "--preserve-env", "--depth"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    for f in [
+        "ci/github-actions-build.yml",
+        "ci/gitlab-ci-build.yml",
+        "k8s/build-job.yaml",
+    ] {
+        let text = fs::read_to_string(root.join(f)).unwrap();
+        assert!(
+            text.contains("--cache-to") && text.contains("--push"),
+            "{f}"
+        );
+        for word in text.split(|c: char| c.is_whitespace() || c == '"') {
+            let Some(flag) = word.strip_prefix("--") else {
+                continue;
+            };
+            let flag = format!("--{}", flag.split('=').next().unwrap_or_default());
+            if flag == "--" || others.contains(&flag.as_str()) {
+                continue;
+            }
+            assert!(known.contains(&flag), "{f}: unknown flag {flag}");
+        }
+    }
+}
