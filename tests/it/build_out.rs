@@ -447,8 +447,15 @@ fn ci_examples_use_existing_flags() {
         String::from_utf8(out.stdout).unwrap()
     };
     let known = format!("{}{}", help("build"), help("login"));
-    // Flags of other tools in the examples (cargo, sudo, git).
-    let others = ["--locked", "--git", "--path", "--preserve-env", "--depth"];
+    // Flags of other tools in the examples (cargo, sudo, git, kubectl).
+    let others = [
+        "--locked",
+        "--git",
+        "--path",
+        "--preserve-env",
+        "--depth",
+        "--from-file",
+    ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     for f in [
         "ci/github-actions-build.yml",
