@@ -18,6 +18,12 @@
 //!
 //! `mode=max` exports every step this build used; `mode=min` only the steps whose layers are in
 //! the final image (steps that changed no file are `max` only).
+//!
+//! Beyond BuildKit (moby/buildkit#1474): `mounts=true` also exports every `RUN
+//! --mount=type=cache` directory of the store as a reproducible layer (named in the config by
+//! the mount's directory name, the sha256 of its id), and an import restores the ones the
+//! local store lacks, so an ephemeral runner gets its package cache back. Mounts are restored
+//! when the cache is imported (a RUN may need them at any step), not lazily.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -34,10 +40,12 @@ use crate::copy::{
     RegistryDest, RegistrySource, RemoteOptions, StoreSource,
 };
 use crate::oci::digest::Digest;
-use crate::oci::image::RawManifest;
+use crate::oci::image::{RawManifest, VerifyingReader};
+use crate::oci::layer::{Compression, LayerOptions, WalkOptions};
 use crate::oci::media;
 use crate::oci::reference::{parse_normalized, ImageRef};
 use crate::oci::store::Expected;
+use crate::oci::unpack::{unpack_layer, UnpackOptions};
 use crate::oci::Store;
 
 /// `artifactType` of an exported cache.
@@ -98,6 +106,8 @@ pub struct CacheTo {
     pub location: CacheLocation,
     /// min or max.
     pub mode: CacheMode,
+    /// `mounts=true`: also export `RUN --mount=type=cache` directories.
+    pub mounts: bool,
 }
 
 fn fields(s: &str, flag: &str) -> Result<BTreeMap<String, String>, String> {
@@ -155,8 +165,21 @@ pub fn parse_cache_to(s: &str) -> Result<CacheTo, String> {
         Some("max") => CacheMode::Max,
         Some(m) => return Err(format!("--cache-to {s:?}: mode={m:?} is not min or max")),
     };
+    let mounts = match f.remove("mounts").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(m) => {
+            return Err(format!(
+                "--cache-to {s:?}: mounts={m:?} is not true or false"
+            ))
+        }
+    };
     no_rest(s, "--cache-to", &f)?;
-    Ok(CacheTo { location, mode })
+    Ok(CacheTo {
+        location,
+        mode,
+        mounts,
+    })
 }
 
 /// Parse `--cache-from type=registry,ref=R` / `type=local,src=DIR`.
@@ -221,9 +244,10 @@ impl CacheHook {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Read the key map of the cache at `location`. A cache that does not exist yet (first
-    /// run) is not an error: it returns false.
-    pub fn import(&self, location: &CacheLocation) -> Result<bool, BuildError> {
+    /// Read the key map of the cache at `location`, and restore the cache-mount directories it
+    /// carries that `store` lacks (a mount's content is needed as soon as a step using it runs).
+    /// A cache that does not exist yet (first run) is not an error: it returns false.
+    pub fn import(&self, store: &Store, location: &CacheLocation) -> Result<bool, BuildError> {
         let r = location.image_ref().map_err(cache_err(location))?;
         let mut src = match open_source(&r, &self.remote) {
             Ok(s) => s,
@@ -267,6 +291,18 @@ impl CacheHook {
             if let Ok(d) = Digest::from_oci(l.digest()) {
                 blobs.insert(d, l.clone());
             }
+        }
+        if let Some(m) = v.get("mounts").and_then(Value::as_object) {
+            let mut wanted = Vec::new();
+            for (name, entry) in m {
+                let d = entry["digest"]
+                    .as_str()
+                    .and_then(|d| d.parse::<Digest>().ok());
+                if let Some(desc) = d.and_then(|d| blobs.get(&d)) {
+                    wanted.push((name.clone(), desc.clone()));
+                }
+            }
+            import_mounts(store, src.as_mut(), &wanted).map_err(cache_err(location))?;
         }
         self.state().imported.push(Imported {
             location: location.clone(),
@@ -391,8 +427,21 @@ impl CacheHook {
                 }
             }
         }
-        let config = crate::oci::json::to_canonical_vec(&json!({ "records": records }))
-            .map_err(|e| cache_err(&to.location)(e.into()))?;
+        let mut mounts = BTreeMap::new();
+        if to.mounts {
+            for (name, desc, diff_id) in export_mounts(store)? {
+                mounts.insert(
+                    name,
+                    json!({"digest": desc.digest().to_string(), "diffID": diff_id.to_string()}),
+                );
+                if let Ok(d) = Digest::from_oci(desc.digest()) {
+                    layer_descs.entry(d).or_insert(desc);
+                }
+            }
+        }
+        let config =
+            crate::oci::json::to_canonical_vec(&json!({ "records": records, "mounts": mounts }))
+                .map_err(|e| cache_err(&to.location)(e.into()))?;
         let config_info = store.put_bytes(&config)?;
         let config_desc =
             media::descriptor(CONFIG_MEDIA_TYPE, &config_info.digest, config.len() as u64)
@@ -443,6 +492,100 @@ impl CacheHook {
     }
 }
 
+/// Where the builder keeps `RUN --mount=type=cache` directories: `mounts/<sha256 of id>/data`.
+fn mounts_root(store: &Store) -> PathBuf {
+    store.root().join("mounts")
+}
+
+/// Every cache-mount directory of `store` as a reproducible layer blob in the store (same
+/// content, same digest: an unchanged mount is never uploaded again): (name, descriptor,
+/// diffID), sorted by name.
+fn export_mounts(store: &Store) -> Result<Vec<(String, Descriptor, Digest)>, BuildError> {
+    let root = mounts_root(store);
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return Ok(out);
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    names.sort();
+    for name in names {
+        let data = root.join(&name).join("data");
+        if !data.is_dir() {
+            continue;
+        }
+        let opts = LayerOptions {
+            compression: Compression::Gzip { level: 6 },
+            source_date_epoch: Some(0),
+            ..LayerOptions::default()
+        };
+        let walk = WalkOptions {
+            xattrs: false,
+            overlay_whiteouts: false,
+        };
+        let info = store.write_dir_layer(&data, &opts, &walk)?;
+        let desc =
+            media::descriptor(media::OCI_LAYER_GZIP, &info.digest, info.size).map_err(|e| {
+                BuildError::Output {
+                    dest: data.display().to_string(),
+                    source: Box::new(e.into()),
+                }
+            })?;
+        out.push((name, desc, info.diff_id));
+    }
+    Ok(out)
+}
+
+/// Unpack each wanted mount (name, layer) that `store` does not have yet.
+fn import_mounts(
+    store: &Store,
+    src: &mut dyn ImageSource,
+    wanted: &[(String, Descriptor)],
+) -> Result<(), CopyError> {
+    for (name, desc) in wanted {
+        if name.len() != 64 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let dir = mounts_root(store).join(name);
+        if dir.join("data").exists() {
+            continue;
+        }
+        let io_err = |source: std::io::Error| CopyError::Blob {
+            reference: format!("cache mount {name}"),
+            digest: Digest::from_oci(desc.digest())
+                .unwrap_or_else(|_| crate::oci::digest::digest_bytes(b"")),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io_err)?;
+        let tmp = tempfile::Builder::new()
+            .prefix("new-")
+            .tempdir_in(&dir)
+            .map_err(io_err)?;
+        let d = Digest::from_oci(desc.digest())?;
+        let reader = VerifyingReader::new(src.blob(desc)?, &d, desc.size()).map_err(io_err)?;
+        unpack_layer(reader, tmp.path(), &UnpackOptions::default()).map_err(|e| {
+            CopyError::Unsupported {
+                reference: format!("cache mount {name}"),
+                reason: e.to_string(),
+            }
+        })?;
+        std::fs::set_permissions(
+            tmp.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .map_err(io_err)?;
+        let fresh = tmp.keep();
+        if std::fs::rename(&fresh, dir.join("data")).is_err() {
+            // Another build created it first.
+            let _ = crate::oci::unpack::remove_tree(&fresh);
+        }
+    }
+    Ok(())
+}
+
 /// The layer digests of the store image `digest` (every platform of an index).
 fn image_layers(store: &Store, digest: &Digest) -> Result<BTreeSet<Digest>, BuildError> {
     let mut out = BTreeSet::new();
@@ -479,14 +622,16 @@ mod tests {
             parse_cache_to("type=registry,ref=h/r:c,mode=max"),
             Ok(CacheTo {
                 location: CacheLocation::Registry("h/r:c".into()),
-                mode: CacheMode::Max
+                mode: CacheMode::Max,
+                mounts: false,
             })
         );
         assert_eq!(
             parse_cache_to("type=local,dest=d"),
             Ok(CacheTo {
                 location: CacheLocation::Local("d".into()),
-                mode: CacheMode::Min
+                mode: CacheMode::Min,
+                mounts: false,
             })
         );
         assert_eq!(
@@ -499,10 +644,11 @@ mod tests {
             "type=gha",
             "ref=x",
             "type=registry,ref=x,mode=all",
-            "type=registry,ref=x,mounts=true",
+            "type=registry,ref=x,mounts=yes",
         ] {
             assert!(parse_cache_to(bad).is_err(), "{bad}");
         }
         assert!(parse_cache_from("type=local,dest=d").is_err());
+        assert!(parse_cache_to("type=local,dest=d,mounts=true").is_ok_and(|c| c.mounts));
     }
 }

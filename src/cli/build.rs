@@ -98,7 +98,8 @@ pub struct BuildArgs {
     )]
     pub cache_from: Vec<String>,
     /// Export the build cache (repeatable): `type=registry,ref=R[,mode=min|max]` or
-    /// `type=local,dest=DIR[,mode=min|max]` (min: the final image's steps; max: every stage's)
+    /// `type=local,dest=DIR[,mode=min|max]` (min: the final image's steps; max: every stage's);
+    /// `mounts=true` also exports `RUN --mount=type=cache` directories
     #[arg(long = "cache-to", value_name = "type=registry,ref=R[,mode=max]")]
     pub cache_to: Vec<String>,
     /// Do not use the cache
@@ -500,7 +501,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     if let Some(hook) = &opts.cache_hook {
         for c in &cache_from {
             // A missing cache (first run) is not an error.
-            hook.import(c).map_err(fail)?;
+            hook.import(&store, c).map_err(fail)?;
         }
     }
     let result =

@@ -479,3 +479,53 @@ fn ci_examples_use_existing_flags() {
         }
     }
 }
+
+/// `mounts=true`: a cache mount's content travels with the cache to an empty store.
+#[test]
+fn cache_mounts_travel_with_mounts_true() {
+    if can_build().is_none() {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nARG V\nRUN --mount=type=cache,target=/cache,id=pkgs echo $V > /v; if test -f /cache/seen; then cat /cache/seen > /r; else echo miss > /r; echo downloaded > /cache/seen; fi\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with = dir.path().join("with");
+    let without = dir.path().join("without");
+    let first = tempfile::tempdir().unwrap();
+    let (d1, _) = build_ok(
+        first.path(),
+        &[
+            "--build-arg",
+            "V=1",
+            "--cache-to",
+            &format!("type=local,dest={},mounts=true", with.display()),
+            "--cache-to",
+            &format!("type=local,dest={}", without.display()),
+        ],
+        ctx.path(),
+    );
+    let r = |home: &Path, d: &hoist::oci::digest::Digest| {
+        run_image(home, d, Some(vec!["/bin/cat".into(), "/r".into()])).1
+    };
+    assert_eq!(r(first.path(), &d1), "miss\n");
+    // A new runner with a changed step: the RUN runs again and finds the restored mount.
+    for (cache, expect) in [(&with, "downloaded\n"), (&without, "miss\n")] {
+        let home = tempfile::tempdir().unwrap();
+        let (d, stderr) = build_ok(
+            home.path(),
+            &[
+                "--build-arg",
+                "V=2",
+                "--cache-from",
+                &format!("type=local,src={}", cache.display()),
+            ],
+            ctx.path(),
+        );
+        assert_eq!(ran_steps(&stderr).len(), 1, "{stderr}");
+        assert_eq!(r(home.path(), &d), expect, "{}", cache.display());
+    }
+}
