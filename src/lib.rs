@@ -10,6 +10,8 @@
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
 
+#![deny(unsafe_code)]
+
 pub mod build;
 pub mod cli;
 pub mod copy;

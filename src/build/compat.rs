@@ -1,6 +1,6 @@
-//! The builder's one door to the copy engine: fetch a base image (any transport) into the
-//! store, and copy a built image from the store to an OCI layout. Kept in one small module
-//! so a move of the copy engine only touches this file.
+//! The builder's one door to the copy engine ([`crate::copy`]): fetch a base image (any
+//! transport) into the store, and copy a built image from the store to an OCI layout. Kept in
+//! one small module so a change of the copy engine only touches this file.
 
 use std::path::Path;
 
@@ -34,7 +34,8 @@ pub fn store_source(store: &Store, digest: &Digest) -> Result<StoreSource, CopyE
     Ok(StoreSource::from_manifest(store.clone(), manifest))
 }
 
-/// Write the store image `digest` into the OCI layout `dir` (created if needed), tagged `tag`.
+/// Write the store image (or index) `digest` into the OCI layout `dir` (created if needed),
+/// tagged `tag`, with every platform.
 pub fn write_layout(
     store: &Store,
     digest: &Digest,

@@ -66,8 +66,8 @@ pub fn index(
             digest: &r.digest,
             size: r.size,
             os: &p.os,
-            architecture: &p.arch,
-            variant: Some(p.variant.as_str()),
+            architecture: &p.architecture,
+            variant: p.variant.as_deref(),
         })
         .collect();
     let blob = crate::oci::assemble::index(&entries, annotations)?;

@@ -1,14 +1,16 @@
-//! Planning a build: parse the Dockerfile, resolve global ARGs and platforms, find the stages,
-//! their dependencies (`FROM stage`, `COPY --from`, `RUN --mount=from=`), the target, and the
-//! stages it needs in dependency order — with typed errors for an unknown target, an unknown
-//! stage and a dependency cycle.
+//! Planning a build: parse the Dockerfile and take from its model
+//! ([`crate::dockerfile::model`]) the global ARGs, the stages, their dependencies (`FROM
+//! stage`, `COPY --from`, `RUN --mount=from=`), the target and the stages it needs in
+//! dependency order — as typed errors for an unknown target, an unknown stage and a cycle.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::{BuildError, Loc};
 use crate::dockerfile::expand::{Env, Lexer};
-use crate::dockerfile::scope::{platform_args, Platform};
+use crate::dockerfile::flags::parse_platform;
+use crate::dockerfile::model::{Model, ModelError, ModelOptions, Origin};
 use crate::dockerfile::{self, Dockerfile, Instruction, InstructionKind};
+use crate::oci::image::Platform;
 
 /// What a stage starts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl StagePlan {
 }
 
 /// Inputs of planning.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlanInput {
     /// Dockerfile text.
     pub text: String,
@@ -139,15 +141,17 @@ pub fn expand(lexer: &Lexer, loc: &Loc, word: &str, env: &dyn Env) -> Result<Str
         })
 }
 
-/// Plan a build.
+/// Plan a build: the stage graph, target and order come from the Dockerfile model
+/// ([`crate::dockerfile::model`]), shared with `hoist lint`.
 pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
     let df = dockerfile::parse(&input.text);
+    let loc = |line: u32| Loc {
+        file: input.name.clone(),
+        line,
+    };
     if let Some(e) = df.errors.first() {
         return Err(BuildError::Parse {
-            loc: Loc {
-                file: input.name.clone(),
-                line: e.span.start.line,
-            },
+            loc: loc(e.span.start.line),
             message: e.message.clone(),
         });
     }
@@ -160,47 +164,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             ));
         }
     }
-    let lexer = Lexer::new(if df.escape == '`' { '`' } else { '\\' });
-    let build_platform = Platform::host();
-    let target_platform = input.target_platform.clone();
-    let first_from = df
-        .instructions
-        .iter()
-        .position(|i| matches!(i.kind, InstructionKind::From { .. }))
-        .ok_or_else(|| BuildError::NoStage {
-            file: input.name.clone(),
-        })?;
-    // Global scope: platform ARGs, then ARGs before the first FROM.
-    let mut globals = platform_args(&build_platform, &target_platform);
-    for ins in &df.instructions[..first_from] {
-        let loc = Loc {
-            file: input.name.clone(),
-            line: ins.span.start.line,
-        };
-        match &ins.kind {
-            InstructionKind::Arg(decls) => {
-                for d in decls {
-                    let name = d.name.value.clone();
-                    let value = match (input.build_args.get(&name), &d.default) {
-                        (Some(v), _) => Some(v.clone()),
-                        (None, Some(w)) => Some(expand(&lexer, &loc, &w.value, &globals)?),
-                        (None, None) => None,
-                    };
-                    match value {
-                        Some(v) => {
-                            globals.insert(name, v);
-                        }
-                        None => {
-                            if !name.starts_with("BUILD") && !name.starts_with("TARGET") {
-                                globals.remove(&name);
-                            }
-                        }
-                    }
-                }
-            }
+    for ins in &df.instructions {
+        match ins.kind {
+            InstructionKind::From { .. } => break,
+            InstructionKind::Arg(_) => {}
             _ => {
                 return Err(BuildError::Parse {
-                    loc,
+                    loc: loc(ins.span.start.line),
                     message: format!(
                         "{} before the first FROM: only ARG may come before FROM",
                         ins.keyword_word.value
@@ -209,111 +179,80 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             }
         }
     }
-    // Stages.
-    let mut stages: Vec<StagePlan> = Vec::new();
-    for (i, ins) in df.instructions.iter().enumerate().skip(first_from) {
-        let InstructionKind::From { image, alias } = &ins.kind else {
-            continue;
-        };
-        let loc = Loc {
+    let build_platform = Platform::host();
+    let target_platform = input.target_platform.clone();
+    let model = Model::new(
+        &df,
+        &ModelOptions {
+            build_args: input.build_args.clone(),
+            build_platform: build_platform.clone(),
+            target_platform: target_platform.clone(),
+        },
+    );
+    let model_err = |e: ModelError| match e {
+        ModelError::NoStages => BuildError::NoStage {
             file: input.name.clone(),
-            line: ins.span.start.line,
-        };
-        if let Some(prev) = stages.last_mut() {
-            prev.end = i;
-        }
-        let image = expand(&lexer, &loc, &image.value, &globals)?;
-        if image.is_empty() {
-            return Err(BuildError::Parse {
-                loc,
-                message: "FROM names no image (the expanded reference is empty)".to_string(),
-            });
-        }
-        let base = if image.eq_ignore_ascii_case("scratch") {
-            BaseRef::Scratch
-        } else if let Some(s) = find_stage(&stages, &image, stages.len())
-            .filter(|_| !image.bytes().all(|b| b.is_ascii_digit()))
-        {
-            BaseRef::Stage(s)
-        } else {
-            BaseRef::Image(image)
-        };
-        let platform = match ins.flag("platform").and_then(|f| f.value.as_deref()) {
-            Some(v) => {
-                let v = expand(&lexer, &loc, v, &globals)?;
-                crate::dockerfile::flags::parse_platform(&v).map_err(|e| BuildError::Flag {
-                    loc: loc.clone(),
-                    message: e.to_string(),
-                })?
+        },
+        ModelError::UnknownTarget { target, known } => BuildError::UnknownTarget {
+            target,
+            available: known
+                .split(", ")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        },
+        ModelError::Cycle { cycle } => BuildError::Cycle { stages: cycle },
+        ModelError::UnknownStage { line, .. } | ModelError::Unresolved { line, .. } => {
+            BuildError::Parse {
+                loc: loc(line),
+                message: e.to_string(),
             }
+        }
+    };
+    let target = model
+        .resolve_target(input.target.as_deref())
+        .map_err(model_err)?;
+    let order = model.plan(target).map_err(model_err)?;
+    let mut stages: Vec<StagePlan> = Vec::new();
+    for st in model.stages() {
+        let base = match &st.origin {
+            Origin::Scratch => BaseRef::Scratch,
+            Origin::Stage(s) => BaseRef::Stage(*s),
+            Origin::Image(r) => BaseRef::Image(r.clone()),
+            Origin::Unresolved => BaseRef::Image(String::new()),
+        };
+        let platform = match &st.platform {
+            Some(v) => parse_platform(v).map_err(|e| BuildError::Flag {
+                loc: loc(st.line),
+                message: e.to_string(),
+            })?,
             None => target_platform.clone(),
         };
-        let name = alias
-            .as_ref()
-            .map(|a| a.value.to_lowercase())
-            .filter(|n| !n.is_empty());
-        if let Some(n) = &name {
+        if let Some(n) = &st.name {
             if stages.iter().any(|s| s.name.as_deref() == Some(n.as_str())) {
                 return Err(BuildError::Parse {
-                    loc,
+                    loc: loc(st.line),
                     message: format!("duplicate stage name {n:?}"),
                 });
             }
         }
-        let mut deps = BTreeSet::new();
-        if let BaseRef::Stage(s) = &base {
-            deps.insert(*s);
-        }
+        let deps: BTreeSet<usize> = st.stage_deps().collect();
         stages.push(StagePlan {
-            index: stages.len(),
-            name,
-            from: i,
-            end: df.instructions.len(),
+            index: st.index,
+            name: st.name.clone(),
+            from: st.from,
+            end: st.end,
             base,
             platform,
             deps: deps.into_iter().collect(),
         });
     }
-    // `--from` and mount sources may name any stage (BuildKit resolves names over the file).
-    let mut extra: Vec<Vec<usize>> = vec![Vec::new(); stages.len()];
-    for s in &stages {
-        for ins in &df.instructions[s.from + 1..s.end] {
-            for r in stage_refs(ins) {
-                let loc = Loc {
-                    file: input.name.clone(),
-                    line: ins.span.start.line,
-                };
-                let r = expand(&lexer, &loc, &r, &globals)?;
-                if let Some(t) = find_stage(&stages, &r, stages.len()) {
-                    if t == s.index {
-                        return Err(BuildError::Cycle {
-                            stages: vec![s.display_name(), s.display_name()],
-                        });
-                    }
-                    if let Some(v) = extra.get_mut(s.index) {
-                        v.push(t);
-                    }
-                }
-            }
-        }
-    }
-    for (s, more) in stages.iter_mut().zip(extra) {
-        let mut all: BTreeSet<usize> = s.deps.iter().copied().collect();
-        all.extend(more);
-        s.deps = all.into_iter().collect();
-    }
-    let target = match &input.target {
-        None => stages.len() - 1,
-        Some(t) => stages
-            .iter()
-            .find(|s| s.name.as_deref() == Some(t.to_lowercase().as_str()))
-            .map(|s| s.index)
-            .ok_or_else(|| BuildError::UnknownTarget {
-                target: t.clone(),
-                available: stages.iter().filter_map(|s| s.name.clone()).collect(),
-            })?,
-    };
-    let order = topo_order(&stages, target)?;
+    let globals = model
+        .global_vars()
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(Plan {
         df,
         source: input.text.clone(),
@@ -329,83 +268,6 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
     })
 }
 
-/// Raw stage references of an instruction: `--from=` of COPY/ADD and `from=` of RUN mounts.
-fn stage_refs(ins: &Instruction) -> Vec<String> {
-    let mut out = Vec::new();
-    match &ins.kind {
-        InstructionKind::Copy(_) | InstructionKind::Add(_) => {
-            if let Some(v) = ins.flag("from").and_then(|f| f.value.clone()) {
-                out.push(v);
-            }
-        }
-        InstructionKind::Run(_) => {
-            for f in ins.flags_named("mount") {
-                if let Some(v) = &f.value {
-                    if let Ok(m) = crate::dockerfile::flags::parse_mount(v) {
-                        if let Some(from) = m.from {
-                            out.push(from);
-                        }
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Depth-first order of the stages `target` needs, dependencies first; a cycle is an error.
-fn topo_order(stages: &[StagePlan], target: usize) -> Result<Vec<usize>, BuildError> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Active,
-        Done,
-    }
-    fn visit(
-        stages: &[StagePlan],
-        s: usize,
-        marks: &mut [Mark],
-        path: &mut Vec<usize>,
-        out: &mut Vec<usize>,
-    ) -> Result<(), BuildError> {
-        match marks.get(s).copied() {
-            Some(Mark::Done) | None => return Ok(()),
-            Some(Mark::Active) => {
-                let start = path.iter().position(|&p| p == s).unwrap_or(0);
-                let mut names: Vec<String> = path
-                    .get(start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|&i| stages.get(i).map(StagePlan::display_name))
-                    .collect();
-                names.extend(stages.get(s).map(StagePlan::display_name));
-                return Err(BuildError::Cycle { stages: names });
-            }
-            Some(Mark::New) => {}
-        }
-        if let Some(m) = marks.get_mut(s) {
-            *m = Mark::Active;
-        }
-        path.push(s);
-        if let Some(st) = stages.get(s) {
-            for &d in &st.deps {
-                visit(stages, d, marks, path, out)?;
-            }
-        }
-        path.pop();
-        if let Some(m) = marks.get_mut(s) {
-            *m = Mark::Done;
-        }
-        out.push(s);
-        Ok(())
-    }
-    let mut marks = vec![Mark::New; stages.len()];
-    let mut out = Vec::new();
-    visit(stages, target, &mut marks, &mut Vec::new(), &mut out)?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,7 +278,7 @@ mod tests {
             name: "Dockerfile".to_string(),
             build_args: BTreeMap::new(),
             target: target.map(str::to_string),
-            target_platform: Platform::parse("linux/amd64").unwrap_or_default(),
+            target_platform: "linux/amd64".parse().unwrap(),
         }
     }
 
@@ -448,7 +310,7 @@ mod tests {
 
     #[test]
     fn platform_args_and_syntax_note() {
-        let df = "# syntax=docker/dockerfile:1\nARG TARGETARCH\nFROM example.com/img:$TARGETARCH\n";
+        let df = "# syntax=docker/dockerfile:1\nFROM example.com/img:$TARGETARCH\n";
         let p = plan(&input(df, None)).unwrap();
         assert_eq!(
             p.stages[0].base,

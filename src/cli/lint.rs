@@ -163,6 +163,7 @@ fn cli_layer(a: &LintArgs) -> ConfigLayer {
         label_schema: a.require_label.iter().cloned().collect(),
         build_args: a.build_arg.iter().cloned().collect(),
         context_dir: a.context.clone(),
+        warnings: Vec::new(),
     }
 }
 
@@ -398,6 +399,9 @@ pub fn run(args: LintArgs) -> i32 {
         inputs.iter().map(lint).collect()
     };
 
+    for w in resolver.take_warnings() {
+        eprintln!("hoist: warning: {w}");
+    }
     let mut linted = Vec::new();
     let mut config_errors: Vec<String> = Vec::new();
     for (input, r) in results {

@@ -408,32 +408,27 @@ impl DockerIgnore {
     /// wins over `<context>/.dockerignore`; neither present → no patterns. A malformed pattern
     /// is an error naming the file and line (Docker refuses to build with it too).
     pub fn load(context: &Path, dockerfile: Option<&Path>) -> Result<DockerIgnore, IgnoreError> {
-        let specific = dockerfile.and_then(|df| {
-            df.file_name().map(|n| {
-                let mut name = n.to_os_string();
-                name.push(".dockerignore");
-                df.with_file_name(name)
-            })
-        });
-        for candidate in specific.into_iter().chain([context.join(".dockerignore")]) {
-            match std::fs::read(&candidate) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let mut di = DockerIgnore::try_parse(&text, &candidate.display().to_string())?;
-                    di.source = Some(candidate);
-                    return Ok(di);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) if e.raw_os_error() == Some(20) => continue, // ENOTDIR
-                Err(source) => {
-                    return Err(IgnoreError::Read {
-                        path: candidate,
-                        source,
-                    })
-                }
+        match find_file(context, dockerfile)? {
+            Some((path, text)) => {
+                let mut di = DockerIgnore::try_parse(&text, &path.display().to_string())?;
+                di.source = Some(path);
+                Ok(di)
             }
+            None => Ok(DockerIgnore::default()),
         }
-        Ok(DockerIgnore::default())
+    }
+
+    /// Like [`load`](DockerIgnore::load), but malformed patterns are skipped and an unreadable
+    /// file means no patterns (for linting, where the build reports those errors).
+    pub fn load_lenient(context: &Path, dockerfile: Option<&Path>) -> DockerIgnore {
+        match find_file(context, dockerfile) {
+            Ok(Some((path, text))) => {
+                let mut di = DockerIgnore::parse(&text);
+                di.source = Some(path);
+                di
+            }
+            _ => DockerIgnore::default(),
+        }
     }
 
     /// Parse the text of an ignore file, skipping malformed patterns (use [`try_parse`] to get
@@ -523,6 +518,37 @@ impl DockerIgnore {
     pub fn is_excluded(&self, rel_path: &str) -> bool {
         self.matches(rel_path).is_some()
     }
+}
+
+/// The ignore file that applies and its text, if any.
+fn find_file(
+    context: &Path,
+    dockerfile: Option<&Path>,
+) -> Result<Option<(PathBuf, String)>, IgnoreError> {
+    let specific = dockerfile.and_then(|df| {
+        df.file_name().map(|n| {
+            let mut name = n.to_os_string();
+            name.push(".dockerignore");
+            df.with_file_name(name)
+        })
+    });
+    for candidate in specific.into_iter().chain([context.join(".dockerignore")]) {
+        match std::fs::read(&candidate) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                return Ok(Some((candidate, text)));
+            }
+            // Missing, or a path through a non-directory: no file here.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(20) => {}
+            Err(source) => {
+                return Err(IgnoreError::Read {
+                    path: candidate,
+                    source,
+                })
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Lines of an ignore file as `(line number, pattern text)`, with Docker's reading rules.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::ast::Flag;
 use super::expand::ExpandError;
-use super::scope::Platform;
+use crate::oci::image::Platform;
 
 /// A flag value that could not be understood.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -645,25 +645,36 @@ pub fn parse_checksum(value: &str) -> Result<Checksum, FlagError> {
     })
 }
 
-/// `--platform=os[/arch[/variant]]` (after variable expansion).
+/// `--platform=os[/arch[/variant]]` (after variable expansion). An OS alone takes the host's
+/// architecture and variant, as BuildKit does.
 pub fn parse_platform(value: &str) -> Result<Platform, FlagError> {
     let err = |m: &str| FlagError::new("platform", value, m);
-    let p = Platform::parse(value).ok_or_else(|| err("expected os[/arch[/variant]]"))?;
     let ok = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
     };
-    if (value.contains('/') && p.arch.is_empty())
-        || value.matches('/').count() == 2 && p.variant.is_empty()
-    {
+    let parts: Vec<&str> = value.split('/').collect();
+    if parts.len() > 3 {
+        return Err(err("expected os[/arch[/variant]]"));
+    }
+    if parts.iter().any(|p| p.is_empty()) {
         return Err(err("empty platform component"));
     }
-    if !ok(&p.os) || !ok(&p.arch) || !ok(&p.variant) {
+    if !parts.iter().all(|p| ok(p)) {
         return Err(err(
             "platform components may only use letters, digits, '_', '-' and '.'",
         ));
     }
-    Ok(p)
+    if let [os] = parts.as_slice() {
+        return Ok(Platform {
+            os: os.to_ascii_lowercase(),
+            ..Platform::host()
+        });
+    }
+    value
+        .parse::<Platform>()
+        .map_err(|_| err("expected os[/arch[/variant]]"))
 }
 
 /// What `--from` refers to.

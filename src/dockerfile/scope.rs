@@ -1,5 +1,5 @@
-//! ARG/ENV scoping with Docker's rules: the stages of a file and the variables visible at each
-//! instruction.
+//! ARG/ENV scoping with Docker's rules: the variables visible at each instruction, for the
+//! [`model`](super::model) of a file.
 //!
 //! * Global ARGs (those before the first FROM) and the automatic platform ARGs (`TARGETPLATFORM`,
 //!   `BUILDARCH`, …) are visible only to FROM lines, unless a stage redeclares them with a bare
@@ -11,11 +11,19 @@
 //! * A stage `FROM <earlier stage>` starts with that stage's ENV, not its ARGs.
 //!
 //! Expansion failures never abort: the variable is left unset (ENV keeps its raw text).
+//!
+//! Scopes are persistent maps ([`rpds`]): each instruction's [`Vars`] shares its structure with
+//! the one before it, so a file with `n` ARG/ENV lines costs `O(n log n)` time and memory rather
+//! than a full copy of the map per instruction (`O(n²)`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rpds::{RedBlackTreeMapSync, RedBlackTreeSetSync};
+
 use super::ast::{Dockerfile, InstructionKind};
 use super::expand::{Env, Lexer};
+use super::model::Stage;
+pub use crate::oci::image::Platform;
 
 /// The platform ARGs BuildKit defines automatically in the global scope.
 pub const PLATFORM_ARGS: [&str; 8] = [
@@ -48,112 +56,33 @@ pub fn is_predefined_arg(name: &str) -> bool {
     PLATFORM_ARGS.contains(&name) || PROXY_ARGS.contains(&name)
 }
 
-/// An OS/architecture/variant triple, as in `linux/arm/v7`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Platform {
-    pub os: String,
-    pub arch: String,
-    pub variant: String,
-}
-
-impl Platform {
-    /// The platform images built on this host default to: Linux (Windows on Windows hosts) and the
-    /// host CPU architecture named the way OCI images name it.
-    pub fn host() -> Platform {
-        let os = if std::env::consts::OS == "windows" {
-            "windows"
-        } else {
-            "linux"
-        };
-        let little = cfg!(target_endian = "little");
-        let (arch, variant) = match std::env::consts::ARCH {
-            "x86_64" => ("amd64", ""),
-            "x86" => ("386", ""),
-            "aarch64" => ("arm64", ""),
-            "arm" => ("arm", "v7"),
-            "powerpc64" if little => ("ppc64le", ""),
-            "powerpc64" => ("ppc64", ""),
-            "mips64" if little => ("mips64le", ""),
-            "loongarch64" => ("loong64", ""),
-            other => (other, ""),
-        };
-        Platform {
-            os: os.to_string(),
-            arch: arch.to_string(),
-            variant: variant.to_string(),
-        }
-    }
-
-    /// Parses `os[/arch[/variant]]`; `None` when empty or with more than three parts.
-    pub fn parse(s: &str) -> Option<Platform> {
-        let mut parts = s.split('/');
-        let os = parts.next().filter(|p| !p.is_empty())?;
-        let arch = parts.next().unwrap_or_default();
-        let variant = parts.next().unwrap_or_default();
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(Platform {
-            os: os.to_ascii_lowercase(),
-            arch: arch.to_ascii_lowercase(),
-            variant: variant.to_ascii_lowercase(),
-        })
-    }
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.os)?;
-        if !self.arch.is_empty() {
-            write!(f, "/{}", self.arch)?;
-            if !self.variant.is_empty() {
-                write!(f, "/{}", self.variant)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The automatic platform ARGs for a build on `build` producing `target`.
+/// Values are BuildKit's: the platform normalised ([`Platform::normalized`]), so 32-bit ARM
+/// gives `TARGETVARIANT=v7` and arm64 an empty variant.
 pub fn platform_args(build: &Platform, target: &Platform) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    m.insert("BUILDPLATFORM".to_string(), build.to_string());
-    m.insert("BUILDOS".to_string(), build.os.clone());
-    m.insert("BUILDARCH".to_string(), build.arch.clone());
-    m.insert("BUILDVARIANT".to_string(), build.variant.clone());
-    m.insert("TARGETPLATFORM".to_string(), target.to_string());
-    m.insert("TARGETOS".to_string(), target.os.clone());
-    m.insert("TARGETARCH".to_string(), target.arch.clone());
-    m.insert("TARGETVARIANT".to_string(), target.variant.clone());
+    for (prefix, p) in [
+        ("BUILD", build.normalized()),
+        ("TARGET", target.normalized()),
+    ] {
+        m.insert(format!("{prefix}PLATFORM"), p.to_string());
+        m.insert(format!("{prefix}OS"), p.os.clone());
+        m.insert(format!("{prefix}ARCH"), p.architecture.clone());
+        m.insert(
+            format!("{prefix}VARIANT"),
+            p.variant.clone().unwrap_or_default(),
+        );
+    }
     m
 }
 
-/// One build stage: a FROM and the instructions after it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Stage {
-    /// 0-based stage number.
-    pub index: usize,
-    /// Index of the FROM in [`Dockerfile::instructions`].
-    pub from: usize,
-    /// One past the last instruction of this stage.
-    pub end: usize,
-    /// `AS name`, lowercased.
-    pub name: Option<String>,
-    /// The FROM image after expanding global ARGs; `None` if expansion failed or left it empty.
-    pub image: Option<String>,
-    /// Set when the FROM names an earlier stage (`FROM builder`).
-    pub base_stage: Option<usize>,
-    /// `--platform` after expansion, if given.
-    pub platform: Option<String>,
-}
-
 /// The lexer for `df`'s escape character (`\` unless the file chose `` ` ``).
-fn lexer_for(df: &Dockerfile) -> Lexer {
+pub(crate) fn lexer_for(df: &Dockerfile) -> Lexer {
     Lexer::new(if df.escape == '`' { '`' } else { '\\' })
 }
 
 /// Index of the first FROM, or the number of instructions when there is none.
-fn first_from(df: &Dockerfile) -> usize {
+pub(crate) fn first_from(df: &Dockerfile) -> usize {
     df.instructions
         .iter()
         .position(|i| matches!(i.kind, InstructionKind::From { .. }))
@@ -182,25 +111,29 @@ fn apply_global_arg(
         };
         match value {
             Some(v) => {
-                vars.values.insert(name.clone(), v);
+                vars.values.insert_mut(name.clone(), v);
             }
             None => {
                 // A later bare declaration shadows an earlier value, as a new entry would.
                 if d.default.is_none() {
-                    vars.values.remove(&name);
+                    vars.values.remove_mut(&name);
                 }
             }
         }
-        vars.declared.insert(name);
+        vars.declared.insert_mut(name);
     }
 }
 
-/// The global scope seen by every FROM: the automatic platform ARGs (host platform, overridable
-/// by `build_args`) and the ARGs declared before the first FROM (build-arg override, else the
+/// The global scope seen by every FROM: the automatic ARGs (`automatic`, see
+/// [`automatic_args`]) and the ARGs declared before the first FROM (build-arg override, else the
 /// default expanded with the global ARGs declared before it).
-pub fn global_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vars {
+pub fn global_args(
+    df: &Dockerfile,
+    build_args: &BTreeMap<String, String>,
+    automatic: &Vars,
+) -> Vars {
     let lexer = lexer_for(df);
-    let mut vars = base_global_vars(build_args);
+    let mut vars = automatic.clone();
     for ins in &df.instructions[..first_from(df)] {
         if let InstructionKind::Arg(decls) = &ins.kind {
             apply_global_arg(&mut vars, decls, &lexer, build_args);
@@ -209,115 +142,99 @@ pub fn global_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Va
     vars
 }
 
-/// The platform ARGs alone, with build-arg overrides.
-fn base_global_vars(build_args: &BTreeMap<String, String>) -> Vars {
-    let host = Platform::host();
+/// The platform ARGs for a build on `build` producing `target`, each overridable by
+/// `build_args` (as BuildKit allows), all declared.
+pub fn automatic_args(
+    build: &Platform,
+    target: &Platform,
+    build_args: &BTreeMap<String, String>,
+) -> Vars {
     let mut vars = Vars::default();
-    for (k, v) in platform_args(&host, &host) {
+    for (k, v) in platform_args(build, target) {
         let v = build_args.get(&k).cloned().unwrap_or(v);
-        vars.declared.insert(k.clone());
-        vars.values.insert(k, v);
+        vars.declared.insert_mut(k.clone());
+        vars.values.insert_mut(k, v);
     }
     vars
-}
-
-/// The stages of `df`, with FROM images resolved against the global ARGs (those before the first
-/// FROM, their defaults overridden by `build_args`).
-pub fn stages(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vec<Stage> {
-    let lexer = lexer_for(df);
-    let global = global_args(df, build_args);
-    let mut out: Vec<Stage> = Vec::new();
-    for (i, ins) in df.instructions.iter().enumerate() {
-        let InstructionKind::From { image, alias } = &ins.kind else {
-            continue;
-        };
-        if let Some(prev) = out.last_mut() {
-            prev.end = i;
-        }
-        let expanded = lexer
-            .process_word(&image.value, &global)
-            .ok()
-            .map(|e| e.value)
-            .filter(|v| !v.is_empty());
-        let base_stage = expanded
-            .as_deref()
-            .and_then(|img| find_stage(&out, img, out.len()));
-        let platform = ins
-            .flag("platform")
-            .and_then(|f| f.value.as_deref())
-            .and_then(|v| lexer.process_word(v, &global).ok())
-            .map(|e| e.value);
-        out.push(Stage {
-            index: out.len(),
-            from: i,
-            end: df.instructions.len(),
-            name: alias
-                .as_ref()
-                .map(|a| a.value.to_lowercase())
-                .filter(|n| !n.is_empty()),
-            image: expanded,
-            base_stage,
-            platform,
-        });
-    }
-    out
 }
 
 /// The variables visible at one instruction: global ARGs (for FROM), or the stage's declared ARGs
 /// (with their values: build-arg override, else default, else the global's value), ENVs set
 /// earlier in the stage or inherited from a parent stage of this file, and predefined ARGs
 /// (TARGETPLATFORM, BUILDPLATFORM, HTTP_PROXY, …) once declared.
+///
+/// Both maps are persistent: cloning is `O(1)` and shares structure.
 #[derive(Clone, Debug, Default)]
 pub struct Vars {
     /// Name → value, for names that have a value.
-    pub values: BTreeMap<String, String>,
+    pub values: RedBlackTreeMapSync<String, String>,
     /// Names declared (ARG without value included) — for undefined-variable checks.
-    pub declared: std::collections::BTreeSet<String>,
+    pub declared: RedBlackTreeSetSync<String>,
 }
 
 impl Vars {
     pub fn is_declared(&self, name: &str) -> bool {
         self.declared.contains(name) || self.values.contains_key(name)
     }
-}
 
-impl super::expand::Env for Vars {
-    fn lookup(&self, name: &str) -> Option<&str> {
+    /// The value of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 }
 
-/// The running state of one stage: its ARGs and ENVs kept apart so that ENV always wins.
+impl super::expand::Env for Vars {
+    fn lookup(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+}
+
+/// The running state of one stage. `vars` is the merged view handed out per instruction;
+/// `envs` holds only what ENV set (inherited by child stages, and winning over ARGs).
 #[derive(Clone, Debug, Default)]
 struct StageScope {
-    /// Declared ARGs and their values (`None`: declared without a value).
-    args: BTreeMap<String, Option<String>>,
-    envs: BTreeMap<String, String>,
+    vars: Vars,
+    envs: Vars,
 }
 
 impl StageScope {
-    fn snapshot(&self) -> Vars {
-        let mut vars = Vars::default();
-        for (k, v) in &self.args {
-            vars.declared.insert(k.clone());
-            if let Some(v) = v {
-                vars.values.insert(k.clone(), v.clone());
+    /// A stage starting from the ENVs of its parent stage (or none).
+    fn from_envs(envs: Vars) -> StageScope {
+        StageScope {
+            vars: envs.clone(),
+            envs,
+        }
+    }
+
+    /// Declares ARG `name` with `value`; an ENV of the same name keeps its value.
+    fn set_arg(&mut self, name: String, value: Option<String>) {
+        if !self.envs.values.contains_key(&name) {
+            match value {
+                Some(v) => self.vars.values.insert_mut(name.clone(), v),
+                None => {
+                    self.vars.values.remove_mut(&name);
+                }
             }
         }
-        for (k, v) in &self.envs {
-            vars.declared.insert(k.clone());
-            vars.values.insert(k.clone(), v.clone());
-        }
-        vars
+        self.vars.declared.insert_mut(name);
+    }
+
+    fn set_env(&mut self, name: String, value: String) {
+        self.vars.values.insert_mut(name.clone(), value.clone());
+        self.vars.declared.insert_mut(name.clone());
+        self.envs.values.insert_mut(name.clone(), value);
+        self.envs.declared.insert_mut(name);
     }
 }
 
 /// The variables in scope for every instruction of `df`, indexed like `df.instructions`
 /// (the value for instruction `i` is what `i` sees, not including what `i` itself sets).
+/// `automatic` are the platform ARGs ([`automatic_args`]); `stages` give each stage's parent.
 pub fn vars_per_instruction(
     df: &Dockerfile,
     stages: &[Stage],
     build_args: &BTreeMap<String, String>,
+    automatic: &Vars,
 ) -> Vec<Vars> {
     let lexer = lexer_for(df);
     let n = df.instructions.len();
@@ -325,7 +242,7 @@ pub fn vars_per_instruction(
     let mut out = Vec::with_capacity(n);
 
     // Before the first FROM: the global scope as it grows.
-    let mut global = base_global_vars(build_args);
+    let mut global = automatic.clone();
     for ins in &df.instructions[..first] {
         out.push(global.clone());
         if let InstructionKind::Arg(decls) = &ins.kind {
@@ -333,27 +250,25 @@ pub fn vars_per_instruction(
         }
     }
 
-    // Final ENV of each stage, for stages built FROM an earlier one.
-    let mut final_envs: Vec<BTreeMap<String, String>> = Vec::new();
+    // Final ENVs of each stage, for stages built FROM an earlier one.
+    let mut final_envs: Vec<Option<Vars>> = vec![None; stages.len()];
     let mut scope = StageScope::default();
     let mut current_stage: Option<usize> = None;
     for (i, ins) in df.instructions.iter().enumerate().skip(first) {
         if matches!(ins.kind, InstructionKind::From { .. }) {
-            if let Some(s) = current_stage {
-                store_final(&mut final_envs, s, &scope);
+            if let Some(slot) = current_stage.and_then(|s| final_envs.get_mut(s)) {
+                *slot = Some(scope.envs.clone());
             }
             let stage = stages.iter().find(|s| s.from == i);
             current_stage = stage.map(|s| s.index);
-            scope = StageScope::default();
-            if let Some(base) = stage.and_then(|s| s.base_stage) {
-                if let Some(envs) = final_envs.get(base) {
-                    scope.envs = envs.clone();
-                }
-            }
+            let inherited = stage
+                .and_then(|s| s.base)
+                .and_then(|b| final_envs.get(b).cloned().flatten());
+            scope = StageScope::from_envs(inherited.unwrap_or_default());
             out.push(global.clone());
             continue;
         }
-        out.push(scope.snapshot());
+        out.push(scope.vars.clone());
         match &ins.kind {
             InstructionKind::Arg(decls) => {
                 for d in decls {
@@ -364,21 +279,19 @@ pub fn vars_per_instruction(
                     let value = if let Some(v) = build_args.get(&name) {
                         Some(v.clone())
                     } else if let Some(default) = &d.default {
-                        let env = scope.snapshot();
                         lexer
-                            .process_word(&default.value, &env)
+                            .process_word(&default.value, &scope.vars)
                             .ok()
                             .map(|e| e.value)
                     } else {
                         global.lookup(&name).map(str::to_string)
                     };
-                    scope.args.insert(name, value);
+                    scope.set_arg(name, value);
                 }
             }
             InstructionKind::Env(pairs) => {
                 // Every pair of one ENV is expanded with the variables from before it.
-                let env = scope.snapshot();
-                let mut set = Vec::with_capacity(pairs.len());
+                let env = scope.vars.clone();
                 for kv in pairs {
                     let key = lexer
                         .process_word(&kv.key.value, &env)
@@ -391,54 +304,20 @@ pub fn vars_per_instruction(
                         .process_word(&kv.value.value, &env)
                         .map(|e| e.value)
                         .unwrap_or_else(|_| kv.value.value.clone());
-                    set.push((key, value));
+                    scope.set_env(key, value);
                 }
-                scope.envs.extend(set);
             }
             _ => {}
         }
     }
-    if let Some(s) = current_stage {
-        store_final(&mut final_envs, s, &scope);
-    }
     out
-}
-
-fn store_final(final_envs: &mut Vec<BTreeMap<String, String>>, stage: usize, scope: &StageScope) {
-    if final_envs.len() <= stage {
-        final_envs.resize(stage + 1, BTreeMap::new());
-    }
-    if let Some(slot) = final_envs.get_mut(stage) {
-        slot.clone_from(&scope.envs);
-    }
-}
-
-/// The stage that `reference` (a stage name, any case, or a stage number) names among the
-/// stages before stage `before` — how `FROM` and `COPY --from` / `RUN --mount=from=` resolve.
-pub fn find_stage(stages: &[Stage], reference: &str, before: usize) -> Option<usize> {
-    let earlier = stages.get(..before.min(stages.len()))?;
-    let lower = reference.to_lowercase();
-    if let Some(s) = earlier
-        .iter()
-        .rev()
-        .find(|s| s.name.as_deref() == Some(lower.as_str()))
-    {
-        return Some(s.index);
-    }
-    if reference.is_empty() || !reference.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    reference
-        .parse::<usize>()
-        .ok()
-        .filter(|&n| n < earlier.len())
 }
 
 /// The names declared anywhere in `vars` that have no value (bare `ARG NAME`).
 pub fn valueless(vars: &Vars) -> BTreeSet<&str> {
     vars.declared
         .iter()
-        .filter(|k| !vars.values.contains_key(*k))
+        .filter(|k| !vars.values.contains_key(k.as_str()))
         .map(String::as_str)
         .collect()
 }
@@ -447,7 +326,16 @@ pub fn valueless(vars: &Vars) -> BTreeSet<&str> {
 mod tests {
     use super::*;
     use crate::dockerfile::ast::{ArgDecl, Flag, Instruction, KeyValue, Keyword, Word};
+    use crate::dockerfile::model::{Model, ModelOptions, Stage};
     use crate::dockerfile::Span;
+
+    fn model_of(d: &Dockerfile, build_args: BTreeMap<String, String>) -> Model {
+        let options = ModelOptions {
+            build_args,
+            ..ModelOptions::default()
+        };
+        Model::new(d, &options)
+    }
 
     fn w(s: &str) -> Word {
         Word {
@@ -535,10 +423,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let st = stages(d, &ba);
-        let vars = vars_per_instruction(d, &st, &ba);
+        let m = model_of(d, ba);
+        let vars: Vec<Vars> = (0..d.instructions.len())
+            .filter_map(|i| m.vars_at(i).cloned())
+            .collect();
         assert_eq!(vars.len(), d.instructions.len());
-        (st, vars)
+        (m.stages().to_vec(), vars)
     }
 
     fn val<'a>(v: &'a Vars, k: &str) -> Option<&'a str> {
@@ -631,8 +521,8 @@ mod tests {
         ]);
         let (st, vars) = run(&d, &[]);
         assert_eq!(st[0].name.as_deref(), Some("builder"));
-        assert_eq!(st[1].base_stage, Some(0));
-        assert_eq!(st[2].base_stage, None);
+        assert_eq!(st[1].base, Some(0));
+        assert_eq!(st[2].base, None);
         assert_eq!(val(&vars[4], "E"), Some("2"));
         assert_eq!(val(&vars[4], "A"), None);
         assert_eq!(val(&vars[6], "E"), None);
@@ -661,7 +551,10 @@ mod tests {
         assert_eq!(st[0].platform, Some(host.to_string()));
         assert_eq!(val(&vars[0], "TARGETOS"), Some(host.os.as_str()));
         assert!(!vars[1].is_declared("TARGETARCH"));
-        assert_eq!(val(&vars[3], "TARGETARCH"), Some(host.arch.as_str()));
+        assert_eq!(
+            val(&vars[3], "TARGETARCH"),
+            Some(host.architecture.as_str())
+        );
         let (st, vars) = run(
             &d,
             &[("BUILDPLATFORM", "linux/arm64"), ("TARGETARCH", "s390x")],
@@ -702,25 +595,25 @@ mod tests {
     fn stage_by_index_and_bad_expansion() {
         let d = df(&["FROM a AS one", "FROM 0", "FROM 5", "FROM ${X:?boom}"]);
         let (st, vars) = run(&d, &[]);
-        assert_eq!(st[1].base_stage, Some(0));
-        assert_eq!(st[2].base_stage, None);
+        assert_eq!(st[1].base, Some(0));
+        assert_eq!(st[2].base, None);
         assert_eq!(st[3].image, None);
-        assert_eq!(st[3].base_stage, None);
+        assert_eq!(st[3].base, None);
         assert_eq!(vars.len(), 4);
     }
 
     #[test]
     fn find_stage_by_name_or_index() {
         let d = df(&["FROM a AS one", "FROM b AS Two", "FROM c"]);
-        let (st, _) = run(&d, &[]);
-        assert_eq!(find_stage(&st, "ONE", 3), Some(0));
-        assert_eq!(find_stage(&st, "two", 3), Some(1));
-        assert_eq!(find_stage(&st, "two", 1), None, "only earlier stages count");
-        assert_eq!(find_stage(&st, "2", 3), Some(2));
-        assert_eq!(find_stage(&st, "2", 2), None);
-        assert_eq!(find_stage(&st, "", 3), None);
-        assert_eq!(find_stage(&st, "nope", 3), None);
-        assert_eq!(find_stage(&st, "0", 99), Some(0));
+        let m = model_of(&d, BTreeMap::new());
+        assert_eq!(m.find_stage("ONE", 3), Some(0));
+        assert_eq!(m.find_stage("two", 3), Some(1));
+        assert_eq!(m.find_stage("two", 1), None, "only earlier stages count");
+        assert_eq!(m.find_stage("2", 3), Some(2));
+        assert_eq!(m.find_stage("2", 2), None);
+        assert_eq!(m.find_stage("", 3), None);
+        assert_eq!(m.find_stage("nope", 3), None);
+        assert_eq!(m.find_stage("0", 99), Some(0));
     }
 
     #[test]
@@ -742,18 +635,16 @@ mod tests {
     }
 
     #[test]
-    fn platform_parse_and_format() {
-        let p = Platform::parse("linux/arm/v7").unwrap();
-        assert_eq!(
-            (p.os.as_str(), p.arch.as_str(), p.variant.as_str()),
-            ("linux", "arm", "v7")
-        );
-        assert_eq!(p.to_string(), "linux/arm/v7");
-        assert_eq!(Platform::parse("linux").unwrap().to_string(), "linux");
-        assert!(Platform::parse("").is_none());
-        assert!(Platform::parse("a/b/c/d").is_none());
+    fn platform_args_are_buildkits() {
+        let arm: Platform = "linux/arm".parse().unwrap();
+        let arm64: Platform = "linux/arm64/v8".parse().unwrap();
+        let m = platform_args(&arm64, &arm);
+        assert_eq!(m["BUILDPLATFORM"], "linux/arm64");
+        assert_eq!(m["BUILDVARIANT"], "");
+        assert_eq!(m["TARGETPLATFORM"], "linux/arm/v7");
+        assert_eq!(m["TARGETARCH"], "arm");
+        assert_eq!(m["TARGETVARIANT"], "v7");
         let host = Platform::host();
-        assert!(!host.os.is_empty() && !host.arch.is_empty());
         if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             assert_eq!(host.to_string(), "linux/amd64");
         }
@@ -762,6 +653,7 @@ mod tests {
     /// Scoping over text parsed by the real parser.
     mod parsed {
         use super::super::*;
+        use crate::dockerfile::model::Stage;
         use crate::dockerfile::parse;
 
         fn vars_of(src: &str, build: &[(&str, &str)]) -> (Vec<Stage>, Vec<Vars>) {
@@ -771,9 +663,11 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
-            let st = stages(&df, &ba);
-            let vars = vars_per_instruction(&df, &st, &ba);
-            (st, vars)
+            let m = super::model_of(&df, ba);
+            let vars = (0..df.instructions.len())
+                .filter_map(|i| m.vars_at(i).cloned())
+                .collect();
+            (m.stages().to_vec(), vars)
         }
 
         fn get<'a>(v: &'a Vars, k: &str) -> Option<&'a str> {
@@ -790,7 +684,7 @@ mod tests {
             assert_eq!(st.len(), 3);
             assert_eq!(st[0].image.as_deref(), Some("alpine:3.20"));
             assert_eq!(st[0].name.as_deref(), Some("build"));
-            assert_eq!(st[1].base_stage, Some(0));
+            assert_eq!(st[1].base, Some(0));
             assert_eq!(st[2].platform, Some(Platform::host().to_string()));
             assert_eq!(st[2].image.as_deref(), Some("scratch"));
             let run1 = &vars[6];

@@ -1,6 +1,6 @@
 //! `hoist lint`: rules over the shared Dockerfile AST.
 //!
-//! Rules live one per file under [`rules`], each with a `rules/<CODE>.md` document whose examples
+//! Rules live one per file under `rules` (private; reached through [`registry`]), each with a `rules/<CODE>.md` document whose examples
 //! are tested. [`registry`] is the single list of rules. [`lint_source`] runs them on one file and
 //! applies suppression pragmas and configuration; [`output`] renders findings.
 
@@ -10,7 +10,7 @@ pub mod engine;
 pub mod fix;
 pub mod output;
 pub mod registry;
-pub mod rules;
+mod rules;
 pub mod secrets;
 pub mod shellcheck;
 pub mod suppress;

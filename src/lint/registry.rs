@@ -1,18 +1,42 @@
-//! The single registry of rules, and lookup by code, name or alias.
+//! The single registry of rules, and lookup by code, name, alias or group. The rule modules
+//! themselves are private: this registry is how the rest of the program reaches them.
 
 use super::{rules, Rule};
 
-/// Every rule, in code order within each group.
+/// The rule groups in order, each with its rules in code order:
+/// - `core`: base-image pinning, root user, shell-form CMD/ENTRYPOINT, secrets;
+/// - `packages`: package-manager rules over RUN commands (pins, caches, prompts);
+/// - `shell`: other rules over the shell commands of RUN;
+/// - `instr`: other instruction rules from hadolint and Trivy;
+/// - `labels`: LABEL keys and the label schema;
+/// - `buildkit`: BuildKit's build checks not covered above;
+/// - `meta`: rules about the lint pragmas themselves.
+static GROUPS: &[(&str, &[&Rule])] = &[
+    ("core", rules::core::RULES),
+    ("packages", rules::packages::RULES),
+    ("shell", rules::shell::RULES),
+    ("instr", rules::instr::RULES),
+    ("labels", rules::labels::RULES),
+    ("buildkit", rules::buildkit::RULES),
+    ("meta", rules::meta::RULES),
+];
+
+/// Every rule, group by group ([`groups`]), in code order within each group.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
-    rules::core::RULES
+    GROUPS.iter().flat_map(|(_, rules)| rules.iter().copied())
+}
+
+/// The names of the rule groups, in order.
+pub fn groups() -> impl Iterator<Item = &'static str> {
+    GROUPS.iter().map(|(name, _)| *name)
+}
+
+/// The rules of the group `name` (case-insensitive), or `None` for an unknown group.
+pub fn group(name: &str) -> Option<&'static [&'static Rule]> {
+    GROUPS
         .iter()
-        .chain(rules::packages::RULES)
-        .chain(rules::shell::RULES)
-        .chain(rules::instr::RULES)
-        .chain(rules::labels::RULES)
-        .chain(rules::buildkit::RULES)
-        .chain(rules::meta::RULES)
-        .copied()
+        .find(|(g, _)| g.eq_ignore_ascii_case(name.trim()))
+        .map(|(_, rules)| *rules)
 }
 
 /// Normalises a code for comparison: upper-case, and Trivy's `DS002`/`DS-0002`/`AVD-DS-0002`
@@ -87,6 +111,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn groups_partition_the_rules() {
+        let total: usize = groups().filter_map(group).map(<[_]>::len).sum();
+        assert_eq!(total, all().count());
+        assert!(group("LABELS").is_some_and(|r| r.iter().any(|r| r.meta.code == "DL3049")));
+        assert!(group("nope").is_none());
     }
 
     #[test]

@@ -42,18 +42,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 const EXCLUDED: &str = "SC1090,SC1091,SC2187";
 
 /// Variables every RUN sees without declaring them (BuildKit's predefined proxy ARGs).
-const PREDEFINED: &[&str] = &[
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
+const PREDEFINED: &[&str] = &crate::dockerfile::scope::PROXY_ARGS;
 
 /// Errors of one ShellCheck run.
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +75,7 @@ pub fn run_with(cx: &Context, diags: &mut Diagnostics, program: &OsString) {
             continue;
         }
         let Some(shell) = cx
-            .shells
-            .get(i)
+            .shell_at(i)
             .and_then(|s| s.first())
             .and_then(|p| dialect(p))
         else {

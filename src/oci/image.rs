@@ -216,8 +216,17 @@ pub fn media_type_str(d: &Descriptor) -> String {
     }
 }
 
-/// An `os/arch[/variant]` platform with Go's names (`linux/amd64`, `linux/arm/v7`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An `os/arch[/variant]` platform with Go's names (`linux/amd64`, `linux/arm/v7`): the one
+/// platform type of hoist (image selection, `--platform` flags, the Dockerfile's automatic
+/// `BUILDPLATFORM`/`TARGETPLATFORM` ARGs).
+///
+/// The variant follows the OCI image spec (`image-index.md`, "platform variants"): it names the
+/// CPU variant, and the spec's table lists `arm` only with a variant (`v6`, `v7`, `v8`) while
+/// `arm64` is `v8` and `amd64` needs none. So 32-bit `arm` always carries one (`v7` unless
+/// said otherwise, as containerd and BuildKit normalise it), and the default variants
+/// `arm64/v8` and `amd64/v1` are dropped; see [`Platform::normalized`]. This is also what
+/// BuildKit puts in `TARGETVARIANT`/`BUILDVARIANT`: `v7` on 32-bit ARM, empty on arm64/amd64.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Platform {
     /// Operating system (`linux`, `windows`…).
     pub os: String,
@@ -235,10 +244,22 @@ impl Platform {
         } else {
             "linux"
         };
+        let architecture = go_arch(std::env::consts::ARCH).to_string();
         Platform {
             os: os.to_string(),
-            architecture: go_arch(std::env::consts::ARCH).to_string(),
-            variant: None,
+            variant: normalize_variant(&architecture, None),
+            architecture,
+        }
+    }
+
+    /// The same platform with the architecture's canonical name and the spec's variant:
+    /// `arm` gets `v7` when it has none, `arm64/v8` and `amd64/v1` lose theirs.
+    pub fn normalized(&self) -> Platform {
+        let architecture = normalize_arch(&self.architecture.to_ascii_lowercase());
+        Platform {
+            os: self.os.to_ascii_lowercase(),
+            variant: normalize_variant(&architecture, self.variant.as_deref()),
+            architecture,
         }
     }
 
@@ -518,6 +539,11 @@ mod tests {
         }
         let host = Platform::host();
         assert_eq!(host.architecture, go_arch(std::env::consts::ARCH));
+        assert_eq!(host, host.normalized());
+        let arm: Platform = "linux/arm".parse().unwrap();
+        assert_eq!(arm.normalized().to_string(), "linux/arm/v7");
+        let arm64: Platform = "linux/aarch64/v8".parse().unwrap();
+        assert_eq!(arm64.normalized().to_string(), "linux/arm64");
         assert!(!host.architecture.is_empty());
         assert_eq!(go_arch("x86_64"), "amd64");
         assert_eq!(go_arch("aarch64"), "arm64");

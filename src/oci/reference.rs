@@ -259,8 +259,23 @@ fn syntax(reference: &str, reason: &'static str) -> ReferenceError {
     }
 }
 
+/// What a registry reference's text spelled out before normalisation filled in the defaults
+/// (Docker Hub domain, `latest` tag): rules about how images are written need to know.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The text named a registry domain (`ghcr.io/x`, `localhost:5000/x`).
+    pub domain: bool,
+    /// The text named a tag (`x:1`), as opposed to the implied `latest`.
+    pub tag: bool,
+}
+
 /// Parse and normalise a registry reference (`nginx`, `ghcr.io/a/b:1`, `host:5000/x@sha256:…`).
 pub fn parse_normalized(input: &str) -> Result<Reference, ReferenceError> {
+    parse_written(input).map(|(r, _)| r)
+}
+
+/// [`parse_normalized`], also telling what the text spelled out ([`Written`]).
+pub fn parse_written(input: &str) -> Result<(Reference, Written), ReferenceError> {
     if input.is_empty() {
         return Err(ReferenceError::Empty);
     }
@@ -318,7 +333,11 @@ pub fn parse_normalized(input: &str) -> Result<Reference, ReferenceError> {
     if full_len > MAX_NAME_LEN || name.len() > MAX_NAME_LEN {
         return Err(ReferenceError::NameTooLong(input.to_string()));
     }
-    Reference::new(domain, path, tag, digest)
+    let written = Written {
+        domain: path.len() < name.len(),
+        tag: tag.is_some(),
+    };
+    Ok((Reference::new(domain, path, tag, digest)?, written))
 }
 
 /// Split `name` into (domain, path) with Docker's rule for what counts as a domain.
@@ -969,5 +988,19 @@ mod tests {
             Reference::new("docker.io", "nginx", None, None).map(|y| y.to_string()),
             Ok("docker.io/library/nginx:latest".into())
         );
+    }
+
+    #[test]
+    fn written_parts() {
+        let (r, w) = parse_written("debian").unwrap();
+        assert_eq!((r.domain(), r.tag()), ("docker.io", Some("latest")));
+        assert_eq!(w, Written::default());
+        let (r, w) = parse_written("localhost:5000/app:1").unwrap();
+        assert_eq!(r.domain(), "localhost:5000");
+        assert!(w.domain && w.tag);
+        let (_, w) = parse_written(&format!("ghcr.io/a/b@sha256:{HEX}")).unwrap();
+        assert!(w.domain && !w.tag);
+        let (_, w) = parse_written("team/app:2").unwrap();
+        assert!(!w.domain && w.tag);
     }
 }

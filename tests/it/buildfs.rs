@@ -646,7 +646,7 @@ fn serve(body: Vec<u8>, n: usize) -> String {
             let _ = s.read(&mut buf);
             let _ = write!(
                 s,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             let _ = s.write_all(&body);
@@ -670,6 +670,11 @@ fn add_fetches_urls_with_checksum_and_does_not_unpack() {
     let f = out.path().join("opt/tool.tar.gz");
     assert_eq!(fs::read(&f).unwrap(), body, "URLs are not unpacked");
     assert_eq!(fs::metadata(&f).unwrap().mode() & 0o7777, 0o600);
+    assert_eq!(
+        fs::metadata(&f).unwrap().mtime(),
+        784_111_777,
+        "Last-Modified"
+    );
     // Same content → same digest as a local file with the same name/mode? No: but stable.
     let p2 = r.ctx(c.path()).unwrap();
     assert_eq!(p.digest(), p2.digest());

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use hoist::lint::config::{
-    env_layer, load_dir, load_file, parse_hadolint_yaml, parse_toml, ConfigError, ConfigLayer,
-    Level, Resolver, Threshold,
+    env_layer, load_dir, load_file, parse_hadolint_yaml, parse_toml, Accumulator, ConfigError,
+    ConfigLayer, Level, Resolver, Threshold,
 };
 use hoist::lint::Severity;
 
@@ -67,6 +67,9 @@ fn yaml_tolerates_unknown_and_output_keys_but_not_bad_values() {
     )
     .unwrap();
     assert_eq!(l.ignore, vec!["DL3006"]);
+    // A key hadolint and hoist do not know is a warning naming the file and the key.
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert!(l.warnings[0].starts_with(".hadolint.yaml: unknown key `something-new`"));
     let e =
         parse_hadolint_yaml(Path::new(".hadolint.yaml"), "failure-threshold: fatal\n").unwrap_err();
     assert!(
@@ -114,11 +117,17 @@ fn both_files_in_one_directory_hoist_on_top() {
         "failure-threshold = \"style\"\nignore = [\"DL3007\"]\n",
     )
     .unwrap();
-    let l = load_dir(d.path()).unwrap().expect("configs found");
-    assert_eq!(l.failure_threshold, Some(Threshold::Level(Severity::Style)));
-    assert_eq!(l.ignore, vec!["DL3006", "DL3007"]);
-    assert_eq!(l.strict_labels, Some(true));
-    assert!(load_dir(&d.path().join("nothing-here")).unwrap().is_none());
+    let layers = load_dir(d.path()).unwrap();
+    assert_eq!(layers.len(), 2, "the hadolint file, then .hoist.toml");
+    let mut acc = Accumulator::new();
+    for l in &layers {
+        acc.apply(l);
+    }
+    let o = acc.finish();
+    assert_eq!(o.failure_threshold, Severity::Style);
+    assert_eq!(o.ignored, vec!["DL3006", "DL3007"]);
+    assert!(o.strict_labels);
+    assert!(load_dir(&d.path().join("nothing-here")).unwrap().is_empty());
 }
 
 #[test]
@@ -178,4 +187,44 @@ fn env_bad_threshold_is_an_error_naming_the_variable() {
         .unwrap_err();
     assert!(e.to_string().contains("HADOLINT_FAILURE_THRESHOLD"));
     assert!(e.hint().is_some());
+}
+
+#[test]
+fn yaml_unknown_key_warnings_are_reported_once_per_file() {
+    // Through discovery: reported once per file, however many Dockerfiles it covers.
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join(".hadolint.yaml"), "strict-lables: true\n").unwrap();
+    let r = Resolver::new(None, no_env(), ConfigLayer::default()).unwrap();
+    for name in ["a/Dockerfile", "b/Dockerfile", "Dockerfile"] {
+        r.options_for(Some(&d.path().join(name)), d.path()).unwrap();
+    }
+    let w = r.take_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("strict-lables"));
+    assert!(r.take_warnings().is_empty());
+}
+
+#[test]
+fn both_override_shapes_read_in_both_formats_with_key_paths_in_errors() {
+    let toml = "[override]\nwarning = [\"DL3006\"]\nDL3007 = \"style\"\n";
+    let yaml = "override:\n  warning: [DL3006]\n  DL3007: style\n";
+    let want = vec![
+        ("DL3006".to_string(), Level::Set(Severity::Warning)),
+        ("DL3007".to_string(), Level::Set(Severity::Style)),
+    ];
+    for read in [
+        parse_toml(Path::new("c.toml"), toml),
+        parse_hadolint_yaml(Path::new("c.yaml"), yaml),
+    ] {
+        let mut levels = read.expect("valid override table").levels;
+        levels.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(levels, want);
+    }
+    let e =
+        parse_hadolint_yaml(Path::new("c.yaml"), "label-schema:\n  author: colour\n").unwrap_err();
+    assert!(
+        matches!(&e, ConfigError::Invalid { key, .. } if key == "label-schema.author"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("colour"), "{e}");
 }

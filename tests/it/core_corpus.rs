@@ -1,12 +1,14 @@
 //! The `core` rules (pinning, root user, shell-form CMD/ENTRYPOINT, secrets) raise no false
 //! positive on the real-world corpus (`testdata/corpus`: the official python and nginx image
 //! Dockerfiles and their templates). Every finding of a core code must be listed in
-//! [`REVIEWED`] as a reviewed true positive, and every listed finding must still occur.
+//! [`REVIEWED`] as a reviewed true positive, and every listed finding must still occur. The
+//! harness is [`crate::corpus`].
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use hoist::lint::{config::LintOptions, lint_source};
+
+use crate::corpus::{corpus, corpus_root};
 
 /// The codes of the `core` rule group.
 const CORE_CODES: &[&str] = &[
@@ -22,80 +24,49 @@ const REVIEWED: &[(&str, u32, &str)] = &[];
 /// images built on them). It must be reported exactly once per real Dockerfile, on the final FROM.
 const EXPECTED_EVERYWHERE: &str = "DL3063";
 
-fn corpus_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")
-}
-
-fn corpus_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![corpus_root()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Dockerfile"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn core_rules_have_no_false_positives_on_the_corpus() {
-    let root = corpus_root();
-    let files = corpus_files();
-    assert!(files.len() >= 50, "corpus not found at {}", root.display());
+    let files = corpus();
+    assert!(
+        files.len() >= 50,
+        "corpus not found at {}",
+        corpus_root().display()
+    );
     let mut found: Vec<(String, u32, String, String)> = Vec::new();
     let mut instructions = 0usize;
-    for path in &files {
-        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        instructions += hoist::dockerfile::parse(&text).instructions.len();
-        let report = lint_source(path, &text, &LintOptions::default());
-        let rel = path
-            .strip_prefix(&root)
-            .unwrap_or(path)
-            .display()
-            .to_string();
-        let df = hoist::dockerfile::parse(&text);
-        let final_from = df
+    for file in files {
+        instructions += file.instructions.len();
+        let final_from = file
             .instructions
             .iter()
             .rev()
-            .find(|i| i.keyword == hoist::dockerfile::Keyword::From)
-            .map(|i| i.span.start.line);
-        let user_findings: Vec<u32> = report
+            .find(|i| i.is_from)
+            .map(|i| i.line);
+        let user_findings: Vec<u32> = file
+            .report
             .findings
             .iter()
             .filter(|f| f.code == EXPECTED_EVERYWHERE)
             .map(|f| f.span.start.line)
             .collect();
-        if df.errors.is_empty() {
+        if file.parse_errors.is_empty() {
             assert_eq!(
                 user_findings,
                 final_from.into_iter().collect::<Vec<_>>(),
-                "{rel}: DL3063 must be reported once, on the final FROM"
+                "{}: DL3063 must be reported once, on the final FROM",
+                file.rel
             );
         }
-        for f in report.findings {
+        for f in &file.report.findings {
             if f.code == EXPECTED_EVERYWHERE {
                 continue;
             }
             if CORE_CODES.contains(&f.code.as_ref()) {
                 found.push((
-                    rel.clone(),
+                    file.rel.clone(),
                     f.span.start.line,
                     f.code.to_string(),
-                    f.message,
+                    f.message.clone(),
                 ));
             }
         }

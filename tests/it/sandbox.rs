@@ -134,6 +134,7 @@ fn opts() -> RunOptions {
     }
 }
 
+#[derive(Debug)]
 struct Output {
     code: i32,
     stdout: String,
@@ -370,10 +371,20 @@ fn same_upper_in_every_mode() {
         return;
     }
     let script = format!("{CHANGES}; mkdir -p /work/dir && cd /work/dir && echo w > f; chown 1000:1000 /etc/group; touch -d '2001-01-01 00:00:00' /etc/motd2");
+    // A top layer whose /etc is older than the epoch: the time the command gives /etc must
+    // survive in every mode (else clamping would not hide the difference).
+    let old = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir(old.path().join("etc")).unwrap();
+    std::fs::write(old.path().join("etc/old-file"), "old\n").unwrap();
+    for p in [old.path().join("etc/old-file"), old.path().join("etc")] {
+        let t = nix::sys::time::TimeVal::new(1000, 0);
+        nix::sys::stat::utimes(&p, &t, &t).unwrap();
+    }
     let mut digests = Vec::new();
     for mode in modes() {
         let s = Step::new();
-        let mut spec = s.spec(vec![root.to_path_buf()], &script, mode);
+        let lowers = vec![old.path().to_path_buf(), root.to_path_buf()];
+        let mut spec = s.spec(lowers, &script, mode);
         spec.mounts.push(MountSpec::Tmpfs {
             target: "/var/cache/tmp".into(),
             size: None,
@@ -554,15 +565,22 @@ fn scratch_and_a_hundred_lowers() {
     let s = Step::new();
     let out = run(&s.spec(
         lowers,
-        "ls /layers | grep -c '^l'; cat /layers/top",
+        "ls /layers | grep -c '^l'; cat /layers/top; grep ' / / ' /proc/self/mountinfo",
         Isolation::Namespaces,
     ));
-    assert_eq!(
-        (out.code, out.stdout.as_str()),
-        (0, "100\n0\n"),
-        "{}",
-        out.stderr
-    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("100\n0\n"), "{}", out.stdout);
+    // The upper dir is self-contained: no redirects, no metacopy, no index (the kernel lists
+    // only options that differ from its defaults).
+    assert!(out.stdout.contains("upperdir=u"), "{}", out.stdout);
+    for opt in [
+        "redirect_dir=on",
+        "redirect_dir=follow",
+        "metacopy=on",
+        "index=on",
+    ] {
+        assert!(!out.stdout.contains(opt), "{opt} set: {}", out.stdout);
+    }
 }
 
 /// Pids whose command line contains `needle`.
@@ -609,6 +627,15 @@ fn sigkill_of_the_parent_leaves_nothing() {
         return;
     }
     sigkill_case(root, Isolation::Namespaces, &[]);
+}
+
+#[test]
+fn sigkill_of_the_parent_leaves_nothing_chroot() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    sigkill_case(root, Isolation::Chroot, &[]);
 }
 
 #[test]
@@ -662,9 +689,11 @@ fn sigkill_case(root: &Path, mode: Isolation, wrapper: &[&str]) {
         .env("HELPER", env!("CARGO_BIN_EXE_hoist"))
         .spawn()
         .unwrap();
-    wait_until("the container to start", || mark.join("started").exists());
-    assert!(!pids_with(&needle).is_empty());
-    assert!(mounted_anywhere(&s.dir.path().join("work")));
+    wait_until("the container to start", || !pids_with(&needle).is_empty());
+    if mode != Isolation::Chroot {
+        wait_until("the bind mount", || mark.join("started").exists());
+        assert!(mounted_anywhere(&s.dir.path().join("work")));
+    }
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(parent.id() as i32),
         nix::sys::signal::Signal::SIGKILL,
@@ -894,4 +923,128 @@ fn probe_as_an_unprivileged_user_says_rootless() {
         .unwrap();
     // Exit codes of the probe: 10 namespaces, 11 rootless, 12 chroot.
     assert_eq!(st.code(), Some(11));
+}
+
+#[test]
+fn parallel_runs_from_threads() {
+    let Some(root) = busybox_root() else { return };
+    let mode = modes()[0];
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                sc.spawn(move || {
+                    let s = Step::new();
+                    let spec = s.spec(
+                        vec![root.to_path_buf()],
+                        &format!("echo {i} > /n; cat /n; exit {i}"),
+                        mode,
+                    );
+                    let out = run_opts(&spec, &opts());
+                    assert_eq!((out.code, out.stdout), (i, format!("{i}\n")));
+                    assert_eq!(listing(&s.upper()), vec!["n f"]);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn minimal_dev_proc_and_readonly_sys() {
+    let Some(root) = busybox_root() else { return };
+    if !is_root() {
+        return;
+    }
+    let s = Step::new();
+    let script = "for n in null zero full random urandom tty; do test -c /dev/$n || echo no-$n; done; \
+        test -d /dev/pts && test -d /dev/shm && test -L /dev/stdout && test -L /dev/fd || echo no-dirs; \
+        head -c 3 /dev/urandom | wc -c; echo x > /dev/null; echo $$; \
+        if touch /sys/x 2>/dev/null; then echo sys-writable; fi; \
+        grep -q ' /dev/shm .* - tmpfs ' /proc/self/mountinfo || echo no-shm; \
+        grep -q ' /dev/pts .* - devpts ' /proc/self/mountinfo || echo no-pts; \
+        cat /etc/hostname; grep -c localhost /etc/hosts";
+    let out = run(&s.spec(vec![root.to_path_buf()], script, Isolation::Namespaces));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "3\n1\nsandboxhost\n2\n", "{}", out.stderr);
+    assert_eq!(listing(&s.upper()), Vec::<String>::new());
+}
+
+const ROOTLESS_SINGLE: &str = "hoist-sbx1";
+
+#[test]
+fn rootless_without_subordinate_ids_maps_only_root() {
+    let Some(root) = busybox_root() else { return };
+    if rootless_user().is_none() {
+        return;
+    }
+    let lookup = || nix::unistd::User::from_name(ROOTLESS_SINGLE).ok().flatten();
+    if lookup().is_none() {
+        let _ = std::process::Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(ROOTLESS_SINGLE)
+            .status();
+    }
+    let Some(user) = lookup() else {
+        eprintln!("note: cannot create {ROOTLESS_SINGLE}; skipping");
+        return;
+    };
+    let subuid = std::fs::read_to_string("/etc/subuid").unwrap_or_default();
+    assert!(
+        !subuid
+            .lines()
+            .any(|l| l.starts_with(&format!("{ROOTLESS_SINGLE}:"))),
+        "{ROOTLESS_SINGLE} must have no subordinate ids"
+    );
+    let (uid, gid) = (user.uid.as_raw(), user.gid.as_raw());
+    let wrapper = |spec: &RunSpec| -> Result<Output, String> {
+        let o = RunOptions {
+            helper: Some(vec![
+                "setpriv".into(),
+                format!("--reuid={uid}").into(),
+                format!("--regid={gid}").into(),
+                "--init-groups".into(),
+                env!("CARGO_BIN_EXE_hoist").into(),
+            ]),
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let r = run_with(spec, &o, &mut |st, d| match st {
+            OutputStream::Stdout => out.extend_from_slice(d),
+            OutputStream::Stderr => err.extend_from_slice(d),
+        });
+        r.map(|r| Output {
+            code: r.exit_code,
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
+        })
+        .map_err(|e| e.to_string())
+    };
+    let s = rootless_step(uid, gid);
+    let spec = s.spec(
+        vec![root.to_path_buf()],
+        "cat /proc/self/uid_map | tr -s ' '; id -u",
+        Isolation::Rootless,
+    );
+    let out = match wrapper(&spec) {
+        Ok(o) => o,
+        Err(e) if e.contains("user namespaces are disabled") => return,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(out.stdout, format!(" 0 {uid} 1\n0\n"), "{}", out.stderr);
+    // Another uid does not exist in such a namespace: a clear error naming the fix.
+    let s = rootless_step(uid, gid);
+    let mut spec = s.spec(vec![root.to_path_buf()], "id", Isolation::Rootless);
+    spec.user.uid = 1000;
+    spec.user.gid = 1000;
+    let err = wrapper(&spec).unwrap_err();
+    assert!(
+        err.contains("setgid(1000)") && err.contains("/etc/subgid"),
+        "{err}"
+    );
 }

@@ -7,13 +7,14 @@
 //! to the first line of the instruction that contains it before comparing. The only allowed
 //! differences are listed, with their reason, in [`DIFFERENCES`].
 //!
-//! Set `HOIST_PRINT_SHELL_RULES=1` to print hoist's mapped findings.
+//! Set `HOIST_PRINT_SHELL_RULES=1` to print hoist's mapped findings. The harness is
+//! [`crate::corpus`].
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use hoist::lint::{config::LintOptions, lint_source};
+use crate::corpus::{corpus, CorpusFile};
 
 /// The codes compared (every rule of the two groups that hadolint also has).
 const CODES: &[&str] = &[
@@ -69,57 +70,19 @@ const DIFFERENCES: &[(&str, &str, u32, bool)] = &[
     ("python/Dockerfile-linux.template", "DL4006", 333, true),
 ];
 
-fn corpus_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")
-}
-
-fn corpus_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![corpus_root()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Dockerfile"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 type Row = (String, String, u32);
 
 /// hoist's findings of [`CODES`] on one file, each at the first line of its instruction.
-fn hoist_rows(rel: &str, text: &str, path: &Path) -> BTreeSet<Row> {
-    let df = hoist::dockerfile::parse(text);
-    let report = lint_source(path, text, &LintOptions::default());
-    let mut rows = BTreeSet::new();
-    for f in &report.findings {
-        if !CODES.contains(&f.code.as_ref()) {
-            continue;
-        }
-        let off = f.span.start.offset;
-        let line = df
-            .instructions
-            .iter()
-            .find(|i| {
-                i.span.start.offset <= off && off < i.span.end.offset.max(i.span.start.offset + 1)
-            })
-            .map(|i| i.span.start.line)
-            .unwrap_or(f.span.start.line);
-        rows.insert((rel.to_string(), f.code.to_string(), line));
-    }
-    rows
+fn hoist_rows(file: &CorpusFile) -> BTreeSet<Row> {
+    file.report
+        .findings
+        .iter()
+        .filter(|f| CODES.contains(&f.code.as_ref()))
+        .map(|f| {
+            let line = file.instruction_line(f.span.start.offset, f.span.start.line);
+            (file.rel.clone(), f.code.to_string(), line)
+        })
+        .collect()
 }
 
 fn expected_rows() -> BTreeSet<Row> {
@@ -143,20 +106,9 @@ fn expected_rows() -> BTreeSet<Row> {
 
 #[test]
 fn shell_rules_match_hadolint_on_corpus() {
-    let root = corpus_root();
-    let files = corpus_files();
-    assert!(!files.is_empty(), "corpus not found at {}", root.display());
-    let mut actual = BTreeSet::new();
-    for path in &files {
-        let text = fs::read_to_string(path).expect("corpus file is UTF-8");
-        let rel = path
-            .strip_prefix(&root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
-            .replace('\\', "/");
-        actual.extend(hoist_rows(&rel, &text, path));
-    }
+    let files = corpus();
+    assert!(!files.is_empty(), "corpus not found");
+    let actual: BTreeSet<Row> = files.iter().flat_map(hoist_rows).collect();
     if std::env::var_os("HOIST_PRINT_SHELL_RULES").is_some() {
         for (f, c, l) in &actual {
             println!("{f} {c} {l}");

@@ -1,7 +1,6 @@
 //! Stage bases: `scratch`, an earlier stage, or an image from any transport copied into the
 //! store once per build (the platform's manifest), with its layers unpacked on first use.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use super::Ctx;
@@ -24,11 +23,6 @@ pub struct BaseImage {
     pub config: ImageConfig,
     /// Its layers.
     pub layers: Vec<LayerRef>,
-}
-
-/// The OCI platform for a Dockerfile platform.
-pub fn oci_platform(p: &Platform) -> Result<image::Platform, String> {
-    image::Platform::from_str(&p.to_string()).map_err(|e| e.to_string())
 }
 
 /// The root cache key of a stage over a base identified by `base`.
@@ -60,13 +54,13 @@ pub fn image(
         image: reference.to_string(),
         message,
     };
-    let p = oci_platform(platform).map_err(bad)?;
-    let digest =
-        fetch_image(&ctx.store, reference, &p, &ctx.opts.remote).map_err(|e| BuildError::Base {
+    let digest = fetch_image(&ctx.store, reference, platform, &ctx.opts.remote).map_err(|e| {
+        BuildError::Base {
             loc: loc.clone(),
             image: reference.to_string(),
             source: Box::new(e),
-        })?;
+        }
+    })?;
     let raw =
         RawManifest::new(ctx.store.read_blob(&digest)?, None).map_err(|e| bad(e.to_string()))?;
     let m = raw.parse_image().map_err(|e| bad(e.to_string()))?;
@@ -104,7 +98,8 @@ pub fn from_image(ctx: &Ctx, b: &BaseImage, platform: &Platform) -> StageState {
     let mut config = b.config.clone();
     if config.os.is_empty() {
         config.os = platform.os.clone();
-        config.architecture = platform.arch.clone();
+        config.architecture = platform.architecture.clone();
+        config.variant = platform.variant.clone();
     }
     StageState::new(
         config,
@@ -117,8 +112,8 @@ pub fn from_image(ctx: &Ctx, b: &BaseImage, platform: &Platform) -> StageState {
 pub fn scratch(ctx: &Ctx, platform: &Platform) -> StageState {
     let config = ImageConfig::scratch(
         &platform.os,
-        &platform.arch,
-        Some(platform.variant.as_str()),
+        &platform.architecture,
+        platform.variant.as_deref(),
     );
     StageState::new(config, Vec::new(), root_key(ctx, "scratch", platform))
 }

@@ -342,8 +342,8 @@ pub fn state_platform(ctx: &Ctx, state: &StageState) -> crate::dockerfile::scope
     }
     crate::dockerfile::scope::Platform {
         os: state.config.os.clone(),
-        arch: state.config.architecture.clone(),
-        variant: state.config.variant.clone().unwrap_or_default(),
+        architecture: state.config.architecture.clone(),
+        variant: state.config.variant.clone(),
     }
 }
 

@@ -193,7 +193,7 @@ pub fn run_step(
         prepared.guards.push(Guard::Dir(dir));
     }
     let platform = mounts::state_platform(ctx, state);
-    if let Some(message) = foreign_without_emulator(&platform.arch) {
+    if let Some(message) = foreign_without_emulator(&platform.architecture) {
         return Err(BuildError::Sandbox {
             loc,
             stage: stage.to_string(),
@@ -302,7 +302,7 @@ fn qemu_arch(arch: &str) -> &str {
 /// message saying how to fix that.
 fn foreign_without_emulator(arch: &str) -> Option<String> {
     let host = crate::dockerfile::scope::Platform::host();
-    if arch.is_empty() || arch == host.arch {
+    if arch.is_empty() || arch == host.architecture {
         return None;
     }
     let q = qemu_arch(arch);
@@ -311,7 +311,7 @@ fn foreign_without_emulator(arch: &str) -> Option<String> {
         Ok(s) if s.starts_with("enabled") => None,
         _ => Some(format!(
             "RUN for linux/{arch} on a {} host needs a qemu-user binfmt handler, and {} is not registered; install Debian's qemu-user-static (or binfmt-support + qemu-user-binfmt) so it is",
-            host.arch,
+            host.architecture,
             handler.display()
         )),
     }
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn host_arch_needs_no_emulator() {
         let host = crate::dockerfile::scope::Platform::host();
-        assert_eq!(foreign_without_emulator(&host.arch), None);
+        assert_eq!(foreign_without_emulator(&host.architecture), None);
         if let Some(m) = foreign_without_emulator("s390x") {
             assert!(m.contains("qemu-user-static"), "{m}");
         }

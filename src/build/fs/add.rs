@@ -208,6 +208,11 @@ pub(crate) fn fetch_url(
                 if !resp.status().is_success() {
                     return Err(fetch_err(format!("the server answered {}", resp.status())));
                 }
+                let last_modified = resp
+                    .headers()
+                    .get(reqwest::header::LAST_MODIFIED)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_http_date);
                 let mut f = File::create(&path).map_err(io_err(&path))?;
                 let mut h = expected;
                 while let Some(chunk) = resp.chunk().await.map_err(|e| fetch_err(e.to_string()))? {
@@ -217,6 +222,23 @@ pub(crate) fn fetch_url(
                     }
                 }
                 f.flush().map_err(io_err(&path))?;
+                drop(f);
+                // BuildKit gives the file the server's Last-Modified time.
+                if let Some(secs) = last_modified {
+                    let t = rustix::fs::Timespec {
+                        tv_sec: secs,
+                        tv_nsec: 0,
+                    };
+                    let _ = rustix::fs::utimensat(
+                        rustix::fs::CWD,
+                        &path,
+                        &rustix::fs::Timestamps {
+                            last_access: t,
+                            last_modification: t,
+                        },
+                        rustix::fs::AtFlags::empty(),
+                    );
+                }
                 Ok(h.map(|(hh, a, x)| (hh.finish(), a, x)))
             })
         })
@@ -236,9 +258,55 @@ pub(crate) fn fetch_url(
     Ok((path, name))
 }
 
+/// An HTTP date in the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`) → Unix seconds.
+pub(crate) fn parse_http_date(s: &str) -> Option<i64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, mon, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: i64 = day.parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| m == mon)? as i64
+        + 1;
+    let year: i64 = year.parse().ok()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(951_825_600)
+        );
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    }
 
     #[test]
     fn names_and_kinds() {

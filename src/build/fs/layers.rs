@@ -5,8 +5,10 @@
 //! directories. Symlinks are resolved with chroot semantics: an absolute target or a `..`
 //! past the top stays inside the view.
 
+use std::collections::HashMap;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{io_err, FileKind, FsError, FsMeta};
 
@@ -15,10 +17,22 @@ const MAX_LINKS: usize = 40;
 
 /// Read-only merged view over overlay-form layer dirs (topmost first), honouring whiteouts
 /// (0/0 char devices) and opaque dirs, never following a symlink out of the view.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LayerStack {
     lowers: Vec<PathBuf>,
     name: String,
+    /// Opaque-directory answers per host directory (layers are immutable while viewed).
+    opaque: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl Clone for LayerStack {
+    fn clone(&self) -> LayerStack {
+        LayerStack {
+            lowers: self.lowers.clone(),
+            name: self.name.clone(),
+            opaque: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// Where a path was found: the layers holding it (topmost first; more than one only for a
@@ -45,6 +59,7 @@ impl LayerStack {
         LayerStack {
             lowers,
             name: "the image".to_string(),
+            opaque: Mutex::new(HashMap::new()),
         }
     }
 
@@ -62,6 +77,19 @@ impl LayerStack {
     /// The layer directories, topmost first.
     pub fn lowers(&self) -> &[PathBuf] {
         &self.lowers
+    }
+
+    fn opaque_cached(&self, p: &Path) -> bool {
+        if let Ok(m) = self.opaque.lock() {
+            if let Some(v) = m.get(p) {
+                return *v;
+            }
+        }
+        let v = is_opaque(p);
+        if let Ok(mut m) = self.opaque.lock() {
+            m.insert(p.to_path_buf(), v);
+        }
+        v
     }
 
     fn probe(&self, layer: usize, comps: &[&str]) -> Result<Probe, FsError> {
@@ -84,7 +112,7 @@ impl LayerStack {
             if !md.is_dir() {
                 return Ok(Probe::Hidden);
             }
-            if is_opaque(&p) {
+            if self.opaque_cached(&p) {
                 opaque_prefix = true;
             }
         }
@@ -111,7 +139,7 @@ impl LayerStack {
                     let opaque = md.is_dir() && !comps.is_empty() && {
                         let mut p = self.lowers[i].clone();
                         p.extend(comps);
-                        is_opaque(&p)
+                        self.opaque_cached(&p)
                     };
                     match &mut found {
                         None => {

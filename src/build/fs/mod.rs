@@ -9,6 +9,17 @@
 //! the context (or a stage's root) that never leave it, Go wildcards per path component, a
 //! directory source copies its contents, symlinks stay symlinks, hardlinks within one COPY stay
 //! hardlinks, `--chown`/`--chmod` also apply to the destination directories the COPY creates.
+//!
+//! Files by concern: `layers` (the merged view), `select` (source roots, symlink resolution,
+//! wildcards), `plan` (COPY/ADD rules → entries), `planned` (hardlinks, hashing, digest),
+//! `hashcache` (stat-keyed content hashes), `materialize` (writing the layer), `add`
+//! (archives and URLs), `users`, `chmod`; the `.dockerignore` matcher lives in
+//! [`crate::dockerfile::dockerignore`] so lint shares it.
+//!
+//! Deliberate differences from BuildKit, as the build issue asks: a wildcard that matches
+//! nothing is an error naming it (BuildKit now allows it), a source whose `..` climbs above
+//! its root is an error (BuildKit clamps it to the root), and a missing source that
+//! `.dockerignore` excluded names the pattern.
 
 mod add;
 mod chmod;
@@ -16,6 +27,7 @@ mod hashcache;
 mod layers;
 mod materialize;
 mod plan;
+mod planned;
 mod select;
 mod users;
 
@@ -25,9 +37,8 @@ pub use crate::dockerfile::dockerignore::{DockerIgnore, IgnoreError};
 pub use chmod::{parse_chmod, Chmod};
 pub use hashcache::HashStats;
 pub use layers::LayerStack;
-pub use plan::{
-    plan_copy, plan_copy_with, AddOptions, CopyPlan, CopyRequest, PlanOptions, SourceRoot,
-};
+pub use plan::{plan_copy, plan_copy_with, AddOptions, CopyRequest, PlanOptions, SourceRoot};
+pub use planned::CopyPlan;
 pub use users::{lookup_chown, lookup_user, Ids};
 
 /// Metadata of one node of a filesystem view.

@@ -1,19 +1,17 @@
 //! COPY/ADD planning: resolve the sources against their root, the destination against the
 //! image it is applied to, and compute the exact list of entries the new layer will hold
-//! (BuildKit's `docopy` + fsutil `Copy` rules), plus their content digest.
+//! (BuildKit's `docopy` + fsutil `Copy` rules); [`super::planned`] then hashes them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
-
 use super::add::{fetch_url, is_archive, is_git_source, is_url};
-use super::hashcache::{HashCache, HashJob, HashStats, StatKey};
+use super::hashcache::StatKey;
 use super::layers::{components, list_xattrs, split_parent};
+use super::planned::{dir_entry, ArchiveOp, CopyPlan, PEntry};
 use super::select::{has_wildcards, Node, SrcFs};
 use super::{verb, Chmod, DockerIgnore, FileKind, FsError, LayerStack};
 use crate::dockerfile::dockerignore::go_match;
-use crate::oci::Digest;
 
 /// Where COPY/ADD sources come from.
 #[derive(Clone, Copy)]
@@ -80,55 +78,6 @@ impl PlanOptions {
     }
 }
 
-/// One entry of the planned layer.
-#[derive(Debug, Clone)]
-pub(crate) struct PEntry {
-    pub kind: FileKind,
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub size: u64,
-    pub link_target: Option<String>,
-    pub rdev: u64,
-    pub xattrs: Vec<(String, Vec<u8>)>,
-    /// Host file with the bytes (regular files).
-    pub src: Option<PathBuf>,
-    /// Stat key of `src` (for hashing).
-    pub key: Option<StatKey>,
-    /// (source index, dev, ino) for hardlink detection.
-    pub link_id: Option<(usize, u64, u64)>,
-    /// Another entry (path relative to the root) this one is a hardlink to.
-    pub hardlink_to: Option<String>,
-    pub sha: [u8; 32],
-    /// Modification time to keep (seconds, nanoseconds).
-    pub mtime: Option<(i64, i64)>,
-    /// A directory that exists in the image, recreated with its metadata to hold children.
-    pub existing: bool,
-}
-
-/// A local archive ADD unpacks into a directory.
-#[derive(Debug, Clone)]
-pub(crate) struct ArchiveOp {
-    /// The source as written (for messages).
-    pub source: String,
-    /// Destination directory relative to the root.
-    pub dest: String,
-    pub host: PathBuf,
-    pub key: StatKey,
-    pub sha: [u8; 32],
-    pub chown: Option<(u32, u32)>,
-}
-
-/// The resolved COPY/ADD: what the new layer holds.
-pub struct CopyPlan {
-    pub(crate) entries: BTreeMap<String, PEntry>,
-    pub(crate) archives: Vec<ArchiveOp>,
-    digest: Digest,
-    stats: HashStats,
-    /// Downloaded URL contents (deleted with the plan).
-    _fetched: Option<tempfile::TempDir>,
-}
-
 /// Resolve a COPY/ADD against its source root and (unless --link) the image it is applied to.
 /// Uses the stat cache under `$HOIST_HOME/ctxcache` (see [`plan_copy_with`]).
 pub fn plan_copy(
@@ -172,7 +121,7 @@ pub fn plan_copy_with(
             p.add_local(src, s, excludes.as_ref())?;
         }
     }
-    p.finish(opts)
+    super::planned::finish(p.tree, p.archives, p.fetched, opts)
 }
 
 fn validate(req: &CopyRequest, what: &str) -> Result<(), FsError> {
@@ -749,55 +698,6 @@ impl Planner<'_> {
         }
         Ok(())
     }
-
-    fn finish(mut self, opts: &PlanOptions) -> Result<CopyPlan, FsError> {
-        // Hardlinks within one source: the first path (sorted) holds the bytes.
-        let mut first: HashMap<(usize, u64, u64), String> = HashMap::new();
-        for (k, e) in self.tree.iter_mut() {
-            if let Some(id) = e.link_id {
-                match first.get(&id) {
-                    Some(p) => e.hardlink_to = Some(p.clone()),
-                    None => {
-                        first.insert(id, k.clone());
-                    }
-                }
-            }
-        }
-        let mut cache = HashCache::open(opts.hash_cache.as_deref());
-        let mut idx = Vec::new();
-        let mut jobs = Vec::new();
-        for (k, e) in &self.tree {
-            if let (Some(src), Some(key), None) = (&e.src, e.key, &e.hardlink_to) {
-                idx.push(k.clone());
-                jobs.push(HashJob { path: src, key });
-            }
-        }
-        for a in &self.archives {
-            jobs.push(HashJob {
-                path: &a.host,
-                key: a.key,
-            });
-        }
-        let (hashes, stats) = cache.hash_all(&jobs)?;
-        drop(jobs);
-        let n = idx.len();
-        for (k, h) in idx.into_iter().zip(&hashes) {
-            if let Some(e) = self.tree.get_mut(&k) {
-                e.sha = *h;
-            }
-        }
-        for (a, h) in self.archives.iter_mut().zip(&hashes[n..]) {
-            a.sha = *h;
-        }
-        let digest = digest_of(&self.tree, &self.archives);
-        Ok(CopyPlan {
-            entries: self.tree,
-            archives: self.archives,
-            digest,
-            stats,
-            _fetched: self.fetched,
-        })
-    }
 }
 
 struct Walk<'w, 'a> {
@@ -806,26 +706,6 @@ struct Walk<'w, 'a> {
     excludes: Option<&'w DockerIgnore>,
     zero_owner: bool,
     pending: &'w mut Vec<Pending>,
-}
-
-fn dir_entry(mode: u32, uid: u32, gid: u32, existing: bool) -> PEntry {
-    PEntry {
-        kind: FileKind::Dir,
-        mode,
-        uid,
-        gid,
-        size: 0,
-        link_target: None,
-        rdev: 0,
-        xattrs: Vec::new(),
-        src: None,
-        key: None,
-        link_id: None,
-        hardlink_to: None,
-        sha: [0; 32],
-        mtime: None,
-        existing,
-    }
 }
 
 /// Extended attributes carried over: all but overlayfs' own and SELinux labels.
@@ -879,84 +759,31 @@ fn could_contain(pattern: &str, dir: &str) -> bool {
     true
 }
 
-/// The content digest: every planned entry in path order and every archive, never times.
-fn digest_of(tree: &BTreeMap<String, PEntry>, archives: &[ArchiveOp]) -> Digest {
-    let mut h = Sha256::new();
-    h.update(b"hoist-copy-v1\n");
-    for (k, e) in tree {
-        h.update(k.as_bytes());
-        h.update([0, e.kind.code(), e.existing as u8]);
-        for v in [e.mode, e.uid, e.gid] {
-            h.update(v.to_le_bytes());
-        }
-        match e.kind {
-            FileKind::File => match &e.hardlink_to {
-                Some(t) => {
-                    h.update(b"h");
-                    h.update(t.as_bytes());
-                    h.update([0]);
-                }
-                None => {
-                    h.update(b"f");
-                    h.update(e.size.to_le_bytes());
-                    h.update(e.sha);
-                }
-            },
-            FileKind::Symlink => {
-                h.update(e.link_target.as_deref().unwrap_or("").as_bytes());
-                h.update([0]);
-            }
-            FileKind::CharDev | FileKind::BlockDev => h.update(e.rdev.to_le_bytes()),
-            _ => {}
-        }
-        h.update((e.xattrs.len() as u64).to_le_bytes());
-        for (n, v) in &e.xattrs {
-            h.update(n.as_bytes());
-            h.update([0]);
-            h.update((v.len() as u64).to_le_bytes());
-            h.update(v);
-        }
-    }
-    for a in archives {
-        h.update(b"A");
-        h.update(a.dest.as_bytes());
-        h.update([0]);
-        h.update(a.sha);
-        match a.chown {
-            Some((u, g)) => {
-                h.update([1]);
-                h.update(u.to_le_bytes());
-                h.update(g.to_le_bytes());
-            }
-            None => h.update([0]),
-        }
-    }
-    Digest::from_sha256_bytes(h.finalize().into())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl CopyPlan {
-    /// Content digest of everything selected (relative path, type, mode, uid/gid after chown,
-    /// content, link target; never mtime), stable across machines: the COPY part of the cache
-    /// key.
-    pub fn digest(&self) -> Digest {
-        self.digest.clone()
+    #[test]
+    fn destinations_and_escapes() {
+        assert_eq!(dest_path("x/", "/w"), ("/w/x".to_string(), true));
+        assert_eq!(dest_path("x", "/w"), ("/w/x".to_string(), false));
+        assert_eq!(dest_path(".", "/w"), ("/w".to_string(), true));
+        assert_eq!(dest_path("", "/w"), ("/w".to_string(), true));
+        assert_eq!(dest_path("/abs/./y/.", "/w"), ("/abs/y".to_string(), true));
+        assert_eq!(dest_path("../up", "/w/v"), ("/w/up".to_string(), false));
+        assert!(check_escape("a/../b").is_ok());
+        assert!(check_escape("./a/./b/..").is_ok());
+        assert!(check_escape("a/../../b").is_err());
+        assert!(check_escape("/..").is_err());
     }
 
-    /// What hashing the sources did (files read vs. answered from the stat cache).
-    pub fn hash_stats(&self) -> HashStats {
-        self.stats
-    }
-
-    /// Paths (absolute in the image) the layer will hold, in order, with their metadata —
-    /// for progress output and tests. Archive contents are not listed.
-    pub fn paths(&self) -> Vec<String> {
-        self.entries.keys().map(|k| format!("/{k}")).collect()
-    }
-
-    /// Write the result into an empty directory (a new layer in overlay form, i.e. plain
-    /// files; parents of the destination created like Docker does, with the parent image's
-    /// metadata).
-    pub fn materialize(&self, out: &Path) -> Result<(), FsError> {
-        super::materialize::materialize(self, out)
+    #[test]
+    fn parents_pruning() {
+        assert!(could_contain("src/*/main.go", "src"));
+        assert!(could_contain("src/*/main.go", "src/cmd"));
+        assert!(!could_contain("src/*/main.go", "docs"));
+        assert!(!could_contain("src/*/main.go", "src/cmd/main.go/x"));
+        assert!(could_contain("src/**/x", "src/a/b/c"));
+        assert!(!could_contain("a.txt", "src"));
     }
 }

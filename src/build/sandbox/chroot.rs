@@ -49,7 +49,7 @@ pub(super) fn run(spec: &RunSpec) -> Result<i32, SetupError> {
     )))?;
     let mut masks = Masks::new(&root, &aside);
     let result = masks.setup(spec, &etc).and_then(|()| execute(spec, &root));
-    let undone = masks.undo(spec);
+    let undone = masks.undo();
     let code = result?;
     undone?;
     diff::diff(&root, &snap, &spec.upper).map_err(io_err(format!(
@@ -121,6 +121,9 @@ struct Masks<'a> {
     stubs: Vec<PathBuf>,
     /// Parent dirs whose times we disturbed, with their metadata before.
     times: Vec<(PathBuf, std::fs::Metadata)>,
+    /// Their mtimes once the mount points were in place (to tell whether the command wrote
+    /// to them: then its times stay, as with overlayfs).
+    sealed: Vec<Option<(i64, i64)>>,
     /// rw binds to sync back: (target rel, source).
     sync_back: Vec<(PathBuf, PathBuf)>,
 }
@@ -134,6 +137,7 @@ impl<'a> Masks<'a> {
             placed: Vec::new(),
             stubs: Vec::new(),
             times: Vec::new(),
+            sealed: Vec::new(),
             sync_back: Vec::new(),
         }
     }
@@ -185,7 +189,19 @@ impl<'a> Masks<'a> {
                 }
             }
         }
+        self.sealed = self.current_mtimes();
         Ok(())
+    }
+
+    fn current_mtimes(&self) -> Vec<Option<(i64, i64)>> {
+        self.times
+            .iter()
+            .map(|(rel, _)| {
+                std::fs::symlink_metadata(self.root.join(rel))
+                    .ok()
+                    .map(|m| (m.mtime(), m.mtime_nsec()))
+            })
+            .collect()
     }
 
     /// Resolve a mount target in the root, move an existing entry aside, create missing
@@ -263,8 +279,21 @@ impl<'a> Masks<'a> {
     }
 
     /// Undo everything (also after a failure), in reverse order.
-    fn undo(&mut self, spec: &RunSpec) -> Result<(), SetupError> {
-        let _ = spec;
+    fn undo(&mut self) -> Result<(), SetupError> {
+        let touched: Vec<Option<std::fs::Metadata>> = self
+            .times
+            .iter()
+            .zip(self.current_mtimes())
+            .enumerate()
+            .map(|(i, ((rel, _), now))| {
+                let untouched = self.sealed.get(i).is_some_and(|s| *s == now);
+                if untouched {
+                    None
+                } else {
+                    std::fs::symlink_metadata(self.root.join(rel)).ok()
+                }
+            })
+            .collect();
         for (rel, source) in &self.sync_back {
             sync_tree(&self.root.join(rel), source).map_err(io_err(format!(
                 "writing the mount at /{} back to {}",
@@ -290,8 +319,10 @@ impl<'a> Masks<'a> {
                 std::fs::remove_dir(&p).map_err(io_err(format!("removing {}", p.display())))?;
             }
         }
-        for (rel, md) in self.times.iter().rev() {
+        for ((rel, before), touched) in self.times.iter().zip(&touched).rev() {
             let p = self.root.join(rel);
+            // Written by the command: keep its times; else the image's.
+            let md = touched.as_ref().unwrap_or(before);
             if p.exists() {
                 tree::set_times(&p, md)
                     .map_err(io_err(format!("restoring times of {}", p.display())))?;
@@ -370,8 +401,15 @@ fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
         }
         ForkResult::Parent { child } => {
             drop(err_w);
+            // Either side may win the race; the loser gets EACCES/ESRCH, which is fine.
+            let _ = nix::unistd::setpgid(child, child);
+            let watchdog = spawn_watchdog(child);
             let failure = container::read_failure(err_r);
             let code = super::ns::wait_code(child);
+            if let Some(w) = watchdog {
+                let _ = kill(w, Signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(w, None);
+            }
             reap_all();
             if let Some(e) = failure {
                 return Err(e);
@@ -381,9 +419,40 @@ fn execute(spec: &RunSpec, root: &Path) -> Result<i32, SetupError> {
     }
 }
 
+/// Without a pid namespace, nothing kills the command's background processes if the helper is
+/// SIGKILLed (they are reparented to init). A watchdog child gets a catchable parent-death
+/// signal and then kills the command's process group.
+fn spawn_watchdog(pgid: Pid) -> Option<Pid> {
+    use nix::sys::signal::SigSet;
+    let helper = nix::unistd::getpid();
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGUSR1);
+    // Blocked before fork so the signal cannot arrive before the child waits for it.
+    set.thread_block().ok()?;
+    // SAFETY: the helper is single-threaded, so the child may run arbitrary code after fork.
+    let forked = unsafe { nix::unistd::fork() };
+    let _ = set.thread_unblock();
+    match forked {
+        Ok(ForkResult::Child) => {
+            let _ = set.thread_block();
+            let armed = nix::sys::prctl::set_pdeathsig(Signal::SIGUSR1).is_ok();
+            if armed && nix::unistd::getppid() == helper {
+                let _ = set.wait();
+            }
+            let _ = kill(Pid::from_raw(-pgid.as_raw()), Signal::SIGKILL);
+            std::process::exit(0)
+        }
+        Ok(ForkResult::Parent { child }) => Some(child),
+        Err(_) => None,
+    }
+}
+
 fn enter(spec: &RunSpec, root: &Path) -> SetupError {
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         return SetupError::sys("prctl(PR_SET_PDEATHSIG)", e);
+    }
+    if let Err(e) = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0)) {
+        return SetupError::sys("setpgid", e);
     }
     if spec.network == NetworkMode::None {
         if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET) {

@@ -8,10 +8,10 @@
 //!
 //! Three isolation modes ([`Isolation`]):
 //! - `Namespaces` (root): mount/pid/ipc/uts (+net) namespaces, overlayfs, pivot_root
-//!   ([`ns`], [`overlay`], [`devices`]).
-//! - `Rootless`: the same inside a user namespace ([`userns`] maps ids).
+//!   (`ns`, `overlay`, `devices`).
+//! - `Rootless`: the same inside a user namespace (`userns` maps ids).
 //! - `Chroot`: no mount, no unshare: a copied root, `chroot`, then a walk-and-compare that
-//!   writes the same upper dir overlayfs would have produced ([`chroot`], [`diff`]).
+//!   writes the same upper dir overlayfs would have produced (`chroot`, `diff`).
 //!
 //! Concerns by file: `spec` (wire format between parent and helper), `parent` (the `run` side),
 //! `helper` (the helper's flow), `container` (the last steps before exec, shared by every mode),
@@ -170,7 +170,7 @@ pub fn run_with(
 }
 
 /// The hidden subcommand entry: `hoist __sandbox …` (re-exec of /proc/self/exe). main.rs calls
-/// this before clap when argv[1] == "__sandbox" and exits with its return value.
+/// this before clap when `argv[1] == "__sandbox"` and exits with its return value.
 pub fn helper_main() -> i32 {
     helper::main()
 }

@@ -36,16 +36,15 @@ pub(super) fn run(spec: &RunSpec, rootless: bool) -> Result<i32, SetupError> {
     let layout = Layout::create(spec)?;
     let view = Merged::new(&spec.lowers);
     let planned = plan(spec, &view, &layout)?;
-    let mut flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWUTS;
+    // The mount namespace is the pid-1 child's own (see `init_mounts`): pivot_root moves the
+    // root of every process of a mount namespace, and the helper must keep the host's.
+    let mut flags = CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
     if spec.network == NetworkMode::None {
         flags |= CloneFlags::CLONE_NEWNET;
     }
     nix::sched::unshare(flags).map_err(|e| {
         SetupError::sys_hint(
-            "unshare(mount, pid, ipc, uts namespaces)",
+            "unshare(pid, ipc, uts namespaces)",
             e,
             "namespaces mode needs root (CAP_SYS_ADMIN); use --isolation rootless or --isolation chroot",
         )
@@ -164,6 +163,8 @@ fn init_mounts(
 ) -> Result<(), SetupError> {
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| SetupError::sys("prctl(PR_SET_PDEATHSIG)", e))?;
+    nix::sched::unshare(CloneFlags::CLONE_NEWNS)
+        .map_err(|e| SetupError::sys("unshare(mount namespace)", e))?;
     mnt(
         None,
         Path::new("/"),

@@ -195,7 +195,9 @@ pub(super) fn clear_dir(dir: &Path) -> std::io::Result<()> {
         let entry = entry?;
         let p = entry.path();
         if entry.file_type()?.is_dir() {
-            make_writable(&p);
+            if !nix::unistd::geteuid().is_root() {
+                make_writable(&p);
+            }
             std::fs::remove_dir_all(&p)?;
         } else {
             std::fs::remove_file(&p)?;
@@ -204,7 +206,8 @@ pub(super) fn clear_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Overlayfs leaves `work/work` with mode 000; an unprivileged caller needs to open it up.
+/// Overlayfs leaves `work/work` with mode 000 (and a command may leave unreadable dirs in the
+/// chroot copy); an unprivileged caller needs to open them up before removing.
 fn make_writable(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(md) = std::fs::symlink_metadata(dir) {

@@ -9,8 +9,16 @@
 //! - [`labels`]: LABEL schema rules.
 //! - [`buildkit`]: BuildKit's build checks not covered above.
 //! - [`meta`]: rules about the lint pragmas themselves.
+//!
+//! The groups are private to `lint`: other code reaches them through [`crate::lint::registry`]
+//! (`registry::all`, `registry::group`).
 
 pub mod buildkit;
+// Since the groups became private, two fields of `core` are seen as never read
+// (`ImageUse::instr` in core/images.rs, `LastUser::instr` in core/users.rs). images.rs is being
+// rewritten elsewhere (its stage model moves to the Dockerfile front end); the allowance stays
+// scoped to `core` until that lands and the fields can go.
+#[allow(dead_code)]
 pub mod core;
 pub mod instr;
 pub mod labels;

@@ -7,7 +7,7 @@
 use super::util::{global_args, suggest};
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{InstructionKind, Word};
-use crate::lint::rules::instr::util::{stage_index, stages, unquote, var_refs};
+use crate::lint::rules::instr::util::{from_words, stage_index, stages, unquote, var_refs};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -69,7 +69,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 break;
             }
         }
-        let from_scratch = unquote(&st[root].image.value).eq_ignore_ascii_case("scratch");
+        let from_scratch = from_words(cx, &st[root])
+            .is_some_and(|(image, _)| unquote(&image.value).eq_ignore_ascii_case("scratch"));
         for w in expanded_words(&ins.kind) {
             if w.value.starts_with("<<") {
                 continue;

@@ -1,7 +1,6 @@
 //! Helpers for the BuildKit checks: global ARGs, BuildKit's predefined platform ARGs, "did you
 //! mean" suggestions and image reference validation.
 
-use crate::dockerfile::{InstructionKind, Keyword};
 use crate::lint::Context;
 
 /// ARGs BuildKit defines for every build (usable in FROM without declaring them).
@@ -19,16 +18,7 @@ pub(crate) const PREDEFINED_PLATFORM_ARGS: &[&str] = &[
 
 /// Names of the ARGs declared before the first FROM.
 pub(crate) fn global_args(cx: &Context) -> Vec<String> {
-    let mut out = Vec::new();
-    for (_, ins) in cx.instructions() {
-        if ins.keyword == Keyword::From {
-            break;
-        }
-        if let InstructionKind::Arg(decls) = &ins.kind {
-            out.extend(decls.iter().map(|d| d.name.value.clone()));
-        }
-    }
-    out
+    cx.model.global_arg_names().to_vec()
 }
 
 /// Edit distance counting a swap of two adjacent characters as one edit (optimal string

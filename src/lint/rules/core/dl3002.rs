@@ -16,7 +16,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    let Some(last) = cx.stages.last() else { return };
+    let Some(last) = cx.stages().last() else {
+        return;
+    };
     let Some(user) = effective_user(cx, last.index) else {
         return;
     };

@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, d: &mut Diagnostics) {
     for u in external_images(cx) {
         // `image:latest@sha256:…` is pinned by its digest.
-        if u.parsed.tag.as_deref() != Some("latest") || u.parsed.digest.is_some() {
+        if u.tag() != Some("latest") || u.has_digest() {
             continue;
         }
         let base = "Using latest is prone to errors if the image will ever update. Pin the version explicitly to a release tag";

@@ -20,11 +20,11 @@ pub static RULE: Rule = Rule {
 /// Whether a SHELL instruction is in force at `instr`: in its stage before it, or in a stage of
 /// this file the stage is built from.
 fn shell_set(cx: &Context, instr: usize) -> bool {
-    let mut stage = cx.stage_of.get(instr).copied().flatten();
+    let mut stage = cx.stage_of(instr);
     let mut upto = instr;
     let mut hops = 0;
     while let Some(s) = stage {
-        let Some(st) = cx.stages.get(s) else {
+        let Some(st) = cx.stages().get(s) else {
             return false;
         };
         let found = (st.from..upto.min(cx.df.instructions.len())).any(|i| {
@@ -37,19 +37,19 @@ fn shell_set(cx: &Context, instr: usize) -> bool {
             return true;
         }
         hops += 1;
-        stage = st.base_stage.filter(|&b| b < s && hops < 64);
-        upto = stage.and_then(|b| cx.stages.get(b)).map_or(0, |b| b.end);
+        stage = st.base.filter(|&b| b < s && hops < 64);
+        upto = stage.and_then(|b| cx.stages().get(b)).map_or(0, |b| b.end);
     }
     false
 }
 
 /// Whether an instruction of `kind` is in force before `instr` in its stage chain.
 fn earlier_in_chain(cx: &Context, instr: usize, kind: Keyword) -> bool {
-    let mut stage = cx.stage_of.get(instr).copied().flatten();
+    let mut stage = cx.stage_of(instr);
     let mut upto = instr;
     let mut hops = 0;
     while let Some(s) = stage {
-        let Some(st) = cx.stages.get(s) else {
+        let Some(st) = cx.stages().get(s) else {
             return false;
         };
         if (st.from..upto.min(cx.df.instructions.len()))
@@ -58,21 +58,15 @@ fn earlier_in_chain(cx: &Context, instr: usize, kind: Keyword) -> bool {
             return true;
         }
         hops += 1;
-        stage = st.base_stage.filter(|&b| b < s && hops < 64);
-        upto = stage.and_then(|b| cx.stages.get(b)).map_or(0, |b| b.end);
+        stage = st.base.filter(|&b| b < s && hops < 64);
+        upto = stage.and_then(|b| cx.stages().get(b)).map_or(0, |b| b.end);
     }
     false
 }
 
 /// Whether an instruction of `kind` follows `instr` in its stage.
 fn later_in_stage(cx: &Context, instr: usize, kind: Keyword) -> bool {
-    let Some(st) = cx
-        .stage_of
-        .get(instr)
-        .copied()
-        .flatten()
-        .and_then(|s| cx.stages.get(s))
-    else {
+    let Some(st) = cx.stage_of(instr).and_then(|s| cx.stages().get(s)) else {
         return false;
     };
     (instr + 1..st.end.min(cx.df.instructions.len()))

@@ -33,10 +33,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         return;
     }
     for u in external_images(cx) {
-        if u.parsed.is_scratch() {
+        if u.is_scratch() {
             continue;
         }
-        let reg = u.parsed.registry_normalized();
+        let reg = u.registry_normalized();
         if trusted.iter().any(|t| allowed_by(t, &reg)) {
             continue;
         }

@@ -21,7 +21,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    let Some(last) = cx.stages.last() else { return };
+    let Some(last) = cx.stages().last() else {
+        return;
+    };
     if effective_user(cx, last.index).is_some() {
         // Explicit root is DL3002's business; any other USER is fine.
         return;

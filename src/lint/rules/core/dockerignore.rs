@@ -9,10 +9,10 @@ pub use crate::dockerfile::dockerignore::DockerIgnore;
 pub const MAX_ENTRIES: usize = 20_000;
 pub const MAX_DEPTH: usize = 12;
 
-/// The ignore rules of a build for linting: like the build reads them, but a missing or
-/// malformed file means no rules (the build itself reports it).
+/// The ignore rules of a build for linting: the file the build reads, with malformed patterns
+/// skipped (the build itself reports them).
 pub fn load(context: &Path, dockerfile: &Path) -> DockerIgnore {
-    DockerIgnore::load(context, Some(dockerfile)).unwrap_or_default()
+    DockerIgnore::load_lenient(context, Some(dockerfile))
 }
 
 /// Files under `dir` (relative to `context`, `/`-separated), not following symlinks, skipping

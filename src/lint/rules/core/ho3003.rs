@@ -25,12 +25,9 @@ pub static RULE: Rule = Rule {
 /// How many file names a context finding lists.
 const LIST: usize = 3;
 
-fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("http://")
-        || l.starts_with("https://")
-        || l.starts_with("git@")
-        || l.contains("://")
+/// A remote source (a URL or a git address), not a file of the context.
+fn is_remote(s: &str) -> bool {
+    crate::dockerfile::is_url(s) || crate::lint::rules::instr::util::is_git(s)
 }
 
 /// A source that copies a directory tree of the context: `.`, `./`, `*`, `/`, or a directory.
@@ -67,7 +64,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         };
         let from_stage = ins.flag("from").is_some();
         for src in &args.sources {
-            if src.value.starts_with("<<") || is_url(&src.value) {
+            if src.value.starts_with("<<") || is_remote(&src.value) {
                 continue;
             }
             let value = resolve(cx, i, &src.value).unwrap_or_else(|| src.value.clone());

@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     for u in external_images(cx) {
-        if u.parsed.is_scratch() || u.parsed.digest.is_some() {
+        if u.is_scratch() || u.has_digest() {
             continue;
         }
         d.report(

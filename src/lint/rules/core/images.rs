@@ -8,8 +8,10 @@
 
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::flags::parse_mount;
+use crate::dockerfile::model::Source;
 use crate::dockerfile::{InstructionKind, Span};
 use crate::lint::Context;
+use crate::oci::reference::{parse_written, Reference, Written};
 
 /// Where an external image is referenced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,31 +40,36 @@ pub struct ImageUse {
     pub site: Site,
     /// The reference after variable expansion.
     pub reference: String,
-    pub parsed: ImageRef,
+    /// The reference parsed and normalised.
+    pub parsed: Reference,
+    /// What the text spelled out (registry, tag).
+    pub written: Written,
     /// Where to report: the image word, or the flag holding it.
     pub span: Span,
 }
 
-/// An image reference split into its parts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImageRef {
-    /// The registry host (with port) when the first path component names one.
-    pub registry: Option<String>,
-    /// Repository path without registry, tag or digest.
-    pub path: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
-
-impl ImageRef {
+impl ImageUse {
     /// The registry after Docker Hub normalisation: `debian` and `index.docker.io/x` are
     /// `docker.io`.
     pub fn registry_normalized(&self) -> String {
-        normalize_registry(self.registry.as_deref().unwrap_or("docker.io"))
+        normalize_registry(self.parsed.domain())
     }
 
+    /// `scratch` (any tag or digest), written without registry or `library/`.
     pub fn is_scratch(&self) -> bool {
-        self.registry.is_none() && self.path.eq_ignore_ascii_case("scratch")
+        !self.written.domain
+            && self.parsed.repository() == "library/scratch"
+            && !self.reference.starts_with("library/")
+    }
+
+    /// The tag, when the reference spells one out (not the implied `latest`).
+    pub fn tag(&self) -> Option<&str> {
+        self.parsed.tag().filter(|_| self.written.tag)
+    }
+
+    /// Whether the reference is pinned to a digest.
+    pub fn has_digest(&self) -> bool {
+        self.parsed.digest().is_some()
     }
 }
 
@@ -78,74 +85,10 @@ pub fn normalize_registry(host: &str) -> String {
     }
 }
 
-/// Splits a reference: `[registry/]path[:tag][@digest]`. Returns `None` when the text is not a
-/// valid reference (empty, upper-case repository, characters a reference cannot hold).
-pub fn parse_reference(s: &str) -> Option<ImageRef> {
-    if s.is_empty() || s.len() > 512 {
-        return None;
-    }
-    let (name_tag, digest) = match s.split_once('@') {
-        Some((n, d)) => (n, Some(d)),
-        None => (s, None),
-    };
-    if let Some(d) = digest {
-        let (algo, hex) = d.split_once(':')?;
-        if algo.is_empty()
-            || hex.is_empty()
-            || !algo
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+._-".contains(c))
-            || !hex.chars().all(|c| c.is_ascii_alphanumeric())
-        {
-            return None;
-        }
-    }
-    // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
-    let last_slash = name_tag.rfind('/');
-    let (name, tag) = match name_tag.rfind(':') {
-        Some(c) if last_slash.is_none_or(|sl| c > sl) => (&name_tag[..c], Some(&name_tag[c + 1..])),
-        _ => (name_tag, None),
-    };
-    if let Some(t) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            && !t.starts_with(['.', '-']);
-        if !ok {
-            return None;
-        }
-    }
-    let (registry, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-            (Some(first), rest)
-        }
-        _ => (None, name),
-    };
-    if let Some(r) = registry {
-        if !r
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        {
-            return None;
-        }
-    }
-    if path.is_empty()
-        || path.split('/').any(|c| {
-            c.is_empty()
-                || !c
-                    .chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-".contains(ch))
-        })
-    {
-        return None;
-    }
-    Some(ImageRef {
-        registry: registry.map(str::to_string),
-        path: path.to_string(),
-        tag: tag.map(str::to_string),
-        digest: digest.map(str::to_string),
-    })
+/// Parses a reference with [`crate::oci::reference`]'s grammar; `None` when the text is not a
+/// valid reference (empty, upper-case repository, template placeholders).
+pub fn parse_reference(s: &str) -> Option<(Reference, Written)> {
+    parse_written(s).ok()
 }
 
 /// Expands `word` with the variables in scope at instruction `instr`; `None` when a referenced
@@ -168,21 +111,10 @@ pub fn resolve(cx: &Context, instr: usize, word: &str) -> Option<String> {
     Some(e.value)
 }
 
-/// Names of all stages of the file, lowercased.
-fn stage_names(cx: &Context) -> Vec<String> {
-    let mut names: Vec<String> = cx.stages.iter().filter_map(|s| s.name.clone()).collect();
-    for (_, ins) in cx.instructions() {
-        if let InstructionKind::From { alias: Some(a), .. } = &ins.kind {
-            names.push(a.value.to_ascii_lowercase());
-        }
-    }
-    names
-}
-
-/// Whether `from` (an expanded `--from` value) names a stage (by name or index) rather than an
-/// image.
-fn is_stage_ref(from: &str, names: &[String]) -> bool {
-    from.chars().all(|c| c.is_ascii_digit()) || names.iter().any(|n| n.eq_ignore_ascii_case(from))
+/// Whether `from` (an expanded `--from` value) names a stage rather than an image, as the model
+/// resolves it.
+fn is_stage_ref(cx: &Context, from: &str) -> bool {
+    !matches!(cx.model.resolve_from(from), Source::Image(_))
 }
 
 /// The `from=` value of a `--mount` flag value (`type=bind,from=img,source=/x`), with its byte
@@ -204,12 +136,10 @@ pub fn mount_from(value: &str) -> Option<(usize, usize)> {
 
 /// Every external image referenced by the file.
 pub fn external_images(cx: &Context) -> Vec<ImageUse> {
-    let names = stage_names(cx);
     let mut out = Vec::new();
-    let mut seen_names: Vec<String> = Vec::new();
     for (i, ins) in cx.instructions() {
         match &ins.kind {
-            InstructionKind::From { image, alias } => {
+            InstructionKind::From { image, .. } => {
                 // Extra words (templates like `{{ x }}`) make the reference meaningless.
                 let arity_ok = ins.args.len() == 1
                     || (ins.args.len() == 3
@@ -217,27 +147,28 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
                             .args
                             .get(1)
                             .is_some_and(|a| a.eq_ignore_ascii_case("as")));
-                let from_stage = cx.stage_of[i]
-                    .and_then(|s| cx.stages.get(s))
-                    .is_some_and(|s| s.base_stage.is_some());
+                let stage = cx.model.stage_at(i);
+                let from_stage = stage.is_some_and(|s| s.base.is_some());
                 if arity_ok && !from_stage {
                     if let Some(r) = resolve(cx, i, &image.value) {
-                        let earlier_stage = seen_names.iter().any(|n| n.eq_ignore_ascii_case(&r));
+                        let before = stage.map_or(0, |s| s.index);
+                        let earlier_stage = cx.stages().get(..before).is_some_and(|e| {
+                            e.iter()
+                                .any(|s| s.name.as_deref() == Some(r.to_lowercase().as_str()))
+                        });
                         if !earlier_stage {
-                            if let Some(parsed) = parse_reference(&r) {
+                            if let Some((parsed, written)) = parse_reference(&r) {
                                 out.push(ImageUse {
                                     instr: i,
                                     site: Site::From,
                                     reference: r,
                                     parsed,
+                                    written,
                                     span: image.span,
                                 });
                             }
                         }
                     }
-                }
-                if let Some(a) = alias {
-                    seen_names.push(a.value.to_ascii_lowercase());
                 }
             }
             InstructionKind::Copy(_) | InstructionKind::Add(_) => {
@@ -246,15 +177,16 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
                 };
                 let Some(v) = &flag.value else { continue };
                 let Some(r) = resolve(cx, i, v) else { continue };
-                if is_stage_ref(&r, &names) {
+                if is_stage_ref(cx, &r) {
                     continue;
                 }
-                if let Some(parsed) = parse_reference(&r) {
+                if let Some((parsed, written)) = parse_reference(&r) {
                     out.push(ImageUse {
                         instr: i,
                         site: Site::CopyFrom,
                         reference: r,
                         parsed,
+                        written,
                         span: flag.value_span.unwrap_or(flag.span),
                     });
                 }
@@ -269,10 +201,10 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
                     let Some(r) = resolve(cx, i, &raw) else {
                         continue;
                     };
-                    if r.is_empty() || is_stage_ref(&r, &names) {
+                    if r.is_empty() || is_stage_ref(cx, &r) {
                         continue;
                     }
-                    let Some(parsed) = parse_reference(&r) else {
+                    let Some((parsed, written)) = parse_reference(&r) else {
                         continue;
                     };
                     // Point at the `from=` value when the flag value is written plainly.
@@ -291,6 +223,7 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
                         site: Site::MountFrom,
                         reference: r,
                         parsed,
+                        written,
                         span,
                     });
                 }
@@ -305,29 +238,43 @@ pub fn external_images(cx: &Context) -> Vec<ImageUse> {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> ImageRef {
-        parse_reference(s).unwrap_or_default()
+    fn p(s: &str) -> ImageUse {
+        let (parsed, written) = parse_reference(s).expect("a valid reference");
+        ImageUse {
+            instr: 0,
+            site: Site::From,
+            reference: s.to_string(),
+            parsed,
+            written,
+            span: Span::default(),
+        }
     }
 
     #[test]
-    fn splits_references() {
+    fn reads_references() {
         let r = p("localhost:5000/app");
-        assert_eq!(r.registry.as_deref(), Some("localhost:5000"));
-        assert_eq!(r.path, "app");
-        assert_eq!(r.tag, None);
-        let r = p("registry.example.com:5000/team/app:1.2@sha256:abcd");
-        assert_eq!(r.registry.as_deref(), Some("registry.example.com:5000"));
-        assert_eq!(r.path, "team/app");
-        assert_eq!(r.tag.as_deref(), Some("1.2"));
-        assert_eq!(r.digest.as_deref(), Some("sha256:abcd"));
+        assert_eq!(r.registry_normalized(), "localhost:5000");
+        assert_eq!(r.tag(), None, "the implied latest is not written");
+        let r = p("registry.example.com:5000/team/app:1.2@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(r.registry_normalized(), "registry.example.com:5000");
+        assert_eq!(r.parsed.repository(), "team/app");
+        assert_eq!(r.tag(), Some("1.2"));
+        assert!(r.has_digest());
         let r = p("debian:12");
-        assert_eq!(r.registry, None);
         assert_eq!(r.registry_normalized(), "docker.io");
+        assert_eq!(p("debian:latest").tag(), Some("latest"));
         assert_eq!(
             p("index.docker.io/library/debian").registry_normalized(),
             "docker.io"
         );
+        assert_eq!(
+            p("registry-1.docker.io/x").registry_normalized(),
+            "docker.io"
+        );
         assert!(p("scratch").is_scratch());
+        assert!(!p("docker.io/library/scratch").is_scratch());
+        assert!(p("scratch:1").is_scratch());
+        assert!(!p("library/scratch").is_scratch());
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub fn effective_user(cx: &Context, stage: usize) -> Option<LastUser> {
     let mut current = Some(stage);
     let mut hops = 0;
     while let Some(s) = current {
-        let st = cx.stages.get(s)?;
+        let st = cx.stages().get(s)?;
         let end = st.end.min(cx.df.instructions.len());
         let mut last = None;
         for i in st.from..end {
@@ -38,7 +38,7 @@ pub fn effective_user(cx: &Context, stage: usize) -> Option<LastUser> {
         }
         hops += 1;
         // A stage can only build on an earlier one; the bound guards against malformed input.
-        current = st.base_stage.filter(|&b| b < s && hops < 64);
+        current = st.base.filter(|&b| b < s && hops < 64);
     }
     None
 }

@@ -1,5 +1,6 @@
 //! DL3020: ADD used for plain files and directories, where COPY is clearer and safer.
-use super::util::{is_archive, is_git, is_url, keyword_like, unquote};
+use super::util::{is_archive, is_git, keyword_like, unquote};
+use crate::dockerfile::is_http_url;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Edit, Fix, Rule, RuleMeta, Severity};
 
@@ -38,7 +39,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             } else {
                 raw.to_string()
             };
-            if !(is_url(&value) || is_git(&value) || is_archive(&value)) {
+            if !(is_http_url(&value) || is_git(&value) || is_archive(&value)) {
                 plain += 1;
             }
         }

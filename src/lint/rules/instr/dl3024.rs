@@ -1,5 +1,5 @@
 //! DL3024: two stages with the same name.
-use super::util::stages;
+use super::util::{from_words, stages};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, d: &mut Diagnostics) {
     let st = stages(cx);
     for (k, s) in st.iter().enumerate() {
-        let (Some(name), Some(word)) = (&s.name, s.name_word) else {
+        let (Some(name), Some((_, Some(word)))) = (&s.name, from_words(cx, s)) else {
             continue;
         };
         if st[..k].iter().any(|p| p.name.as_ref() == Some(name)) {

@@ -1,5 +1,6 @@
 //! DL3045: COPY to a relative destination in a stage where no WORKDIR was set.
-use super::util::{is_windows_abs, stage_body, stages, unquote, StageInfo};
+use super::util::{is_windows_abs, stage_body, stages, unquote};
+use crate::dockerfile::model::Stage;
 use crate::dockerfile::{InstructionKind, Keyword};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -17,7 +18,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// Whether stage `k` (or a stage of this file it is built FROM) sets a WORKDIR anywhere.
-pub(crate) fn stage_sets_workdir(cx: &Context, st: &[StageInfo<'_>], k: usize) -> bool {
+pub(crate) fn stage_sets_workdir(cx: &Context, st: &[Stage], k: usize) -> bool {
     let mut cur = Some(k);
     let mut hops = 0;
     while let Some(c) = cur {

@@ -1,62 +1,33 @@
-//! Helpers shared by the `instr`, `labels` and `buildkit` rule groups: a light stage model that
-//! does not depend on ARG resolution, quote stripping, source classification for COPY/ADD, and a
+//! Helpers shared by the `instr`, `labels` and `buildkit` rule groups: stage lookups over the
+//! [model](crate::dockerfile::model), quote stripping, source classification for COPY/ADD, and a
 //! scanner for `$VAR` references in raw Dockerfile words.
 
+use crate::dockerfile::model::Stage;
 use crate::dockerfile::{Instruction, InstructionKind, Word};
 use crate::lint::Context;
 
-/// One stage as written: where it is and what it builds on.
-#[derive(Clone, Debug)]
-pub(crate) struct StageInfo<'a> {
-    /// Index of the FROM in `df.instructions`.
-    pub from: usize,
-    /// One past the last instruction of the stage.
-    pub end: usize,
-    /// `AS name`, lowercased.
-    pub name: Option<String>,
-    /// The `AS name` word as written.
-    pub name_word: Option<&'a Word>,
-    /// The raw image word of the FROM.
-    pub image: &'a Word,
-    /// An earlier stage this one is built FROM (matched by name, case-insensitively).
-    pub base: Option<usize>,
-}
-
-/// The stages of the file in order.
-pub(crate) fn stages<'a>(cx: &Context<'a>) -> Vec<StageInfo<'a>> {
-    let mut out: Vec<StageInfo<'a>> = Vec::new();
-    let n = cx.df.instructions.len();
-    for (i, ins) in cx.df.instructions.iter().enumerate() {
-        if let InstructionKind::From { image, alias } = &ins.kind {
-            if let Some(last) = out.last_mut() {
-                last.end = i;
-            }
-            let img = unquote(&image.value).to_ascii_lowercase();
-            let base = out
-                .iter()
-                .rposition(|s| s.name.as_deref() == Some(img.as_str()));
-            out.push(StageInfo {
-                from: i,
-                end: n,
-                name: alias.as_ref().map(|a| a.value.to_ascii_lowercase()),
-                name_word: alias.as_ref(),
-                image,
-                base,
-            });
-        }
-    }
-    out
+/// The stages of the file in order, from the [model](crate::dockerfile::model).
+pub(crate) fn stages(cx: &Context<'_>) -> Vec<Stage> {
+    cx.stages().to_vec()
 }
 
 /// The stage (index into `stages`) that instruction `i` belongs to.
-pub(crate) fn stage_index(stages: &[StageInfo<'_>], i: usize) -> Option<usize> {
+pub(crate) fn stage_index(stages: &[Stage], i: usize) -> Option<usize> {
     stages.iter().rposition(|s| s.from <= i && i < s.end)
+}
+
+/// The image word and the `AS name` word of a stage's FROM, as written.
+pub(crate) fn from_words<'a>(cx: &Context<'a>, st: &Stage) -> Option<(&'a Word, Option<&'a Word>)> {
+    match &cx.df.instructions.get(st.from)?.kind {
+        InstructionKind::From { image, alias } => Some((image, alias.as_ref())),
+        _ => None,
+    }
 }
 
 /// The instructions of one stage, FROM excluded, with their indices.
 pub(crate) fn stage_body<'a>(
     cx: &Context<'a>,
-    st: &StageInfo<'_>,
+    st: &Stage,
 ) -> impl Iterator<Item = (usize, &'a Instruction)> {
     let (from, end) = (st.from + 1, st.end);
     cx.df
@@ -78,21 +49,7 @@ pub(crate) fn unquote(s: &str) -> &str {
     t
 }
 
-/// An `http://` or `https://` URL.
-pub(crate) fn is_url(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("http://") || l.starts_with("https://")
-}
-
-/// A git source as ADD understands it (`git@host:repo`, `git://`, `ssh://`, `*.git` URLs).
-pub(crate) fn is_git(s: &str) -> bool {
-    let l = s.to_ascii_lowercase();
-    l.starts_with("git@")
-        || l.starts_with("git://")
-        || l.starts_with("ssh://")
-        || ((l.starts_with("http://") || l.starts_with("https://"))
-            && (l.ends_with(".git") || l.contains(".git#")))
-}
+pub(crate) use crate::dockerfile::is_git;
 
 /// File name suffixes of archives that ADD may extract (hadolint's list, plus zstd).
 const ARCHIVE_SUFFIXES: &[&str] = &[
@@ -237,7 +194,6 @@ mod tests {
     #[test]
     fn classifies_sources() {
         assert!(is_archive("a.tar.gz") && is_archive("\"x.tgz\"") && !is_archive("a.txt"));
-        assert!(is_url("HTTPS://x") && !is_url("./x"));
         assert!(is_git("git@github.com:a/b.git") && is_git("https://github.com/a/b.git#main"));
         assert!(is_windows_abs("C:\\x") && is_windows_abs("c:/x") && !is_windows_abs("c"));
         assert_eq!(unquote("\"a b\""), "a b");

@@ -1,6 +1,14 @@
 //! DL3052: a `url` label of the label schema whose value is not a URL.
-use super::util::{check_typed, is_url};
-use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use super::typed::TypedLabel;
+use super::util::is_url;
+use crate::lint::{Category, Rule, RuleMeta, Severity};
+
+static TYPED: TypedLabel = TypedLabel {
+    ty: "url",
+    valid: is_url,
+    message: "is not a valid URL.",
+    help: "use an absolute URL such as https://example.com/project",
+};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -12,51 +20,14 @@ pub static RULE: Rule = Rule {
         aliases: &[],
         opt_in: false,
     },
-    check,
+    check: |cx, d| TYPED.check(cx, d),
 };
-
-fn check(cx: &Context, d: &mut Diagnostics) {
-    check_typed(
-        cx,
-        d,
-        "url",
-        is_url,
-        |l| format!("Label `{l}` is not a valid URL."),
-        "use an absolute URL such as https://example.com/project",
-    );
-}
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use crate::lint::config::LintOptions;
-    use crate::lint::testing::findings_with;
-
-    fn run(src: &str) -> Vec<(u32, u32)> {
-        let options = LintOptions {
-            label_schema: BTreeMap::from([("x".to_string(), "url".to_string())]),
-            ..LintOptions::default()
-        };
-        findings_with("DL3052", src, &options)
-            .iter()
-            .map(|f| (f.span.start.line, f.span.start.column))
-            .collect()
-    }
-
     #[test]
-    fn flags_invalid_values() {
-        assert_eq!(run("FROM a:1\nLABEL x=\"not a url\"\n"), vec![(2, 9)]);
-    }
-
-    #[test]
-    fn accepts_valid_unknown_and_other_labels() {
-        assert!(run(
-            "FROM a:1\nLABEL x=https://example.com/x\nLABEL other=\"not a url\"\nLABEL x=$V\n"
-        )
-        .is_empty());
-        let plain =
-            crate::lint::testing::findings_of("DL3052", "FROM a:1\nLABEL x=\"not a url\"\n");
-        assert!(plain.is_empty(), "no schema, no finding");
+    fn reports_invalid_values_of_its_schema_type_only() {
+        let (bad, good) = ("\"not a url\"", "https://example.com/x");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

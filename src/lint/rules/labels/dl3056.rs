@@ -1,6 +1,14 @@
 //! DL3056: a `semver` label of the label schema whose value is not a semantic version.
-use super::util::{check_typed, is_semver};
-use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use super::typed::TypedLabel;
+use super::util::is_semver;
+use crate::lint::{Category, Rule, RuleMeta, Severity};
+
+static TYPED: TypedLabel = TypedLabel {
+    ty: "semver",
+    valid: is_semver,
+    message: "does not conform to semantic versioning.",
+    help: "use MAJOR.MINOR.PATCH, e.g. 1.4.0",
+};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -12,47 +20,14 @@ pub static RULE: Rule = Rule {
         aliases: &[],
         opt_in: false,
     },
-    check,
+    check: |cx, d| TYPED.check(cx, d),
 };
-
-fn check(cx: &Context, d: &mut Diagnostics) {
-    check_typed(
-        cx,
-        d,
-        "semver",
-        is_semver,
-        |l| format!("Label `{l}` does not conform to semantic versioning."),
-        "use MAJOR.MINOR.PATCH, e.g. 1.4.0",
-    );
-}
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use crate::lint::config::LintOptions;
-    use crate::lint::testing::findings_with;
-
-    fn run(src: &str) -> Vec<(u32, u32)> {
-        let options = LintOptions {
-            label_schema: BTreeMap::from([("x".to_string(), "semver".to_string())]),
-            ..LintOptions::default()
-        };
-        findings_with("DL3056", src, &options)
-            .iter()
-            .map(|f| (f.span.start.line, f.span.start.column))
-            .collect()
-    }
-
     #[test]
-    fn flags_invalid_values() {
-        assert_eq!(run("FROM a:1\nLABEL x=1.2\n"), vec![(2, 9)]);
-    }
-
-    #[test]
-    fn accepts_valid_unknown_and_other_labels() {
-        assert!(run("FROM a:1\nLABEL x=1.2.3-rc.1\nLABEL other=1.2\nLABEL x=$V\n").is_empty());
-        let plain = crate::lint::testing::findings_of("DL3056", "FROM a:1\nLABEL x=1.2\n");
-        assert!(plain.is_empty(), "no schema, no finding");
+    fn reports_invalid_values_of_its_schema_type_only() {
+        let (bad, good) = ("1.2", "1.2.3-rc.1");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

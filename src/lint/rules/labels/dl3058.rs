@@ -1,6 +1,14 @@
 //! DL3058: a `email` label of the label schema whose value is not an email address.
-use super::util::{check_typed, is_email};
-use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use super::typed::TypedLabel;
+use super::util::is_email;
+use crate::lint::{Category, Rule, RuleMeta, Severity};
+
+static TYPED: TypedLabel = TypedLabel {
+    ty: "email",
+    valid: is_email,
+    message: "is not a valid email format - must conform to RFC5322.",
+    help: "use an address such as team@example.com",
+};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -12,49 +20,14 @@ pub static RULE: Rule = Rule {
         aliases: &[],
         opt_in: false,
     },
-    check,
+    check: |cx, d| TYPED.check(cx, d),
 };
-
-fn check(cx: &Context, d: &mut Diagnostics) {
-    check_typed(
-        cx,
-        d,
-        "email",
-        is_email,
-        |l| format!("Label `{l}` is not a valid email format - must conform to RFC5322."),
-        "use an address such as team@example.com",
-    );
-}
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use crate::lint::config::LintOptions;
-    use crate::lint::testing::findings_with;
-
-    fn run(src: &str) -> Vec<(u32, u32)> {
-        let options = LintOptions {
-            label_schema: BTreeMap::from([("x".to_string(), "email".to_string())]),
-            ..LintOptions::default()
-        };
-        findings_with("DL3058", src, &options)
-            .iter()
-            .map(|f| (f.span.start.line, f.span.start.column))
-            .collect()
-    }
-
     #[test]
-    fn flags_invalid_values() {
-        assert_eq!(run("FROM a:1\nLABEL x=nope\n"), vec![(2, 9)]);
-    }
-
-    #[test]
-    fn accepts_valid_unknown_and_other_labels() {
-        assert!(
-            run("FROM a:1\nLABEL x=team@example.com\nLABEL other=nope\nLABEL x=$V\n").is_empty()
-        );
-        let plain = crate::lint::testing::findings_of("DL3058", "FROM a:1\nLABEL x=nope\n");
-        assert!(plain.is_empty(), "no schema, no finding");
+    fn reports_invalid_values_of_its_schema_type_only() {
+        let (bad, good) = ("nope", "team@example.com");
+        super::super::typed::assert_typed_rule(super::RULE.meta.code, &super::TYPED, bad, good);
     }
 }

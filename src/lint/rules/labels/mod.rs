@@ -4,6 +4,7 @@
 
 use crate::lint::Rule;
 
+mod typed;
 pub(crate) mod util;
 
 pub mod dl3048;

@@ -64,8 +64,7 @@ fn cached(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'sta
 
 /// An absolute URI: a scheme, `:`, and no whitespace.
 pub(crate) fn is_url(v: &str) -> bool {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
-    cached(&RE, r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$").is_some_and(|re| re.is_match(v))
+    crate::dockerfile::is_url(v)
 }
 
 /// An RFC 3339 date-time with `T` between date and time, and valid field ranges.
@@ -329,32 +328,6 @@ pub(crate) fn is_spdx(v: &str) -> bool {
         }
     }
     !toks.is_empty() && !expect_operand && depth == 0
-}
-
-/// Reports every schema label of type `ty` whose (known, non-empty) value fails `valid`.
-pub(crate) fn check_typed(
-    cx: &Context,
-    d: &mut crate::lint::Diagnostics,
-    ty: &str,
-    valid: fn(&str) -> bool,
-    message: fn(&str) -> String,
-    help: &str,
-) {
-    let names: Vec<&String> = schema_labels(cx, ty).collect();
-    if names.is_empty() {
-        return;
-    }
-    for p in label_pairs(cx) {
-        if !names.iter().any(|n| **n == p.key) {
-            continue;
-        }
-        if let Some(v) = &p.value {
-            if !v.is_empty() && !valid(v) {
-                d.report(p.kv.value.span, message(&p.key))
-                    .with_help(help.to_string());
-            }
-        }
-    }
 }
 
 #[cfg(test)]

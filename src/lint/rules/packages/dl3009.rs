@@ -21,11 +21,11 @@ const LISTS: &str = "/var/lib/apt/lists";
 /// Whether the stage of instruction `i` ends up in an image: the final stage, or a stage another
 /// stage is built FROM. Unknown stages count as kept.
 fn stage_is_kept(cx: &Context, i: usize) -> bool {
-    let Some(Some(s)) = cx.stage_of.get(i) else {
+    let Some(s) = cx.stage_of(i) else {
         return true;
     };
-    let last = cx.stages.len().saturating_sub(1);
-    *s >= last || cx.stages.iter().any(|o| o.base_stage == Some(*s))
+    let last = cx.stages().len().saturating_sub(1);
+    s >= last || cx.stages().iter().any(|o| o.base == Some(s))
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {

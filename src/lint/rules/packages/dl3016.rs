@@ -1,6 +1,6 @@
 //! DL3016: `npm install` of packages without a pinned version.
-use crate::lint::rules::shell::cmd::{is_unknown, run_commands};
-use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use super::pm::PinRule;
+use crate::lint::{Category, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
         aliases: &[],
         opt_in: false,
     },
-    check,
+    check: |cx, d| PIN.check(cx, d),
 };
 
 /// npm options that take a separate value.
@@ -48,29 +48,16 @@ fn pinned(p: &str) -> bool {
     rest.contains('@')
 }
 
-fn check(cx: &Context, d: &mut Diagnostics) {
-    for c in run_commands(cx) {
-        // `i` and `add` are npm's aliases of `install`.
-        if !c.is_named(&["npm"])
-            || !matches!(c.subcommand(NPM_VALUE_FLAGS), Some("install" | "i" | "add"))
-        {
-            continue;
-        }
-        let unpinned: Vec<_> = c
-            .operands(NPM_VALUE_FLAGS)
-            .into_iter()
-            .filter(|w| !is_unknown(w) && !pinned(&w.value))
-            .collect();
-        if let Some(first) = unpinned.first() {
-            let names: Vec<&str> = unpinned.iter().map(|w| w.value.as_str()).collect();
-            d.report(
-                c.word_span(cx, first),
-                "Pin versions in npm. Instead of `npm install <package>` use `npm install <package>@<version>`",
-            )
-            .with_help(format!("unpinned: {}", names.join(", ")));
-        }
-    }
-}
+static PIN: PinRule = PinRule {
+    // `i` and `add` are npm's aliases of `install`.
+    is_install: |c| {
+        c.is_named(&["npm"])
+            && matches!(c.subcommand(NPM_VALUE_FLAGS), Some("install" | "i" | "add"))
+    },
+    value_flags: NPM_VALUE_FLAGS,
+    pinned,
+    message: "Pin versions in npm. Instead of `npm install <package>` use `npm install <package>@<version>`",
+};
 
 #[cfg(test)]
 mod tests {
@@ -116,39 +103,6 @@ mod tests {
 
     #[test]
     fn shell_forms() {
-        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
-        assert_eq!(
-            positions(
-                "DL3016",
-                "FROM node:20\nRUN <<EOF\nset -e\nnpm install express\nEOF\n"
-            ),
-            vec![(4, 13)]
-        );
-        assert_eq!(
-            positions("DL3016", "FROM node:20\nRUN sh -c 'npm install express'\n"),
-            vec![(2, 24)]
-        );
-        assert_eq!(
-            positions(
-                "DL3016",
-                "FROM node:20\nRUN true \\\n  || (npm install express)\n"
-            ),
-            vec![(3, 19)]
-        );
-        assert_eq!(
-            positions(
-                "DL3016",
-                "FROM node:20\nRUN echo start; npm install express; echo done\n"
-            ),
-            vec![(2, 29)]
-        );
-        // Quoted text and comments are not commands.
-        assert!(positions("DL3016", "FROM node:20\nRUN echo \"npm install express\"\n").is_empty());
-        assert!(positions(
-            "DL3016",
-            "FROM node:20\nRUN <<EOF\necho 'npm install express'\nEOF\n"
-        )
-        .is_empty());
-        assert!(positions("DL3016", "FROM node:20\nRUN # npm install express\n").is_empty());
+        super::super::pm::assert_pin_shell_forms("DL3016", "node:20", "npm install express");
     }
 }

@@ -1,7 +1,6 @@
 //! DL3018: `apk add` of packages without a pinned version.
-use crate::lint::rules::packages::pm::APK_VALUE_FLAGS;
-use crate::lint::rules::shell::cmd::{is_unknown, run_commands};
-use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use super::pm::{PinRule, APK_VALUE_FLAGS};
+use crate::lint::{Category, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -13,33 +12,20 @@ pub static RULE: Rule = Rule {
         aliases: &[],
         opt_in: false,
     },
-    check,
+    check: |cx, d| PIN.check(cx, d),
 };
 
 fn pinned(p: &str) -> bool {
     p.contains(['=', '~', '<', '>']) || p.ends_with(".apk")
 }
 
-fn check(cx: &Context, d: &mut Diagnostics) {
-    for c in run_commands(cx) {
-        if !c.is_named(&["apk"]) || c.subcommand(APK_VALUE_FLAGS) != Some("add") {
-            continue;
-        }
-        let unpinned: Vec<_> = c
-            .operands(APK_VALUE_FLAGS)
-            .into_iter()
-            .filter(|w| !is_unknown(w) && !pinned(&w.value))
-            .collect();
-        if let Some(first) = unpinned.first() {
-            let names: Vec<&str> = unpinned.iter().map(|w| w.value.as_str()).collect();
-            d.report(
-                c.word_span(cx, first),
-                "Pin versions in apk add. Instead of `apk add <package>` use `apk add <package>=<version>`",
-            )
-            .with_help(format!("unpinned: {}", names.join(", ")));
-        }
-    }
-}
+static PIN: PinRule = PinRule {
+    is_install: |c| c.is_named(&["apk"]) && c.subcommand(APK_VALUE_FLAGS) == Some("add"),
+    value_flags: APK_VALUE_FLAGS,
+    pinned,
+    message:
+        "Pin versions in apk add. Instead of `apk add <package>` use `apk add <package>=<version>`",
+};
 
 #[cfg(test)]
 mod tests {
@@ -78,50 +64,10 @@ mod tests {
 
     #[test]
     fn shell_forms() {
-        // Heredoc body, `sh -c` string, subshell after `||` on a continuation line, `;` list.
-        assert_eq!(
-            positions(
-                "DL3018",
-                "FROM alpine:3.20\nRUN <<EOF\nset -e\napk add --no-cache curl\nEOF\n"
-            ),
-            vec![(4, 20)]
-        );
-        assert_eq!(
-            positions(
-                "DL3018",
-                "FROM alpine:3.20\nRUN sh -c 'apk add --no-cache curl'\n"
-            ),
-            vec![(2, 31)]
-        );
-        assert_eq!(
-            positions(
-                "DL3018",
-                "FROM alpine:3.20\nRUN true \\\n  || (apk add --no-cache curl)\n"
-            ),
-            vec![(3, 26)]
-        );
-        assert_eq!(
-            positions(
-                "DL3018",
-                "FROM alpine:3.20\nRUN echo start; apk add --no-cache curl; echo done\n"
-            ),
-            vec![(2, 36)]
-        );
-        // Quoted text and comments are not commands.
-        assert!(positions(
+        super::super::pm::assert_pin_shell_forms(
             "DL3018",
-            "FROM alpine:3.20\nRUN echo \"apk add --no-cache curl\"\n"
-        )
-        .is_empty());
-        assert!(positions(
-            "DL3018",
-            "FROM alpine:3.20\nRUN <<EOF\necho 'apk add --no-cache curl'\nEOF\n"
-        )
-        .is_empty());
-        assert!(positions(
-            "DL3018",
-            "FROM alpine:3.20\nRUN # apk add --no-cache curl\n"
-        )
-        .is_empty());
+            "alpine:3.20",
+            "apk add --no-cache curl",
+        );
     }
 }

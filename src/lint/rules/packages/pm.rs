@@ -1,10 +1,88 @@
 //! Package-manager knowledge shared by the `packages` rules: which options take a value (so the
-//! subcommand and package operands can be found), version-pin tests, and cleanup detection.
+//! subcommand and package operands can be found), version-pin tests, the one mechanism of the
+//! version-pin rules ([`PinRule`]), and cleanup detection.
 
 use crate::dockerfile::Instruction;
-use crate::lint::rules::shell::cmd::{has_mount, is_unknown, Argv, Cmd};
-use crate::lint::{Context, Fix};
+use crate::lint::rules::shell::cmd::{has_mount, is_unknown, run_commands, Argv, Cmd};
+use crate::lint::{Context, Diagnostics, Fix};
 use crate::shell::Word;
+
+/// A version-pin rule (DL3016 npm, DL3018 apk, DL3037 zypper): the package operands of an install
+/// command must each carry a version.
+pub(crate) struct PinRule {
+    /// True for the install command (`apk add`, `npm install`, `zypper install`…).
+    pub is_install: fn(&Argv) -> bool,
+    /// The tool's options that take a separate value (so operands can be told from them).
+    pub value_flags: &'static [&'static str],
+    /// True for an operand that is pinned, or that names a file rather than a package.
+    pub pinned: fn(&str) -> bool,
+    pub message: &'static str,
+}
+
+impl PinRule {
+    /// Reports each install command at its first unpinned operand, listing all of them in the
+    /// help. Operands only known at build time (`$PKGS`) are not judged.
+    pub fn check(&self, cx: &Context, d: &mut Diagnostics) {
+        for c in run_commands(cx) {
+            if !(self.is_install)(&c) {
+                continue;
+            }
+            let unpinned: Vec<_> = c
+                .operands(self.value_flags)
+                .into_iter()
+                .filter(|w| !is_unknown(w) && !(self.pinned)(&w.value))
+                .collect();
+            if let Some(first) = unpinned.first() {
+                let names: Vec<&str> = unpinned.iter().map(|w| w.value.as_str()).collect();
+                d.report(c.word_span(cx, first), self.message)
+                    .with_help(format!("unpinned: {}", names.join(", ")));
+            }
+        }
+    }
+}
+
+/// The shell forms every pin rule must see through, from each rule's own example: `install` is
+/// an install command whose last word is an unpinned package, after `FROM {image}`. It is found
+/// in a heredoc body, a `sh -c` string, a subshell after `||` on a continuation line and a `;`
+/// list, and not in quoted text or comments.
+#[cfg(test)]
+pub(crate) fn assert_pin_shell_forms(code: &str, image: &str, install: &str) {
+    use crate::lint::testing::positions;
+
+    let package = install.rsplit(' ').next().unwrap_or(install);
+    // 1-based column of the package in `line`.
+    let col = |line: &str| (line.rfind(package).unwrap_or(0) + 1) as u32;
+    let from = format!("FROM {image}\n");
+    let heredoc_line = install.to_string();
+    let sh_c = format!("RUN sh -c '{install}'");
+    let subshell = format!("  || ({install})");
+    let list = format!("RUN echo start; {install}; echo done");
+    let cases = [
+        (
+            format!("{from}RUN <<EOF\nset -e\n{heredoc_line}\nEOF\n"),
+            (4, col(&heredoc_line)),
+        ),
+        (format!("{from}{sh_c}\n"), (2, col(&sh_c))),
+        (
+            format!("{from}RUN true \\\n{subshell}\n"),
+            (3, col(&subshell)),
+        ),
+        (
+            format!("{from}{list}\n"),
+            (2, col(&list[..list.len() - "; echo done".len()])),
+        ),
+    ];
+    for (src, at) in cases {
+        assert_eq!(positions(code, &src), vec![at], "{code}: {src}");
+    }
+    for src in [
+        format!("{from}RUN echo \"{install}\"\n"),
+        format!("{from}RUN <<EOF\necho '{install}'\nEOF\n"),
+        format!("{from}RUN # {install}\n"),
+    ] {
+        assert!(positions(code, &src).is_empty(), "{code}: {src}");
+    }
+}
 
 /// apt-get/apt options that take a separate value.
 pub(crate) const APT_VALUE_FLAGS: &[&str] = &[

@@ -20,7 +20,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
     let mut seen = (false, false);
     let mut stage = None;
     for (i, scripts) in cx.scripts.iter().enumerate() {
-        let s = cx.stage_of.get(i).copied().flatten();
+        let s = cx.stage_of(i);
         if s != stage {
             stage = s;
             seen = (false, false);

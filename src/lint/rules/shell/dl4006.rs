@@ -73,7 +73,7 @@ fn protected(rs: &RunScript, offset: usize) -> bool {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     for (i, scripts) in cx.scripts.iter().enumerate() {
-        if scripts.is_empty() || cx.shells.get(i).is_some_and(|s| shell_sets_pipefail(s)) {
+        if scripts.is_empty() || cx.shell_at(i).is_some_and(shell_sets_pipefail) {
             continue;
         }
         'scripts: for rs in scripts {
