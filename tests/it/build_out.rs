@@ -332,10 +332,12 @@ fn registry_cache_round_trip_with_a_fresh_store() {
         first.path(),
         &["inspect", "--raw", &format!("docker://{cache}")],
     ))
-    .unwrap_or(serde_json::Value::Null);
-    if !m.is_null() {
-        assert_eq!(m["artifactType"], "application/vnd.hoist.build.cache.v1");
-    }
+    .unwrap();
+    assert_eq!(m["artifactType"], "application/vnd.hoist.build.cache.v1");
+    assert_eq!(
+        m["config"]["mediaType"],
+        "application/vnd.hoist.build.cache.config.v1+json"
+    );
 
     // A second runner with an empty store: every step CACHED, same digest.
     let second = tempfile::tempdir().unwrap();
