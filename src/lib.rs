@@ -9,6 +9,7 @@
 //! - [`registry`]: the OCI distribution client.
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
+//! - [`supply`]: supply-chain evidence: cosign-compatible signatures and attestations.
 
 #![deny(unsafe_code)]
 
@@ -21,3 +22,4 @@ pub mod oci;
 pub mod registry;
 pub mod runtime;
 pub mod shell;
+pub mod supply;

@@ -2,6 +2,7 @@
 //! errors are turned into one clear message here; exit codes: 0 success, 1 findings or failure,
 //! 2 bad usage or unreadable input.
 
+mod attest;
 mod build;
 mod completions;
 mod copy;
@@ -9,6 +10,7 @@ mod digest;
 mod image_common;
 mod images;
 mod inspect;
+mod key;
 mod lint;
 mod login;
 mod parse;
@@ -16,8 +18,10 @@ mod prune;
 mod pull;
 mod push;
 mod rules;
+mod sign;
 mod tag;
 mod unpack;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -76,6 +80,16 @@ pub enum Cmd {
     Login(Box<login::LoginArgs>),
     /// Remove stored credentials for a registry
     Logout(login::LogoutArgs),
+    /// Manage cosign-compatible signing keys
+    Key(key::KeyArgs),
+    /// Sign an image (cosign-compatible signature)
+    Sign(Box<sign::SignArgs>),
+    /// Verify an image's signatures with a public key
+    Verify(Box<verify::VerifyArgs>),
+    /// Sign an in-toto attestation about an image (cosign-compatible)
+    Attest(Box<attest::AttestArgs>),
+    /// Verify an image's attestations with a public key and print their statements
+    VerifyAttestation(Box<attest::VerifyAttestationArgs>),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -106,6 +120,11 @@ pub fn main() -> i32 {
         Cmd::Rmi(a) => images::run_rmi(a),
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
+        Cmd::Key(a) => key::run(a),
+        Cmd::Sign(a) => sign::run(*a),
+        Cmd::Verify(a) => verify::run(*a),
+        Cmd::Attest(a) => attest::run(*a),
+        Cmd::VerifyAttestation(a) => attest::run_verify(*a),
     }
 }
 

@@ -25,4 +25,6 @@ mod rule_docs;
 mod sandbox;
 mod shell_rules_corpus;
 mod shellcheck;
+mod sign;
+mod sign_oracle;
 mod support;

@@ -1,0 +1,3 @@
+//! Supply-chain evidence attached to images: signatures and attestations ([`sign`]).
+
+pub mod sign;
