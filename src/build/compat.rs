@@ -28,6 +28,12 @@ pub fn fetch_image(
     Ok(pulled.manifest.digest)
 }
 
+/// The image in the store whose manifest is `digest`, as a copy source.
+pub fn store_source(store: &Store, digest: &Digest) -> Result<StoreSource, CopyError> {
+    let manifest = RawManifest::new(store.read_blob(digest)?, None)?;
+    Ok(StoreSource::from_manifest(store.clone(), manifest))
+}
+
 /// Write the store image (or index) `digest` into the OCI layout `dir` (created if needed),
 /// tagged `tag`, with every platform.
 pub fn write_layout(
@@ -36,8 +42,7 @@ pub fn write_layout(
     dir: &Path,
     tag: Option<&str>,
 ) -> Result<(), CopyError> {
-    let manifest = RawManifest::new(store.read_blob(digest)?, None)?;
-    let mut src = StoreSource::from_manifest(store.clone(), manifest);
+    let mut src = store_source(store, digest)?;
     let mut dst = LayoutDest::create(dir, tag)?;
     let opts = CopyOptions {
         all: true,

@@ -9,12 +9,14 @@
 //! - [`compat`]: the builder's only use of the copy engine.
 
 pub mod cache;
+pub mod cache_export;
 pub mod compat;
 pub mod config;
 pub mod error;
 pub mod exec;
 pub mod fs;
 pub mod output;
+pub mod outputs;
 pub mod plan;
 pub mod progress;
 #[allow(unsafe_code)]
@@ -107,6 +109,8 @@ pub struct BuildOptions {
     pub remote: RemoteOptions,
     /// `-t` names (normalised), for the store refs and `image.name`.
     pub tags: Vec<String>,
+    /// Shared caches (`--cache-from` imports, keys used for `--cache-to`), if any.
+    pub cache_hook: Option<cache_export::CacheHook>,
 }
 
 impl BuildOptions {
@@ -135,6 +139,7 @@ impl BuildOptions {
             isolation: IsolationChoice::Auto,
             remote: RemoteOptions::default(),
             tags: Vec::new(),
+            cache_hook: None,
         }
     }
 }

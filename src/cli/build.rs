@@ -83,9 +83,25 @@ pub struct BuildArgs {
     /// index; default: the host's)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
-    /// Also write the image elsewhere: `type=oci,dest=DIR` (an OCI layout)
-    #[arg(short = 'o', long = "output", value_name = "type=oci,dest=DIR")]
+    /// Also write the image elsewhere (repeatable): `type=oci,dest=DIR|F.tar`,
+    /// `type=oci-archive,dest=F`, `type=docker,dest=F[,name=N]`, `type=local,dest=DIR` (the root
+    /// filesystem), `type=image[,name=N][,push=true]`, `type=registry[,name=N]`
+    #[arg(short = 'o', long = "output", value_name = "type=TYPE,dest=PATH")]
     pub output: Vec<String>,
+    /// Push the image to every `-t` name (shorthand for `--output type=registry`)
+    #[arg(long)]
+    pub push: bool,
+    /// Import a shared build cache (repeatable): `type=registry,ref=R` or `type=local,src=DIR`
+    #[arg(
+        long = "cache-from",
+        value_name = "type=registry,ref=R|type=local,src=DIR"
+    )]
+    pub cache_from: Vec<String>,
+    /// Export the build cache (repeatable): `type=registry,ref=R[,mode=min|max]` or
+    /// `type=local,dest=DIR[,mode=min|max]` (min: the final image's steps; max: every stage's);
+    /// `mounts=true` also exports `RUN --mount=type=cache` directories
+    #[arg(long = "cache-to", value_name = "type=registry,ref=R[,mode=max]")]
+    pub cache_to: Vec<String>,
     /// Do not use the cache
     #[arg(long)]
     pub no_cache: bool,
@@ -214,33 +230,6 @@ fn parse_epoch(flag: Option<&str>) -> Result<Option<i64>, String> {
         .parse()
         .map(Some)
         .map_err(|_| format!("source date epoch {v:?}: expected seconds since 1970 or `now`"))
-}
-
-/// The parsed `-o` outputs: OCI layout directories.
-fn parse_outputs(list: &[String]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for o in list {
-        let mut kind = None;
-        let mut dest = None;
-        for field in o.split(',') {
-            match field.split_once('=') {
-                Some(("type", v)) => kind = Some(v.to_string()),
-                Some(("dest", v)) => dest = Some(PathBuf::from(v)),
-                _ => return Err(format!("--output {o:?}: unknown field {field:?}")),
-            }
-        }
-        match (kind.as_deref(), dest) {
-            (Some("oci"), Some(d)) => out.push(d),
-            (Some("oci"), None) => return Err(format!("--output {o:?}: type=oci needs dest=DIR")),
-            (Some(t), _) => {
-                return Err(format!(
-                    "--output {o:?}: type={t} is not supported yet (supported: type=oci,dest=DIR)"
-                ))
-            }
-            (None, _) => return Err(format!("--output {o:?}: missing type=")),
-        }
-    }
-    Ok(out)
 }
 
 fn parse_secret(s: &str) -> Result<(String, SecretSource), String> {
@@ -392,7 +381,27 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     let compression = parse_compression(&a.compression)
         .map_err(|e| usage(&format!("--compression: {e}"), None))?;
     let epoch = parse_epoch(a.source_date_epoch.as_deref()).map_err(|e| usage(&e, None))?;
-    let outputs = parse_outputs(&a.output).map_err(|e| usage(&e, None))?;
+    let mut outputs = a
+        .output
+        .iter()
+        .map(|o| crate::build::outputs::parse_output(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(&e, None))?;
+    if a.push {
+        outputs.push(crate::build::outputs::Output::Image {
+            names: Vec::new(),
+            push: true,
+        });
+    }
+    let pushes = outputs
+        .iter()
+        .any(|o| matches!(o, crate::build::outputs::Output::Image { push: true, names } if names.is_empty()));
+    if pushes && a.tags.is_empty() {
+        return Err(usage(
+            "--push needs a -t HOST/REPO:TAG name to push to",
+            Some("e.g. hoist build --push -t registry.example.com/team/app:1 ."),
+        ));
+    }
     let mut secrets = BTreeMap::new();
     for s in &a.secrets {
         let (id, src) = parse_secret(s).map_err(|e| usage(&e, None))?;
@@ -464,6 +473,23 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         insecure_hosts: a.insecure_registry.clone(),
     };
     opts.tags = tags.clone();
+    let cache_from = a
+        .cache_from
+        .iter()
+        .map(|c| crate::build::cache_export::parse_cache_from(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(&e, None))?;
+    let cache_to = a
+        .cache_to
+        .iter()
+        .map(|c| crate::build::cache_export::parse_cache_to(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(&e, None))?;
+    if !cache_from.is_empty() || !cache_to.is_empty() {
+        opts.cache_hook = Some(crate::build::cache_export::CacheHook::new(
+            opts.remote.clone(),
+        ));
+    }
     let store = Store::open_default().map_err(|e| {
         report_error(&e.to_string(), None);
         EXIT_FINDINGS
@@ -472,15 +498,31 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         report_error(&e.to_string(), e.hint());
         EXIT_FINDINGS
     };
+    if let Some(hook) = &opts.cache_hook {
+        for c in &cache_from {
+            // A missing cache (first run) is not an error.
+            hook.import(&store, c).map_err(fail)?;
+        }
+    }
     let result =
         crate::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
+    if let Some(hook) = &opts.cache_hook {
+        for c in &cache_to {
+            hook.export(&store, &result, c).map_err(fail)?;
+        }
+    }
     output::tag(&store, &result, &tags).map_err(fail)?;
-    let layout_tag = tags
-        .first()
-        .and_then(|t| parse_normalized(t).ok())
-        .and_then(|r| r.tag().map(str::to_string));
-    for dir in &outputs {
-        output::oci_layout(&store, &result, dir, layout_tag.as_deref()).map_err(fail)?;
+    let mut pushed = Vec::new();
+    for o in &outputs {
+        match crate::build::outputs::write_output(&store, &result, o, &tags, &opts.remote)
+            .map_err(fail)?
+        {
+            crate::build::outputs::Written::Pushed(refs) => pushed.extend(refs),
+            crate::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
+                eprintln!("wrote {}", p.display());
+            }
+            _ => {}
+        }
     }
     if let Some(f) = &a.iidfile {
         // The image ID: the config digest, or the index digest for several platforms.
@@ -504,7 +546,13 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             printer.elapsed().as_secs_f64()
         );
     }
-    println!("{}", result.digest);
+    if pushed.is_empty() || a.quiet {
+        println!("{}", result.digest);
+    } else {
+        for r in &pushed {
+            println!("{r}");
+        }
+    }
     Ok(EXIT_OK)
 }
 
@@ -531,11 +579,6 @@ mod tests {
         assert_eq!(parse_epoch(Some("now")).unwrap(), None);
         assert_eq!(parse_epoch(Some("5")).unwrap(), Some(5));
         assert!(parse_epoch(Some("x")).is_err());
-        assert_eq!(
-            parse_outputs(&["type=oci,dest=out".to_string()]).unwrap(),
-            vec![PathBuf::from("out")]
-        );
-        assert!(parse_outputs(&["type=docker,dest=x.tar".to_string()]).is_err());
         assert_eq!(
             parse_secret("id=a,src=/f").unwrap(),
             ("a".to_string(), SecretSource::File(PathBuf::from("/f")))

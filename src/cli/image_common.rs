@@ -77,7 +77,7 @@ pub fn parse_ref(input: &str, role: &str) -> Result<ImageRef, i32> {
     ImageRef::parse(input).map_err(|e| {
         super::report_error(
             &format!("{role} {input:?}: {e}"),
-            Some("references look like oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME] or [docker://]HOST/REPO[:TAG|@DIGEST]"),
+            Some("references look like oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], hoist:NAME[:TAG] (the local store) or [docker://]HOST/REPO[:TAG|@DIGEST]"),
         );
         super::EXIT_USAGE
     })
@@ -117,9 +117,15 @@ pub fn local_ref_from_path(
 
 /// True when `input` names a transport explicitly.
 pub fn has_transport(input: &str) -> bool {
-    ["oci:", "oci-archive:", "docker-archive:", "docker://"]
-        .iter()
-        .any(|p| input.starts_with(p))
+    [
+        "oci:",
+        "oci-archive:",
+        "docker-archive:",
+        "docker://",
+        "hoist:",
+    ]
+    .iter()
+    .any(|p| input.starts_with(p))
 }
 
 /// Open any reference as a source.

@@ -8,6 +8,7 @@ mod completions;
 mod copy;
 mod digest;
 mod image_common;
+mod images;
 mod inspect;
 mod key;
 mod lint;
@@ -72,6 +73,10 @@ pub enum Cmd {
     Unpack(Box<unpack::UnpackArgs>),
     /// Remove unreferenced blobs and layers from the local store
     Prune(prune::PruneArgs),
+    /// List the named images of the local store (`hoist:NAME`)
+    Images(images::ImagesArgs),
+    /// Remove names from the local store (blobs stay until `hoist prune`)
+    Rmi(images::RmiArgs),
     /// Store credentials for a registry
     Login(Box<login::LoginArgs>),
     /// Remove stored credentials for a registry
@@ -114,6 +119,8 @@ pub fn main() -> i32 {
         Cmd::Tag(a) => tag::run(*a),
         Cmd::Unpack(a) => unpack::run(*a),
         Cmd::Prune(a) => prune::run(a),
+        Cmd::Images(a) => images::run_images(a),
+        Cmd::Rmi(a) => images::run_rmi(a),
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
         Cmd::Key(a) => key::run(a),

@@ -46,7 +46,7 @@ fn inner(a: &PullArgs) -> Result<i32, i32> {
     } else {
         let (tag, name) = match &src {
             // A reference by digest only gives the local copy no tag.
-            ImageRef::Registry(r) => match r.tag() {
+            ImageRef::Registry(r) | ImageRef::Store(r) => match r.tag() {
                 Some(tag) => (Some(tag.to_string()), r.with_tag(tag).ok()),
                 None => (None, None),
             },

@@ -1,6 +1,7 @@
 //! `hoist tag REF NEWTAG`: give an image another tag in the same place: a new
 //! `org.opencontainers.image.ref.name` entry in an OCI layout's `index.json`, or the same
-//! manifest bytes pushed under the new tag in a registry repository.
+//! manifest bytes pushed under the new tag in a registry repository, or a second name for the
+//! same image in the local store (`hoist:NAME`).
 
 use clap::Args;
 
@@ -12,12 +13,12 @@ use crate::oci::reference::{is_valid_layout_tag, is_valid_tag, ImageRef};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  hoist tag oci:./layout:v1 latest\n  hoist tag localhost:5000/app:v1 stable"
+    after_help = "Examples:\n  hoist tag oci:./layout:v1 latest\n  hoist tag localhost:5000/app:v1 stable\n  hoist tag hoist:app:dev v2"
 )]
 pub struct TagArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Image reference (an OCI layout or a registry image)
+    /// Image reference (an OCI layout, a registry image or a local-store `hoist:NAME`)
     pub image: String,
     /// The new tag (just the tag, e.g. `v1.2`)
     pub new_tag: String,
@@ -69,6 +70,23 @@ fn inner(a: &TagArgs) -> Result<i32, i32> {
                 Ok(format!("{target}@{}", root.digest))
             };
             println!("{}", run().map_err(|e| fail(&e))?);
+        }
+        ImageRef::Store(name) => {
+            if !is_valid_tag(&a.new_tag) {
+                return Err(bad_tag(&a.new_tag));
+            }
+            let target = name.with_tag(&a.new_tag).map_err(|e| {
+                super::report_error(&e.to_string(), None);
+                super::EXIT_USAGE
+            })?;
+            let run = || -> Result<(), CopyError> {
+                let store = crate::oci::Store::open_default()?;
+                let root = crate::copy::open::store_source(&store, name)?.root()?;
+                store.set_ref(&target.to_string(), &root.digest)?;
+                Ok(())
+            };
+            run().map_err(|e| fail(&e))?;
+            println!("hoist:{target}");
         }
         other => {
             super::report_error(

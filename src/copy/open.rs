@@ -1,5 +1,6 @@
 //! Opening any image reference ([`ImageRef`]: registry, `oci:`, `oci-archive:`,
-//! `docker-archive:`) as a copy source or destination.
+//! `docker-archive:`, `hoist:` for the local content store at [`Store::default_root`]) as a copy
+//! source or destination.
 
 use super::docker_archive::{DockerArchiveDest, DockerArchiveSource};
 use super::engine::{ImageDest, ImageSource};
@@ -7,7 +8,9 @@ use super::error::CopyError;
 use super::layout::{LayoutDest, LayoutSource};
 use super::oci_archive::{OciArchiveDest, OciArchiveSource};
 use super::registry::{RegistryDest, RegistrySource, RemoteOptions};
-use crate::oci::reference::ImageRef;
+use super::store::{StoreDest, StoreSource};
+use crate::oci::reference::{ImageRef, Reference};
+use crate::oci::Store;
 
 /// Open any reference as a source (registries over HTTP with `opts`).
 pub fn open_source(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageSource>, CopyError> {
@@ -24,7 +27,24 @@ pub fn open_source(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageSo
                 .unwrap_or_default();
             Ok(Box::new(DockerArchiveSource::open(file, &names)?))
         }
+        ImageRef::Store(name) => Ok(Box::new(store_source(&Store::open_default()?, name)?)),
     }
+}
+
+/// The store image named `name` (a `hoist:` reference) as a source; an unknown name is an
+/// error that says how to list the names.
+pub fn store_source(store: &Store, name: &Reference) -> Result<StoreSource, CopyError> {
+    let key = name.to_string();
+    if store.get_ref(&key)?.is_none() {
+        return Err(CopyError::Unsupported {
+            reference: format!("hoist:{key}"),
+            reason: format!(
+                "no image of that name in the local store at {} (`hoist images` lists them)",
+                store.root().display()
+            ),
+        });
+    }
+    Ok(StoreSource::new(store.clone(), &key))
 }
 
 /// Open any reference as a destination (registries over HTTP with `opts`).
@@ -42,5 +62,9 @@ pub fn open_dest(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageDest
                 .unwrap_or_default();
             Ok(Box::new(DockerArchiveDest::create(file, tags)?))
         }
+        ImageRef::Store(name) => Ok(Box::new(StoreDest::new(
+            Store::open_default()?,
+            Some(&name.to_string()),
+        ))),
     }
 }

@@ -7,7 +7,8 @@
 //!   letter; otherwise the domain is `docker.io`, and single-component Docker Hub names get the
 //!   `library/` prefix. A reference with neither tag nor digest gets the tag `latest`.
 //! - [`ImageRef`]: where an image lives, with skopeo-style transport prefixes: `oci:DIR[:TAG]`,
-//!   `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`, `docker://NAME`. Anything without a
+//!   `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`, `docker://NAME`, and hoist's own
+//!   `hoist:NAME[:TAG]` (an image in the local content store, e.g. one `hoist build -t` named). Anything without a
 //!   known prefix is a registry reference (`docker://` implied). As in skopeo, the path and the
 //!   tag are split at the first `:`, so paths containing `:` cannot carry a tag.
 //!
@@ -510,6 +511,11 @@ pub enum ImageRef {
     },
     /// `docker://NAME` or a bare `NAME`: an image in a registry.
     Registry(Reference),
+    /// `hoist:NAME[:TAG]`: an image in hoist's local content store under a name (what
+    /// `hoist build -t NAME` creates); NAME is normalised like a registry reference, so
+    /// `hoist:app` is the store name `docker.io/library/app:latest`. A bare name never means
+    /// the store: the prefix is required.
+    Store(Reference),
 }
 
 impl ImageRef {
@@ -549,6 +555,16 @@ impl ImageRef {
                     return Err(syntax(input, "a docker-archive name cannot carry a digest"));
                 }
                 Ok(ImageRef::DockerArchive { file, name })
+            }
+            "hoist" => {
+                let r = parse_normalized(rest)?;
+                if r.digest().is_some() {
+                    return Err(syntax(
+                        input,
+                        "a hoist: store name is NAME[:TAG], without a digest",
+                    ));
+                }
+                Ok(ImageRef::Store(r))
             }
             "docker" => Err(syntax(
                 input,
@@ -631,6 +647,7 @@ impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (prefix, path, tag) = match self {
             ImageRef::Registry(r) => return write!(f, "docker://{r}"),
+            ImageRef::Store(r) => return write!(f, "hoist:{r}"),
             ImageRef::OciLayout { dir, tag } => ("oci", dir, tag.clone()),
             ImageRef::OciArchive { file, tag } => ("oci-archive", file, tag.clone()),
             ImageRef::DockerArchive { file, name } => {
@@ -792,6 +809,20 @@ mod tests {
         ] {
             assert!(parse_normalized(ok).is_ok(), "{ok:?} should be accepted");
         }
+    }
+
+    #[test]
+    fn local_store_transport() {
+        let r = ImageRef::parse("hoist:app").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.to_string(), "hoist:docker.io/library/app:latest");
+        assert_eq!(ImageRef::parse(&r.to_string()).ok(), Some(r.clone()));
+        assert!(matches!(r, ImageRef::Store(ref n) if n.tag() == Some("latest")));
+        let r = ImageRef::parse("hoist:localhost:5000/a/b:v1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.to_string(), "hoist:localhost:5000/a/b:v1");
+        let by_digest = format!("hoist:app@sha256:{}", "a".repeat(64));
+        assert!(ImageRef::parse(&by_digest).is_err());
+        assert!(ImageRef::parse("hoist:").is_err());
+        assert!(r.as_registry().is_none());
     }
 
     #[test]

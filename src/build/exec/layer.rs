@@ -46,9 +46,15 @@ pub fn try_cache(
     if no_cache {
         return Ok(false);
     }
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.prepare(&ctx.store, key)?;
+    }
     let Some(rec) = cache::lookup(&ctx.store, key)? else {
         return Ok(false);
     };
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.used(key);
+    }
     apply_record(state, rec);
     state.key = key.to_string();
     Ok(true)
@@ -115,6 +121,9 @@ pub fn commit_dir(
         }
     };
     cache::record(&ctx.store, key, &rec)?;
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.used(key);
+    }
     let complete = state.lowers.len() == state.layers.len() + rec.layers.len();
     for l in &rec.layers {
         state

@@ -133,6 +133,8 @@ pub fn open(r: &ImageRef, remote: &RemoteOptions) -> Result<Box<dyn SigStorage>,
         ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => {
             Err(StorageError::Unsupported(file.display().to_string()))
         }
+        // The local store keeps no referrers: sign the image where it is pushed.
+        ImageRef::Store(name) => Err(StorageError::Unsupported(format!("hoist:{name}"))),
     }
 }
 
