@@ -4,7 +4,6 @@
 //! - [`dockerfile`]: the parser, AST and variable engine shared by lint and build.
 //! - [`shell`]: POSIX shell parsing of RUN bodies.
 //! - [`lint`]: the rules, their registry, configuration and output formats.
-//! - [`cli`]: the `hoist` command line.
 //! - [`oci`]: OCI core: digests, canonical JSON, content store, layer writer and safe unpack.
 //! - [`registry`]: the OCI distribution client.
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
@@ -14,7 +13,6 @@
 #![deny(unsafe_code)]
 
 pub mod build;
-pub mod cli;
 pub mod copy;
 pub mod dockerfile;
 pub mod lint;

@@ -9,9 +9,9 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{fail, load_signing_key, load_verifying_key};
-use crate::supply::sign::dsse::{predicate_type_uri, MAX_ENVELOPE};
-use crate::supply::sign::storage::RemoteOptions;
-use crate::supply::sign::{attest_image, verify_attestations, AttestOptions};
+use hoist::supply::sign::dsse::{predicate_type_uri, MAX_ENVELOPE};
+use hoist::supply::sign::storage::RemoteOptions;
+use hoist::supply::sign::{attest_image, verify_attestations, AttestOptions};
 
 const TYPES_HELP: &str = "spdx, spdxjson, cyclonedx, slsaprovenance, slsaprovenance02, slsaprovenance1, link, vuln, openvex, custom, or a predicate type URI";
 

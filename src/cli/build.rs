@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::build::output::{self, metadata, write_file_atomic};
-use crate::build::progress::{Event, Mode, Printer, Progress};
-use crate::build::{BuildOptions, IsolationChoice, Network, SecretSource};
-use crate::copy::RemoteOptions;
-use crate::dockerfile::scope::Platform;
-use crate::lint::config::LintOptions;
-use crate::lint::engine::lint_source;
-use crate::oci::layer::Compression;
-use crate::oci::reference::parse_normalized;
-use crate::oci::Store;
+use hoist::build::output::{self, metadata, write_file_atomic};
+use hoist::build::progress::{Event, Mode, Printer, Progress};
+use hoist::build::{BuildOptions, IsolationChoice, Network, SecretSource};
+use hoist::copy::RemoteOptions;
+use hoist::dockerfile::scope::Platform;
+use hoist::lint::config::LintOptions;
+use hoist::lint::engine::lint_source;
+use hoist::oci::layer::Compression;
+use hoist::oci::reference::parse_normalized;
+use hoist::oci::Store;
 
 use super::{report_error, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 
@@ -290,7 +290,7 @@ fn lint_summary(
     let warnings: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.level <= crate::lint::Severity::Warning)
+        .filter(|f| f.level <= hoist::lint::Severity::Warning)
         .collect();
     if warnings.is_empty() {
         return;
@@ -365,7 +365,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         if p.trim().is_empty() {
             continue;
         }
-        let parsed = crate::dockerfile::flags::parse_platform(p.trim()).map_err(|e| {
+        let parsed = hoist::dockerfile::flags::parse_platform(p.trim()).map_err(|e| {
             usage(
                 &e.to_string(),
                 Some("examples: linux/amd64, linux/arm64,linux/arm/v7"),
@@ -384,18 +384,18 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     let mut outputs = a
         .output
         .iter()
-        .map(|o| crate::build::outputs::parse_output(o))
+        .map(|o| hoist::build::outputs::parse_output(o))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage(&e, None))?;
     if a.push {
-        outputs.push(crate::build::outputs::Output::Image {
+        outputs.push(hoist::build::outputs::Output::Image {
             names: Vec::new(),
             push: true,
         });
     }
     let pushes = outputs
         .iter()
-        .any(|o| matches!(o, crate::build::outputs::Output::Image { push: true, names } if names.is_empty()));
+        .any(|o| matches!(o, hoist::build::outputs::Output::Image { push: true, names } if names.is_empty()));
     if pushes && a.tags.is_empty() {
         return Err(usage(
             "--push needs a -t HOST/REPO:TAG name to push to",
@@ -476,17 +476,17 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     let cache_from = a
         .cache_from
         .iter()
-        .map(|c| crate::build::cache_export::parse_cache_from(c))
+        .map(|c| hoist::build::cache_export::parse_cache_from(c))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage(&e, None))?;
     let cache_to = a
         .cache_to
         .iter()
-        .map(|c| crate::build::cache_export::parse_cache_to(c))
+        .map(|c| hoist::build::cache_export::parse_cache_to(c))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| usage(&e, None))?;
     if !cache_from.is_empty() || !cache_to.is_empty() {
-        opts.cache_hook = Some(crate::build::cache_export::CacheHook::new(
+        opts.cache_hook = Some(hoist::build::cache_export::CacheHook::new(
             opts.remote.clone(),
         ));
     }
@@ -494,7 +494,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         report_error(&e.to_string(), None);
         EXIT_FINDINGS
     })?;
-    let fail = |e: crate::build::BuildError| {
+    let fail = |e: hoist::build::BuildError| {
         report_error(&e.to_string(), e.hint());
         EXIT_FINDINGS
     };
@@ -505,7 +505,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         }
     }
     let result =
-        crate::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
+        hoist::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
     if let Some(hook) = &opts.cache_hook {
         for c in &cache_to {
             hook.export(&store, &result, c).map_err(fail)?;
@@ -514,11 +514,11 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     output::tag(&store, &result, &tags).map_err(fail)?;
     let mut pushed = Vec::new();
     for o in &outputs {
-        match crate::build::outputs::write_output(&store, &result, o, &tags, &opts.remote)
+        match hoist::build::outputs::write_output(&store, &result, o, &tags, &opts.remote)
             .map_err(fail)?
         {
-            crate::build::outputs::Written::Pushed(refs) => pushed.extend(refs),
-            crate::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
+            hoist::build::outputs::Written::Pushed(refs) => pushed.extend(refs),
+            hoist::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
                 eprintln!("wrote {}", p.display());
             }
             _ => {}

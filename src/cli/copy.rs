@@ -7,7 +7,7 @@ use clap::Args;
 use super::image_common::{
     fail, open_dest, open_source, parse_ref, CliProgress, CommonArgs, FormatArg,
 };
-use crate::copy::{copy_image, CopyOptions};
+use hoist::copy::{copy_image, CopyOptions};
 
 #[derive(Args, Debug)]
 #[command(

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::image_common::{fail, open_source, parse_ref, CommonArgs};
-use crate::copy::resolve_platform;
+use hoist::copy::resolve_platform;
 
 #[derive(Args, Debug)]
 pub struct DigestArgs {

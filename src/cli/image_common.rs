@@ -12,9 +12,9 @@ use std::path::Path;
 use clap::Args;
 use oci_spec::image::Descriptor;
 
-use crate::copy::{self, CopyError, ImageDest, ImageSource, Progress, RemoteOptions};
-use crate::oci::image::{Platform, RawManifest};
-use crate::oci::reference::ImageRef;
+use hoist::copy::{self, CopyError, ImageDest, ImageSource, Progress, RemoteOptions};
+use hoist::oci::image::{Platform, RawManifest};
+use hoist::oci::reference::ImageRef;
 
 /// Flags shared by every image command.
 #[derive(Args, Debug, Clone, Default)]
@@ -64,10 +64,10 @@ pub enum FormatArg {
 
 impl FormatArg {
     /// The media-type family.
-    pub fn flavor(self) -> crate::oci::media::MediaFlavor {
+    pub fn flavor(self) -> hoist::oci::media::MediaFlavor {
         match self {
-            FormatArg::Oci => crate::oci::media::MediaFlavor::Oci,
-            FormatArg::Docker => crate::oci::media::MediaFlavor::Docker,
+            FormatArg::Oci => hoist::oci::media::MediaFlavor::Oci,
+            FormatArg::Docker => hoist::oci::media::MediaFlavor::Docker,
         }
     }
 }
@@ -89,7 +89,7 @@ pub fn parse_ref(input: &str, role: &str) -> Result<ImageRef, i32> {
 pub fn local_ref_from_path(
     input: &str,
     tag: Option<String>,
-    docker_name: Option<crate::oci::reference::Reference>,
+    docker_name: Option<hoist::oci::reference::Reference>,
     default_tar_is_docker: bool,
 ) -> ImageRef {
     let path = Path::new(input).to_path_buf();
@@ -99,7 +99,7 @@ pub fn local_ref_from_path(
         return ImageRef::OciLayout { dir: path, tag };
     }
     let docker = if path.is_file() {
-        crate::oci::archive::TarIndex::open(&path)
+        hoist::oci::archive::TarIndex::open(&path)
             .map(|t| t.contains("manifest.json"))
             .unwrap_or(default_tar_is_docker)
     } else {

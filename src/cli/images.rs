@@ -9,11 +9,11 @@ use oci_spec::image::Descriptor;
 use serde::Serialize;
 
 use super::image_common::human_bytes;
-use crate::copy::CopyError;
-use crate::oci::digest::Digest;
-use crate::oci::image::{parse_config, RawManifest};
-use crate::oci::reference::{parse_normalized, ImageRef};
-use crate::oci::store::Store;
+use hoist::copy::CopyError;
+use hoist::oci::digest::Digest;
+use hoist::oci::image::{parse_config, RawManifest};
+use hoist::oci::reference::{parse_normalized, ImageRef};
+use hoist::oci::store::Store;
 
 /// `--format` of `hoist images`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,10 +8,10 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::image_common::{fail, open_source, parse_ref, CommonArgs};
-use crate::copy::{read_verified, resolve_platform, CopyError};
-use crate::oci::image::{available_platforms, media_type_str, parse_config, ImageError};
-use crate::oci::layout::MAX_CONFIG_SIZE;
-use crate::oci::media;
+use hoist::copy::{read_verified, resolve_platform, CopyError};
+use hoist::oci::image::{available_platforms, media_type_str, parse_config, ImageError};
+use hoist::oci::layout::MAX_CONFIG_SIZE;
+use hoist::oci::media;
 
 #[derive(Args, Debug)]
 #[command(
@@ -49,7 +49,7 @@ fn write_out(bytes: &[u8]) -> Result<i32, i32> {
 
 fn as_value(
     bytes: &[u8],
-    digest: &crate::oci::Digest,
+    digest: &hoist::oci::Digest,
     what: &'static str,
 ) -> Result<Value, CopyError> {
     serde_json::from_slice(bytes).map_err(|source| {

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-use crate::supply::sign::keys::MAX_KEY_FILE;
-use crate::supply::sign::{SigningKey, VerifyingKey};
+use hoist::supply::sign::keys::MAX_KEY_FILE;
+use hoist::supply::sign::{SigningKey, VerifyingKey};
 
 /// Environment variable holding the key password (as cosign reads it).
 pub const PASSWORD_ENV: &str = "COSIGN_PASSWORD";

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
-use crate::dockerfile::{LineIndex, Span};
-use crate::lint::config::{
+use hoist::dockerfile::{LineIndex, Span};
+use hoist::lint::config::{
     self, ConfigError, ConfigLayer, Level, LintOptions, Resolver, Threshold,
 };
-use crate::lint::output::{self, Format, OutputOptions};
-use crate::lint::{fix, lint_source, Category, FileReport, Finding, Severity};
+use hoist::lint::output::{self, Format, OutputOptions};
+use hoist::lint::{fix, lint_source, Category, FileReport, Finding, Severity};
 
 const AFTER_HELP: &str = "\
 Examples:

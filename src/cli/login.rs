@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::oci::reference::{is_valid_domain, parse_normalized, DOCKER_HUB_DOMAIN};
-use crate::registry::auth::{self, Credential, CredentialSource};
-use crate::registry::{HttpRegistry, RegistryConfig};
+use hoist::oci::reference::{is_valid_domain, parse_normalized, DOCKER_HUB_DOMAIN};
+use hoist::registry::auth::{self, Credential, CredentialSource};
+use hoist::registry::{HttpRegistry, RegistryConfig};
 
 #[derive(Args, Debug)]
 #[command(
@@ -119,8 +119,8 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
             super::EXIT_USAGE
         })?;
         let checked = HttpRegistry::new(config).and_then(|client| {
-            crate::runtime::block_on(client.ping(&probe))
-                .map_err(|e| crate::registry::RegistryError::Setup(e.to_string()))?
+            hoist::runtime::block_on(client.ping(&probe))
+                .map_err(|e| hoist::registry::RegistryError::Setup(e.to_string()))?
         });
         if let Err(e) = checked {
             super::report_error(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use crate::dockerfile::{dump, parse};
+use hoist::dockerfile::{dump, parse};
 
 /// Output format of `hoist parse`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::image_common::human_bytes;
-use crate::oci::store::Store;
+use hoist::oci::store::Store;
 
 #[derive(Args, Debug)]
 pub struct PruneArgs {

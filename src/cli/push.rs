@@ -8,9 +8,9 @@ use super::image_common::{
     fail, has_transport, local_ref_from_path, open_source, parse_ref, CliProgress, CommonArgs,
     FormatArg,
 };
-use crate::copy::RegistryDest;
-use crate::copy::{copy_image, CopyOptions};
-use crate::oci::reference::ImageRef;
+use hoist::copy::RegistryDest;
+use hoist::copy::{copy_image, CopyOptions};
+use hoist::oci::reference::ImageRef;
 
 #[derive(Args, Debug)]
 #[command(

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::image_common::{open_source, parse_ref, CommonArgs};
-use crate::oci::store::Store;
-use crate::supply::sbom::cyclonedx::SpecVersion;
-use crate::supply::sbom::document::DocMeta;
-use crate::supply::sbom::{self, image, DirTree, Sbom, Subject};
+use hoist::oci::store::Store;
+use hoist::supply::sbom::cyclonedx::SpecVersion;
+use hoist::supply::sbom::document::DocMeta;
+use hoist::supply::sbom::{self, image, DirTree, Sbom, Subject};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{annotations, fail, load_signing_key};
-use crate::supply::sign::storage::RemoteOptions;
-use crate::supply::sign::{sign_image, SignOptions};
+use hoist::supply::sign::storage::RemoteOptions;
+use hoist::supply::sign::{sign_image, SignOptions};
 
 #[derive(Args, Debug)]
 #[command(

@@ -6,10 +6,10 @@
 use clap::Args;
 
 use super::image_common::{fail, parse_ref, CommonArgs};
-use crate::copy::{CopyError, ImageDest, ImageSource};
-use crate::copy::{RegistryDest, RegistrySource};
-use crate::oci::layout::OciLayout;
-use crate::oci::reference::{is_valid_layout_tag, is_valid_tag, ImageRef};
+use hoist::copy::{CopyError, ImageDest, ImageSource};
+use hoist::copy::{RegistryDest, RegistrySource};
+use hoist::oci::layout::OciLayout;
+use hoist::oci::reference::{is_valid_layout_tag, is_valid_tag, ImageRef};
 
 #[derive(Args, Debug)]
 #[command(
@@ -80,8 +80,8 @@ fn inner(a: &TagArgs) -> Result<i32, i32> {
                 super::EXIT_USAGE
             })?;
             let run = || -> Result<(), CopyError> {
-                let store = crate::oci::Store::open_default()?;
-                let root = crate::copy::open::store_source(&store, name)?.root()?;
+                let store = hoist::oci::Store::open_default()?;
+                let root = hoist::copy::open::store_source(&store, name)?.root()?;
                 store.set_ref(&target.to_string(), &root.digest)?;
                 Ok(())
             };

@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::image_common::{fail, human_bytes, open_source, parse_ref, CommonArgs};
-use crate::copy::{read_verified, resolve_platform, CopyError};
-use crate::oci::digest::Digest;
-use crate::oci::image::{diff_ids, media_type_str, parse_config, VerifyingReader};
-use crate::oci::media;
-use crate::oci::unpack::{unpack_layer, UnpackOptions};
+use hoist::copy::{read_verified, resolve_platform, CopyError};
+use hoist::oci::digest::Digest;
+use hoist::oci::image::{diff_ids, media_type_str, parse_config, VerifyingReader};
+use hoist::oci::media;
+use hoist::oci::unpack::{unpack_layer, UnpackOptions};
 
 #[derive(Args, Debug)]
 #[command(

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{annotations, fail, load_verifying_key};
-use crate::supply::sign::storage::RemoteOptions;
-use crate::supply::sign::verify_image;
+use hoist::supply::sign::storage::RemoteOptions;
+use hoist::supply::sign::verify_image;
 
 #[derive(Args, Debug)]
 #[command(
