@@ -9,6 +9,8 @@
 //! - [`registry`]: the OCI distribution client.
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
+//! - [`secrets`]: the secret patterns and file rules shared by lint and the layer scanner.
+//! - [`supply`]: supply-chain evidence over images (secret scanning, SBOMs, signatures).
 
 #![deny(unsafe_code)]
 
@@ -19,4 +21,6 @@ pub mod lint;
 pub mod oci;
 pub mod registry;
 pub mod runtime;
+pub mod secrets;
 pub mod shell;
+pub mod supply;
