@@ -14,6 +14,7 @@ mod prune;
 mod pull;
 mod push;
 mod rules;
+mod scan;
 mod tag;
 mod unpack;
 
@@ -68,6 +69,8 @@ pub enum Cmd {
     Login(Box<login::LoginArgs>),
     /// Remove stored credentials for a registry
     Logout(login::LogoutArgs),
+    /// Find secrets in an image's layers and config
+    Scan(Box<scan::ScanArgs>),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -95,6 +98,7 @@ pub fn main() -> i32 {
         Cmd::Prune(a) => prune::run(a),
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
+        Cmd::Scan(a) => scan::run(*a),
     }
 }
 

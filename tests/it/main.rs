@@ -17,6 +17,7 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod scan;
 mod shell_rules_corpus;
 mod shellcheck;
 mod support;
