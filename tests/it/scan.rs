@@ -361,20 +361,20 @@ fn truncated_gzip_layer_is_a_clear_error() {
 #[test]
 fn tar_bomb_of_tiny_files_is_bounded() {
     let t = tempfile::tempdir().unwrap();
-    let names: Vec<String> = (0..30_000).map(|i| format!("d/f{i:05}")).collect();
+    let names: Vec<String> = (0..5_000).map(|i| format!("d/f{i:05}")).collect();
     let mut entries = vec![E::Dir("d")];
     entries.extend(names.iter().map(|n| E::File(n, b"x", 0o644)));
-    let l = layer(&entries, Compression::Gzip { level: 6 });
+    let l = layer(&entries, Compression::None);
     image(&t.path().join("img"), &[l], &[], json!([]));
     let limits = Limits {
-        max_entries_per_layer: 10_000,
+        max_entries_per_layer: 2_000,
         ..Limits::default()
     };
     let err = scan_lib(t.path(), limits).err().unwrap().to_string();
-    assert!(err.contains("more than 10000 entries"), "{err}");
+    assert!(err.contains("more than 2000 entries"), "{err}");
     let start = Instant::now();
     let report = scan_lib(t.path(), Limits::default()).unwrap();
-    assert_eq!(report.files, 30_000);
+    assert_eq!(report.files, 5_000);
     assert!(report.findings.is_empty());
     assert!(start.elapsed() < Duration::from_secs(30));
 }

@@ -142,7 +142,13 @@ fn sarif(report: &ScanReport, subject: &str, w: &mut dyn Write) -> io::Result<()
     let mut rules: Vec<Value> = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
     let mut results = Vec::new();
+    let mut artifacts: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for f in &report.findings {
+        let uri = uri_of(&f.path);
+        if seen.insert(uri.clone()) {
+            artifacts.push(uri.clone());
+        }
         let index = match ids.iter().position(|r| *r == f.rule) {
             Some(i) => i,
             None => {
@@ -168,7 +174,7 @@ fn sarif(report: &ScanReport, subject: &str, w: &mut dyn Write) -> io::Result<()
             "level": "error",
             "message": { "text": text },
             "locations": [{
-                "physicalLocation": { "artifactLocation": { "uri": uri_of(&f.path) } },
+                "physicalLocation": { "artifactLocation": { "uri": uri } },
             }],
             "properties": {
                 "category": "secrets",
@@ -194,6 +200,10 @@ fn sarif(report: &ScanReport, subject: &str, w: &mut dyn Write) -> io::Result<()
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": Value::Object(driver) },
+            "artifacts": artifacts
+                .iter()
+                .map(|u| json!({ "location": { "uri": u } }))
+                .collect::<Vec<_>>(),
             "results": results,
         }],
     });
