@@ -10,10 +10,12 @@
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
 //! - [`secrets`]: the secret patterns and file rules shared by lint and the layer scanner.
-//! - [`supply`]: supply-chain evidence over images (secret scanning, SBOMs, signatures).
+//! - [`supply`]: supply-chain evidence: secrets in layers ([`supply::scan`]), cosign-compatible
+//!   signatures and attestations.
 
 #![deny(unsafe_code)]
 
+pub mod build;
 pub mod cli;
 pub mod copy;
 pub mod dockerfile;

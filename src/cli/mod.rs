@@ -2,11 +2,13 @@
 //! errors are turned into one clear message here; exit codes: 0 success, 1 findings or failure,
 //! 2 bad usage or unreadable input.
 
+mod attest;
 mod completions;
 mod copy;
 mod digest;
 mod image_common;
 mod inspect;
+mod key;
 mod lint;
 mod login;
 mod parse;
@@ -15,8 +17,10 @@ mod pull;
 mod push;
 mod rules;
 mod scan;
+mod sign;
 mod tag;
 mod unpack;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -71,6 +75,16 @@ pub enum Cmd {
     Logout(login::LogoutArgs),
     /// Find secrets in an image's layers and config
     Scan(Box<scan::ScanArgs>),
+    /// Manage cosign-compatible signing keys
+    Key(key::KeyArgs),
+    /// Sign an image (cosign-compatible signature)
+    Sign(Box<sign::SignArgs>),
+    /// Verify an image's signatures with a public key
+    Verify(Box<verify::VerifyArgs>),
+    /// Sign an in-toto attestation about an image (cosign-compatible)
+    Attest(Box<attest::AttestArgs>),
+    /// Verify an image's attestations with a public key and print their statements
+    VerifyAttestation(Box<attest::VerifyAttestationArgs>),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -99,6 +113,11 @@ pub fn main() -> i32 {
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
         Cmd::Scan(a) => scan::run(*a),
+        Cmd::Key(a) => key::run(a),
+        Cmd::Sign(a) => sign::run(*a),
+        Cmd::Verify(a) => verify::run(*a),
+        Cmd::Attest(a) => attest::run(*a),
+        Cmd::VerifyAttestation(a) => attest::run_verify(*a),
     }
 }
 

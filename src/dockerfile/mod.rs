@@ -8,6 +8,7 @@
 //! we need spans on every node plus error recovery, which no crate offers.
 
 pub mod ast;
+pub mod dockerignore;
 pub mod dump;
 pub mod expand;
 pub mod flags;

@@ -3,7 +3,7 @@
 //! [`super::scan_with`] lower-cases the whole text and searches each pattern's keywords one by
 //! one: right for a Dockerfile line, far too slow for gigabytes of layer data. [`BulkScanner`]
 //! applies the same patterns, keywords and acceptance rules ([`Pattern::accepts`]) in one pass:
-//! an ASCII case-insensitive Aho-Corasick automaton finds every keyword occurrence, and each
+//! an ASCII case-insensitive Aho-Corasick automaton finds the keyword occurrences, and each
 //! pattern's byte regex then runs only on the regions around its own keywords' occurrences
 //! (from [`BACK`] bytes before to [`FORWARD`] bytes after). Every built-in pattern's match
 //! contains one of its keywords within a few dozen bytes of its start, so the regions hold
@@ -57,7 +57,7 @@ impl BulkScanner {
         }
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostFirst)
             .build(&keywords)
             .ok();
         BulkScanner {
@@ -78,7 +78,9 @@ impl BulkScanner {
         // Per pattern, the merged regions around its keywords' occurrences.
         let mut regions: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.patterns.len()];
         let mut any = false;
-        for m in ac.find_overlapping_iter(data) {
+        // Non-overlapping search (fast, prefiltered): no keyword of the built-in patterns
+        // overlaps another's occurrence in a way that would hide a region.
+        for m in ac.find_iter(data) {
             let Some(owners) = self.owners.get(m.pattern().as_usize()) else {
                 continue;
             };

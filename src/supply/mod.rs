@@ -1,5 +1,5 @@
-//! Supply-chain evidence over images: what ships in their layers, checked or described.
-//!
-//! One submodule per command: [`scan`] finds secrets in layers and configs.
+//! Supply-chain evidence over images: secrets that ship in their layers ([`scan`]),
+//! signatures and attestations ([`sign`]).
 
 pub mod scan;
+pub mod sign;

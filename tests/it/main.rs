@@ -2,6 +2,7 @@
 //! binary, not eighteen). `support` starts real registries and token servers on loopback;
 //! `oci_fixtures` builds small images with hoist's own layer writer.
 
+mod buildfs;
 mod cli_lint;
 mod config;
 mod conformance_parser;
@@ -17,7 +18,10 @@ mod oci_transports;
 mod output;
 mod registry;
 mod rule_docs;
+mod sandbox;
 mod scan;
 mod shell_rules_corpus;
 mod shellcheck;
+mod sign;
+mod sign_oracle;
 mod support;

@@ -59,8 +59,22 @@ pub fn check(path: &str, content: &[u8]) -> Option<FileFinding> {
         return None;
     }
     let name = base(path).to_ascii_lowercase();
-    let text = String::from_utf8_lossy(content);
     let has = |parent: &str| path.contains(&format!("{parent}/"));
+    // Only candidate files are decoded: this runs on every file of every layer.
+    let yamlish = name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || name.ends_with(".conf")
+        || name.contains("config");
+    let candidate = has(".aws")
+        || has(".azure")
+        || has(".config/gcloud")
+        || name == "application_default_credentials.json"
+        || (yamlish && memmem(content.get(..64 << 10).unwrap_or(content), b"kind: Config"))
+        || secret_kind(path).is_some();
+    if !candidate {
+        return None;
+    }
+    let text = String::from_utf8_lossy(content);
 
     // Cloud CLIs' credential files.
     if has(".aws") && (name == "credentials" || name == "config") {
@@ -188,6 +202,10 @@ fn json_find(text: &str, keys: &[&str]) -> Option<String> {
         }
     }
     walk(&serde_json::from_str(text).ok()?, keys, 0)
+}
+
+fn memmem(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The password of the first `scheme://user:password@host` line.

@@ -1,6 +1,6 @@
 //! HO1015 (BuildKit CopyIgnoredFile): COPY/ADD of a context path that `.dockerignore` excludes.
 use crate::dockerfile::{Instruction, InstructionKind};
-use crate::lint::rules::core::dockerignore::DockerIgnore;
+use crate::lint::rules::core::dockerignore;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -29,7 +29,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
     let Some(context) = cx.options.context_dir.as_deref() else {
         return;
     };
-    let ignore = DockerIgnore::load(context, cx.path);
+    let ignore = dockerignore::load(context, cx.path);
     for (i, ins) in cx.instructions() {
         let (InstructionKind::Copy(args) | InstructionKind::Add(args)) = &ins.kind else {
             continue;

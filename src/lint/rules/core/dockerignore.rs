@@ -1,148 +1,18 @@
-//! `.dockerignore` matching with Docker's rules, and a bounded walk of the build context.
-//!
-//! Each non-comment line is a pattern: whitespace trimmed, `!` marks an exception, the path is
-//! cleaned (`./`, `//`, trailing `/` and `..` resolved) and a leading `/` dropped. `*` and `?` do
-//! not cross `/`, `**` spans directories. A pattern excludes a path when it matches the path or
-//! one of its parent directories; the last pattern that matches decides.
+//! A bounded walk of the build context for lint rules, with `.dockerignore` applied through
+//! the shared matcher in [`crate::dockerfile::dockerignore`].
 
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
+pub use crate::dockerfile::dockerignore::DockerIgnore;
 
 /// Limits of the context walk, so a huge context (or `/`) cannot stall linting.
 pub const MAX_ENTRIES: usize = 20_000;
 pub const MAX_DEPTH: usize = 12;
 
-#[derive(Clone, Debug)]
-struct IgnorePattern {
-    matcher: GlobMatcher,
-    exception: bool,
-}
-
-/// Parsed `.dockerignore` rules.
-#[derive(Clone, Debug, Default)]
-pub struct DockerIgnore {
-    patterns: Vec<IgnorePattern>,
-}
-
-/// Cleans a `/`-separated path like Go's `path.Clean`, without a leading `/`.
-fn clean(p: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out.join("/")
-}
-
-/// Rewrites a Docker pattern into globset syntax: `[^` → `[!`, braces literal.
-fn to_glob(p: &str) -> String {
-    let mut s = String::with_capacity(p.len() + 4);
-    let mut chars = p.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '[' => {
-                s.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    s.push('!');
-                }
-            }
-            '{' => s.push_str("[{]"),
-            '}' => s.push_str("[}]"),
-            c => s.push(c),
-        }
-    }
-    s
-}
-
-impl DockerIgnore {
-    /// Parses the text of a `.dockerignore`. Invalid patterns are skipped.
-    pub fn parse(text: &str) -> Self {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut patterns = Vec::new();
-        for line in text.lines() {
-            if line.starts_with('#') {
-                continue;
-            }
-            let mut p = line.trim();
-            if p.is_empty() {
-                continue;
-            }
-            let exception = p.starts_with('!');
-            if exception {
-                p = p[1..].trim();
-            }
-            let cleaned = clean(&p.replace('\\', "/"));
-            if cleaned.is_empty() {
-                continue;
-            }
-            let Ok(glob) = GlobBuilder::new(&to_glob(&cleaned))
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-            else {
-                continue;
-            };
-            patterns.push(IgnorePattern {
-                matcher: glob.compile_matcher(),
-                exception,
-            });
-        }
-        DockerIgnore { patterns }
-    }
-
-    /// Reads the ignore file for a build: `<Dockerfile name>.dockerignore` next to the
-    /// Dockerfile when present, else `.dockerignore` at the context root. Missing → no rules.
-    pub fn load(context: &Path, dockerfile: &Path) -> Self {
-        let specific = dockerfile.file_name().map(|n| {
-            let mut name = n.to_os_string();
-            name.push(".dockerignore");
-            dockerfile.with_file_name(name)
-        });
-        for candidate in specific.into_iter().chain([context.join(".dockerignore")]) {
-            if let Ok(text) = std::fs::read_to_string(&candidate) {
-                return DockerIgnore::parse(&text);
-            }
-        }
-        DockerIgnore::default()
-    }
-
-    pub fn has_exceptions(&self) -> bool {
-        self.patterns.iter().any(|p| p.exception)
-    }
-
-    /// Whether `rel` (relative to the context, `/`-separated) is excluded from the context.
-    pub fn is_excluded(&self, rel: &str) -> bool {
-        let rel = clean(rel);
-        let comps: Vec<&str> = rel.split('/').collect();
-        let mut excluded = false;
-        for p in &self.patterns {
-            let mut hit = p.matcher.is_match(&rel);
-            if !hit {
-                let mut prefix = String::new();
-                for c in comps.iter().take(comps.len().saturating_sub(1)) {
-                    if !prefix.is_empty() {
-                        prefix.push('/');
-                    }
-                    prefix.push_str(c);
-                    if p.matcher.is_match(&prefix) {
-                        hit = true;
-                        break;
-                    }
-                }
-            }
-            if hit {
-                excluded = !p.exception;
-            }
-        }
-        excluded
-    }
+/// The ignore rules of a build for linting: the file the build reads, with malformed patterns
+/// skipped (the build itself reports them).
+pub fn load(context: &Path, dockerfile: &Path) -> DockerIgnore {
+    DockerIgnore::load_lenient(context, Some(dockerfile))
 }
 
 /// Files under `dir` (relative to `context`, `/`-separated), not following symlinks, skipping

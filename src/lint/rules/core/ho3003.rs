@@ -3,7 +3,7 @@
 //! context (when `context_dir` is known) that `.dockerignore` does not exclude it from.
 use std::path::Path;
 
-use super::dockerignore::{walk, DockerIgnore};
+use super::dockerignore::{self, walk, DockerIgnore};
 use super::images::resolve;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
@@ -85,7 +85,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             let Some(dir) = context_dir_for(ctx, &value) else {
                 continue;
             };
-            let ig = ignore.get_or_insert_with(|| DockerIgnore::load(ctx, cx.path));
+            let ig = ignore.get_or_insert_with(|| dockerignore::load(ctx, cx.path));
             let (files, _cut) = walk(ctx, &dir, ig);
             let secrets: Vec<(String, &str)> = files
                 .into_iter()

@@ -1,0 +1,5 @@
+//! `hoist build`: the daemonless Dockerfile builder.
+
+pub mod fs;
+#[allow(unsafe_code)]
+pub mod sandbox;
