@@ -8,7 +8,9 @@
 //! - [`registry`]: the OCI distribution client.
 //! - [`copy`]: copying images between registries, layouts, archives and the content store.
 //! - [`runtime`]: the one async runtime, behind a blocking facade.
-//! - [`supply`]: supply-chain evidence: cosign-compatible signatures and attestations.
+//! - [`secrets`]: the secret patterns and file rules shared by lint and the layer scanner.
+//! - [`supply`]: supply-chain evidence: secrets in layers ([`supply::scan`]), cosign-compatible
+//!   signatures and attestations.
 
 #![deny(unsafe_code)]
 
@@ -19,5 +21,6 @@ pub mod lint;
 pub mod oci;
 pub mod registry;
 pub mod runtime;
+pub mod secrets;
 pub mod shell;
 pub mod supply;

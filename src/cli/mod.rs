@@ -19,6 +19,7 @@ mod pull;
 mod push;
 mod rules;
 mod sbom;
+mod scan;
 mod sign;
 mod tag;
 mod unpack;
@@ -81,6 +82,8 @@ pub enum Cmd {
     Login(Box<login::LoginArgs>),
     /// Remove stored credentials for a registry
     Logout(login::LogoutArgs),
+    /// Find secrets in an image's layers and config
+    Scan(Box<scan::ScanArgs>),
     /// Manage cosign-compatible signing keys
     Key(key::KeyArgs),
     /// Sign an image (cosign-compatible signature)
@@ -123,6 +126,7 @@ pub fn main() -> i32 {
         Cmd::Rmi(a) => images::run_rmi(a),
         Cmd::Login(a) => login::run_login(*a),
         Cmd::Logout(a) => login::run_logout(a),
+        Cmd::Scan(a) => scan::run(*a),
         Cmd::Key(a) => key::run(a),
         Cmd::Sign(a) => sign::run(*a),
         Cmd::Verify(a) => verify::run(*a),

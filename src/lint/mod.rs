@@ -11,7 +11,7 @@ pub mod fix;
 pub mod output;
 pub mod registry;
 mod rules;
-pub mod secrets;
+pub use crate::secrets;
 pub mod shellcheck;
 pub mod suppress;
 

@@ -25,6 +25,7 @@ mod rule_docs;
 mod sandbox;
 mod sbom;
 mod sbom_fixtures;
+mod scan;
 mod shell_rules_corpus;
 mod shellcheck;
 mod sign;

@@ -94,6 +94,10 @@ pub const OUTPUT_ONLY_KEYS: &[&str] = &[
     "verbose",
 ];
 
+/// Top-level tables of `.hoist.toml` that belong to other commands (`[scan]` is `hoist scan`'s
+/// allow-list); the linter skips them.
+pub const OTHER_COMMAND_TABLES: &[&str] = &["scan"];
+
 /// The model's keys, as serde names them (read from the derived implementation itself).
 pub fn model_keys() -> &'static [&'static str] {
     struct Capture(Option<&'static [&'static str]>);
@@ -184,6 +188,7 @@ fn from_value(
     let mut warnings = Vec::new();
     for (key, v) in map {
         let key = match dialect {
+            Dialect::Hoist if OTHER_COMMAND_TABLES.contains(&key.as_str()) => continue,
             Dialect::Hoist => key,
             Dialect::Hadolint => {
                 if v.is_null() || OUTPUT_ONLY_KEYS.contains(&key.as_str()) {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::dockerignore::{self, walk, DockerIgnore};
 use super::images::resolve;
-use super::secret_files::secret_kind;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
+use crate::secrets::files::secret_kind;
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {

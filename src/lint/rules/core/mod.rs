@@ -1,13 +1,12 @@
 //! Rule group `core`: the headline families — base-image pinning (DL3006, DL3007, DL3026,
 //! HO4001), the user the image runs as (DL3002, DL3063), shell-form CMD/ENTRYPOINT (DL3025) and
 //! secrets (DL3064, HO3001–HO3003). One file per rule; list each in [`RULES`]. Helpers shared by
-//! several rules live in [`images`], [`users`], [`secret_files`] and [`dockerignore`].
+//! several rules live in [`images`], [`users`], [`crate::secrets::files`] and [`dockerignore`].
 
 use crate::lint::Rule;
 
 pub mod dockerignore;
 pub mod images;
-pub mod secret_files;
 pub mod users;
 
 pub mod dl3002;

@@ -1,5 +1,5 @@
 //! Which file names hold secrets (`id_rsa`, `.env`, `.npmrc`, `*.key`, `.aws/credentials`…),
-//! shared by HO3003 and usable by the image layer scanner.
+//! shared by the lint rule HO3003 and the image layer scanner.
 
 /// What kind of secret a path (relative, `/`-separated; globs allowed) names, if any.
 pub fn secret_kind(path: &str) -> Option<&'static str> {

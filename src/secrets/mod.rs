@@ -3,7 +3,13 @@
 //! The patterns are data: `rules/secrets.toml`, embedded at build time and compiled once on first
 //! use. [`scan`] runs a cheap case-insensitive keyword prefilter per pattern, then the pattern's
 //! regex, then drops placeholders (`${TOKEN}`, `changeme`, `<password>`…) and values below the
-//! pattern's entropy threshold. [`redact`] shortens a secret for display.
+//! pattern's entropy threshold. [`redact`] shortens a secret for display, [`redact_text`]
+//! rewrites every secret of a text that way. [`bulk`] applies the same patterns to large byte
+//! buffers (layer files); [`files`] names the files that hold secrets, [`names`] the variables.
+
+pub mod bulk;
+pub mod files;
+pub mod names;
 
 use std::sync::{LazyLock, OnceLock};
 
@@ -56,6 +62,8 @@ pub struct Pattern {
     /// The regex source, as in the pattern file.
     pub source: String,
     regex: OnceLock<Option<Regex>>,
+    /// The same source compiled for byte buffers (used by [`bulk`]).
+    bytes_regex: OnceLock<Option<regex::bytes::Regex>>,
     pub entropy: Option<f64>,
     pub min_length: Option<usize>,
     /// The secret must mix at least two character classes.
@@ -80,6 +88,24 @@ impl Pattern {
         self.regex
             .get_or_init(|| Regex::new(&self.source).ok())
             .as_ref()
+    }
+
+    /// The regex compiled for bytes (`None` only if the source does not compile).
+    pub fn bytes_regex(&self) -> Option<&regex::bytes::Regex> {
+        self.bytes_regex
+            .get_or_init(|| regex::bytes::Regex::new(&self.source).ok())
+            .as_ref()
+    }
+
+    /// Whether a candidate `value` this pattern's regex matched is reported: long enough,
+    /// random enough, not an identifier (for `mixed` patterns) and not a placeholder.
+    pub fn accepts(&self, value: &str) -> bool {
+        if self.min_length.is_some_and(|n| value.chars().count() < n) {
+            return false;
+        }
+        !(self.entropy.is_some_and(|e| entropy(value) < e)
+            || (self.mixed && (char_classes(value) < 2 || is_identifier(value)))
+            || is_placeholder(value))
     }
 }
 
@@ -110,6 +136,7 @@ fn load_lazy(toml_text: &str) -> Result<Vec<Pattern>, SecretsError> {
                 description: d.description,
                 source: d.regex,
                 regex: OnceLock::new(),
+                bytes_regex: OnceLock::new(),
                 entropy: d.entropy,
                 min_length: d.min_length,
                 mixed: d.mixed,
@@ -237,14 +264,7 @@ pub fn scan_with(patterns: &[Pattern], text: &str) -> Vec<SecretMatch> {
             let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
                 continue;
             };
-            let value = m.as_str();
-            if p.min_length.is_some_and(|n| value.chars().count() < n) {
-                continue;
-            }
-            if p.entropy.is_some_and(|e| entropy(value) < e)
-                || (p.mixed && (char_classes(value) < 2 || is_identifier(value)))
-                || is_placeholder(value)
-            {
+            if !p.accepts(m.as_str()) {
                 continue;
             }
             if out.iter().any(|o| o.start == m.start() && o.end == m.end()) {
@@ -258,19 +278,26 @@ pub fn scan_with(patterns: &[Pattern], text: &str) -> Vec<SecretMatch> {
             });
         }
     }
+    finish(&mut out);
+    out
+}
+
+/// Sorts matches by position and drops generic matches that overlap a specific one (they add
+/// nothing).
+pub(crate) fn finish(out: &mut Vec<SecretMatch>) {
     out.sort_by_key(|m| (m.start, m.end));
-    // A generic match that overlaps a specific one adds nothing.
     let specific: Vec<(usize, usize)> = out
         .iter()
-        .filter(|m| m.rule_id != "generic-secret-assignment")
+        .filter(|m| m.rule_id != GENERIC)
         .map(|m| (m.start, m.end))
         .collect();
     out.retain(|m| {
-        m.rule_id != "generic-secret-assignment"
-            || !specific.iter().any(|&(s, e)| s < m.end && m.start < e)
+        m.rule_id != GENERIC || !specific.iter().any(|&(s, e)| s < m.end && m.start < e)
     });
-    out
 }
+
+/// The id of the catch-all `password=…` pattern.
+const GENERIC: &str = "generic-secret-assignment";
 
 /// A display form of a secret: its first few characters and its length, never the whole value.
 pub fn redact(secret: &str) -> String {
@@ -284,6 +311,26 @@ pub fn redact(secret: &str) -> String {
     };
     let prefix: String = secret.chars().take(shown).collect();
     format!("{prefix}… ({n} characters)")
+}
+
+/// `text` with every secret the built-in patterns find replaced by its [`redact`]ed form, for
+/// showing text that may hold one (a history `created_by`, an ENV entry).
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in scan(text) {
+        if m.start < at {
+            continue;
+        }
+        out.push_str(text.get(at..m.start).unwrap_or_default());
+        out.push_str(&format!(
+            "[{}]",
+            redact(text.get(m.start..m.end).unwrap_or_default())
+        ));
+        at = m.end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
 }
 
 #[cfg(test)]
@@ -380,6 +427,19 @@ mod tests {
         assert_eq!(redact("ghp_abcdefghijklmnop"), "ghp_… (20 characters)");
         assert_eq!(redact("abc"), "… (3 characters)");
         assert!(!redact("S3cr3tP4ss").contains("cr3t"));
+    }
+
+    #[test]
+    fn redacts_every_secret_of_a_text() {
+        let gh = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5");
+        let text = format!("RUN |1 TOKEN={gh} /bin/sh -c make DB_PASSWORD=S3cr3tP4ss!x");
+        let r = redact_text(&text);
+        assert!(!r.contains(&gh) && !r.contains("S3cr3tP4ss"), "{r}");
+        assert!(
+            r.starts_with("RUN |1 TOKEN=[ghp_… (40 characters)] /bin/sh -c make"),
+            "{r}"
+        );
+        assert_eq!(redact_text("no secret here"), "no secret here");
     }
 
     #[test]
