@@ -18,23 +18,7 @@ fn skipped_xattr(name: &[u8]) -> bool {
         || name == b"security.selinux"
 }
 
-fn list_xattrs(path: &Path) -> io::Result<Vec<u8>> {
-    loop {
-        let len = rustix::fs::llistxattr_query(path)?;
-        if len == 0 {
-            return Ok(Vec::new());
-        }
-        let mut buf = vec![0u8; len];
-        match rustix::fs::llistxattr(path, &mut buf[..]) {
-            Ok(n) => {
-                buf.truncate(n);
-                return Ok(buf);
-            }
-            Err(rustix::io::Errno::RANGE) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
+use crate::oci::layer::list_xattrs;
 
 /// Copy the xattrs of `src` onto `dst` (both not followed); unsupported ones are skipped.
 pub(crate) fn copy_xattrs(src: &Path, dst: &Path) -> io::Result<()> {

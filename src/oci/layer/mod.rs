@@ -42,8 +42,8 @@ mod walk;
 use compress::{Encoder, ParGzip};
 use entry::{relative_bytes, sort_key};
 pub use entry::{EntryKind, EntryMeta, LayerEntry};
-pub(crate) use walk::get_xattr;
 pub(crate) use walk::is_unsupported;
+pub(crate) use walk::{get_xattr, list_xattrs};
 pub use walk::{write_dir, WalkOptions};
 
 const BLOCK: usize = 512;

@@ -121,7 +121,7 @@ pub(crate) fn is_unsupported(e: &io::Error) -> bool {
     )
 }
 
-fn list_xattrs(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn list_xattrs(path: &Path) -> io::Result<Vec<u8>> {
     loop {
         let len = rustix::fs::llistxattr_query(path)?;
         if len == 0 {
