@@ -3,9 +3,11 @@
 //! `oci_fixtures` builds small images with hoist's own layer writer.
 
 mod build;
+mod build_buildah;
 mod build_cache;
 mod build_out;
 mod build_support;
+mod build_tree;
 mod buildfs;
 mod cli_lint;
 mod config;

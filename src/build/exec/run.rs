@@ -157,7 +157,7 @@ pub fn run_step(
     ensure_lowers(ctx, state)?;
     let lowers = lowers_top_first(state);
     let view = LayerStack::new(lowers.clone());
-    let ids = if user.is_empty() {
+    let mut ids = if user.is_empty() {
         UserIds {
             uid: 0,
             gid: 0,
@@ -175,6 +175,11 @@ pub fn run_step(
             additional_gids: ids.additional_gids,
         }
     };
+    // Like BuildKit (executor/oci ensureAdditionalGids): the primary gid leads the
+    // supplementary groups, so `id -G` lists it as it does under `docker build`.
+    if !ids.additional_gids.contains(&ids.gid) {
+        ids.additional_gids.insert(0, ids.gid);
+    }
     if !heredoc_files.is_empty() {
         let dir = ctx.store.temp_dir("heredoc-")?;
         for (name, body) in &heredoc_files {

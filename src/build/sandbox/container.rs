@@ -34,8 +34,14 @@ fn try_exec(spec: &RunSpec) -> Result<Never, SetupError> {
         .map(|g| Gid::from_raw(*g))
         .collect();
     if let Err(e) = nix::unistd::setgroups(&groups) {
-        // A user namespace with a single mapping forbids setgroups; nothing to drop then.
-        if !(e == Errno::EPERM && groups.is_empty()) {
+        // A user namespace with a single mapping forbids setgroups; nothing to drop then (the
+        // primary gid alone needs no setgroups: it is the process's gid).
+        let only_primary = spec
+            .user
+            .additional_gids
+            .iter()
+            .all(|g| *g == spec.user.gid);
+        if !(e == Errno::EPERM && only_primary) {
             return Err(SetupError::sys_hint(
                 format!("setgroups({:?})", spec.user.additional_gids),
                 e,
