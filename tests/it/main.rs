@@ -5,6 +5,7 @@
 mod build;
 mod build_buildah;
 mod build_cache;
+mod build_kill;
 mod build_out;
 mod build_support;
 mod build_tree;
