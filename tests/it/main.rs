@@ -6,6 +6,7 @@ mod build;
 mod build_buildah;
 mod build_cache;
 mod build_kill;
+mod build_memory;
 mod build_out;
 mod build_support;
 mod build_tree;

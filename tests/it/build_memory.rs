@@ -1,0 +1,163 @@
+//! Memory bound of `hoist build`: a COPY of a 2 GiB file and a COPY of a 20 000-file tree each
+//! stay under 150 MB of peak RSS. The peak is the kernel's `ru_maxrss` of the build process
+//! (and the children it waited for), read with `getrusage(RUSAGE_CHILDREN)` in a probe process
+//! whose only child is the build (the test binary re-run on [`rss_probe`]), so builds other
+//! tests run in parallel in this process do not count.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+/// The bound the issue sets, in KiB.
+const LIMIT_KIB: i64 = 150 * 1000;
+
+const PROBE_ENV: &str = "HOIST_RSS_PROBE_ARGS";
+
+/// Probe, run by [`peak_rss_kib`] in a process of its own (ignored in normal runs): runs
+/// `hoist` with the unit-separator (U+001F) separated arguments of `HOIST_RSS_PROBE_ARGS`, waits for it and prints
+/// `maxrss_kib=N exit=C`.
+#[test]
+#[ignore = "a probe run by the build_memory tests in a process of its own"]
+fn rss_probe() {
+    let args = std::env::var(PROBE_ENV)
+        .unwrap_or_else(|_| panic!("{PROBE_ENV} is not set: this probe is run by build_memory"));
+    let status = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(args.split('\u{1f}'))
+        .status()
+        .unwrap();
+    let usage =
+        nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).unwrap();
+    println!(
+        "maxrss_kib={} exit={}",
+        usage.max_rss(),
+        status.code().unwrap_or(-1)
+    );
+}
+
+/// `hoist build` of `ctx` with the store at `home`: (exit code, peak RSS in KiB).
+fn peak_rss_kib(home: &Path, ctx: &Path) -> (i32, i64) {
+    let args = ["build", "--progress=plain", "-q", ctx.to_str().unwrap()].join("\u{1f}");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "build_memory::rss_probe",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(PROBE_ENV, args)
+        .env("HOIST_HOME", home)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .unwrap_or_else(|| {
+            panic!(
+                "probe printed no maxrss: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let (rss, code) = line.split_once(" exit=").unwrap();
+    (code.parse().unwrap(), rss.parse().unwrap())
+}
+
+/// A temporary directory on the target's disk (the 2 GiB file does not belong in a tmpfs).
+fn big_tempdir() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+#[test]
+fn copy_of_a_2gib_file_stays_under_150mb() {
+    // FROM scratch + COPY: no RUN, so no sandbox and no base image needed.
+    let ctx = big_tempdir();
+    let home = big_tempdir();
+    // Real bytes (not a sparse hole): text-like lines, so the layer compresses quickly.
+    let mut block = Vec::with_capacity(1 << 20);
+    let mut i = 0u64;
+    while block.len() < (1 << 20) {
+        block.extend_from_slice(format!("line {i:010} of a big context file\n").as_bytes());
+        i += 1;
+    }
+    block.truncate(1 << 20);
+    let big = ctx.path().join("big.bin");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    for n in 0..2048u32 {
+        // Each MiB differs from the others (a counter in front), so no two blocks are equal.
+        block[..4].copy_from_slice(&n.to_be_bytes());
+        f.write_all(&block).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY big.bin /data/big.bin\n",
+    )
+    .unwrap();
+    let (code, kib) = peak_rss_kib(home.path(), ctx.path());
+    eprintln!("COPY of a 2 GiB file: peak RSS {kib} KiB");
+    assert_eq!(code, 0);
+    assert!(kib < LIMIT_KIB, "COPY of a 2 GiB file: peak RSS {kib} KiB");
+    // The layer really holds the file: the unpacked layer in the store has all of it.
+    let mut found = false;
+    for e in walk(&home.path().join("layers")) {
+        if e.ends_with("data/big.bin") {
+            assert_eq!(std::fs::metadata(&e).unwrap().len(), 2 << 30);
+            found = true;
+        }
+    }
+    assert!(found, "no unpacked layer holds data/big.bin");
+    drop(ctx);
+    drop(home);
+}
+
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn copy_of_a_20k_file_tree_stays_under_150mb() {
+    let ctx = big_tempdir();
+    let home = big_tempdir();
+    let tree = ctx.path().join("tree");
+    for d in 0..200 {
+        let dir = tree.join(format!("dir{d:03}/sub"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..100 {
+            std::fs::write(dir.join(format!("file{f:03}.txt")), format!("{d}/{f}\n")).unwrap();
+        }
+    }
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY tree /tree\n",
+    )
+    .unwrap();
+    let (code, kib) = peak_rss_kib(home.path(), ctx.path());
+    eprintln!("COPY of a 20k-file tree: peak RSS {kib} KiB");
+    assert_eq!(code, 0);
+    assert!(
+        kib < LIMIT_KIB,
+        "COPY of a 20k-file tree: peak RSS {kib} KiB"
+    );
+    let copied = walk(&home.path().join("layers"))
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/rootfs/tree/"))
+        .count();
+    assert_eq!(copied, 20_000);
+}
