@@ -93,6 +93,18 @@ pub fn image(
     Ok(b)
 }
 
+/// Like BuildKit (dockerfile2llb "make sure that PATH is always set"): a stage whose base sets
+/// no PATH gets the default one in its config, so the image runs its commands by name.
+fn ensure_path(config: &mut ImageConfig) {
+    let has_path = config.config.env.iter().any(|kv| kv.starts_with("PATH="));
+    if !has_path && config.os != "windows" {
+        config
+            .config
+            .env
+            .push(format!("PATH={}", super::run::DEFAULT_PATH));
+    }
+}
+
 /// The starting state of a stage over an image.
 pub fn from_image(ctx: &Ctx, b: &BaseImage, platform: &Platform) -> StageState {
     let mut config = b.config.clone();
@@ -101,6 +113,7 @@ pub fn from_image(ctx: &Ctx, b: &BaseImage, platform: &Platform) -> StageState {
         config.architecture = platform.architecture.clone();
         config.variant = platform.variant.clone();
     }
+    ensure_path(&mut config);
     StageState::new(
         config,
         b.layers.clone(),
@@ -110,11 +123,12 @@ pub fn from_image(ctx: &Ctx, b: &BaseImage, platform: &Platform) -> StageState {
 
 /// The starting state of a `scratch` stage.
 pub fn scratch(ctx: &Ctx, platform: &Platform) -> StageState {
-    let config = ImageConfig::scratch(
+    let mut config = ImageConfig::scratch(
         &platform.os,
         &platform.architecture,
         platform.variant.as_deref(),
     );
+    ensure_path(&mut config);
     StageState::new(config, Vec::new(), root_key(ctx, "scratch", platform))
 }
 
