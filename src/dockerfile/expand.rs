@@ -93,8 +93,9 @@ pub struct Processed {
 #[derive(Clone, Debug)]
 pub struct Lexer {
     pub escape: char,
-    /// Keep quote characters in the output (used for ENV/LABEL/ARG values in some contexts).
-    pub raw_quotes: bool,
+    /// Quotes are ordinary characters: kept, with `$` expanded inside them (BuildKit's
+    /// SkipProcessQuotes, used for the bodies of expanding heredocs).
+    pub skip_quotes: bool,
     /// Keep escape characters in the output.
     pub raw_escapes: bool,
 }
@@ -103,7 +104,7 @@ impl Lexer {
     pub fn new(escape: char) -> Self {
         Lexer {
             escape,
-            raw_quotes: false,
+            skip_quotes: false,
             raw_escapes: false,
         }
     }
@@ -265,12 +266,12 @@ impl Run<'_> {
                     result.push_str(&s);
                     words.add_string(&s);
                 }
-                '\'' => {
+                '\'' if !self.lexer.skip_quotes => {
                     let s = self.single_quote()?;
                     result.push_str(&s);
                     words.add_raw_string(&s);
                 }
-                '"' => {
+                '"' if !self.lexer.skip_quotes => {
                     let s = self.double_quote(raw_escapes)?;
                     result.push_str(&s);
                     words.add_raw_string(&s);
@@ -306,9 +307,6 @@ impl Run<'_> {
         let start = self.pos;
         let mut out = String::new();
         self.bump();
-        if self.lexer.raw_quotes {
-            out.push('\'');
-        }
         loop {
             match self.bump() {
                 None => {
@@ -317,12 +315,7 @@ impl Run<'_> {
                         start,
                     ))
                 }
-                Some('\'') => {
-                    if self.lexer.raw_quotes {
-                        out.push('\'');
-                    }
-                    return Ok(out);
-                }
+                Some('\'') => return Ok(out),
                 Some(c) => out.push(c),
             }
         }
@@ -333,9 +326,6 @@ impl Run<'_> {
         let mut out = String::new();
         let escape = self.lexer.escape;
         self.bump();
-        if self.lexer.raw_quotes {
-            out.push('"');
-        }
         loop {
             match self.peek() {
                 None => {
@@ -346,9 +336,6 @@ impl Run<'_> {
                 }
                 Some('"') => {
                     self.bump();
-                    if self.lexer.raw_quotes {
-                        out.push('"');
-                    }
                     return Ok(out);
                 }
                 Some('$') => {
@@ -806,12 +793,25 @@ mod tests {
         let e = env(&[("A", "v")]);
         let lx = Lexer {
             escape: '\\',
-            raw_quotes: true,
+            skip_quotes: true,
             raw_escapes: true,
         };
         assert_eq!(
             lx.process_word("'x' \"$A\" \\y", &e).unwrap().value,
             "'x' \"v\" \\y"
+        );
+        // BuildKit's heredoc mode: quotes are plain, `$` expands inside them, escapes apply.
+        let heredoc = Lexer {
+            escape: '\\',
+            skip_quotes: true,
+            raw_escapes: false,
+        };
+        assert_eq!(
+            heredoc
+                .process_word("'$A' \"$A\" \\$ \\\\ \\\n", &e)
+                .unwrap()
+                .value,
+            "'v' \"v\" $ \\ \n"
         );
     }
 

@@ -90,9 +90,10 @@ pub fn copy_step(
                     None => heredoc_dir.insert(ctx.store.temp_dir("heredoc-copy-")?),
                 };
                 let body = if h.expand {
+                    // BuildKit's ExpandRaw: quotes are plain text, escapes apply.
                     let raw = Lexer {
-                        raw_quotes: true,
-                        raw_escapes: true,
+                        skip_quotes: true,
+                        raw_escapes: false,
                         ..lexer.clone()
                     };
                     crate::build::plan::expand(&raw, &loc, &h.body, &vars)?

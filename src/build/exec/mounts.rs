@@ -73,7 +73,17 @@ pub fn prepare(
                 if target.is_empty() {
                     return Err(flag_err("a cache mount needs target=".to_string()));
                 }
-                let id = m.id.clone().unwrap_or_else(|| target.clone());
+                let mut id = m.id.clone().unwrap_or_else(|| target.clone());
+                // Like BuildKit, a cache made with uid/gid/mode is keyed by the id and that base
+                // directory: each ownership gets its own cache, made with it.
+                if m.uid.is_some() || m.gid.is_some() || m.mode.is_some() {
+                    id = format!(
+                        "{id}:uid={},gid={},mode={:o}",
+                        m.uid.unwrap_or(0),
+                        m.gid.unwrap_or(0),
+                        m.mode.unwrap_or(0o755)
+                    );
+                }
                 let dir = ctx
                     .store
                     .root()
