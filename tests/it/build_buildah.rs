@@ -73,6 +73,16 @@ impl Buildah {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Output of `argv` run (`buildah run --isolation chroot`) in a container of the image in
+    /// the OCI layout `layout`.
+    fn run_in(&self, layout: &Path, argv: &[&str]) -> String {
+        let image = format!("oci:{}", layout.display());
+        let ctr = self.run(&["from", "--pull-never", &image]);
+        let mut args = vec!["run", "--isolation", "chroot", ctr.trim(), "--"];
+        args.extend_from_slice(argv);
+        self.run(&args)
+    }
+
     /// `buildah bud` of `ctx` on the busybox base, pushed to an OCI layout (returned).
     fn bud(&self, name: &str, ctx: &Path) -> PathBuf {
         let base = format!("BASE={}", busybox().unwrap());
@@ -309,31 +319,16 @@ fn buildah_builds_the_same_images() {
         ])
     );
     // hoist's image run under buildah gives what the Dockerfile made.
-    let stages = format!("oci:{}", layouts["stages"].display());
-    let ctr = buildah.run(&["from", "--pull-never", &stages]);
-    let out = buildah.run(&[
-        "run",
-        "--isolation",
-        "chroot",
-        ctr.trim(),
-        "--",
-        "/bin/cat",
-        "/single",
-        "/o2/x/a",
-    ]);
+    let out = buildah.run_in(&layouts["stages"], &["/bin/cat", "/single", "/o2/x/a"]);
     assert_eq!(out, "a\na\n");
-    let meta = format!("oci:{}", layouts["meta"].display());
-    let ctr = buildah.run(&["from", "--pull-never", &meta]);
-    let out = buildah.run(&[
-        "run",
-        "--isolation",
-        "chroot",
-        ctr.trim(),
-        "--",
-        "/bin/sh",
-        "-c",
-        "cat args.txt pwd.txt /tmp/id.txt; echo \"$E1|$E2|$E3|$E4\"; id -u; pwd",
-    ]);
+    let out = buildah.run_in(
+        &layouts["meta"],
+        &[
+            "/bin/sh",
+            "-c",
+            "cat args.txt pwd.txt /tmp/id.txt; echo \"$E1|$E2|$E3|$E4\"; id -u; pwd",
+        ],
+    );
     assert_eq!(
         out,
         "one  default\n/work/deep/rel\nuid=1000(bob) gid=50(staff) groups=50(staff)\n\

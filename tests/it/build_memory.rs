@@ -64,6 +64,18 @@ fn peak_rss_kib(home: &Path, ctx: &Path) -> (i32, i64) {
     (code.parse().unwrap(), rss.parse().unwrap())
 }
 
+/// Builds `FROM scratch` + `copy` in `ctx` with a new store (returned): it succeeds and its
+/// peak RSS stays under the bound.
+fn build_within_limit(what: &str, ctx: &Path, copy: &str) -> tempfile::TempDir {
+    let home = big_tempdir();
+    std::fs::write(ctx.join("Dockerfile"), format!("FROM scratch\n{copy}\n")).unwrap();
+    let (code, kib) = peak_rss_kib(home.path(), ctx);
+    eprintln!("{what}: peak RSS {kib} KiB");
+    assert_eq!(code, 0, "{what}: the build failed");
+    assert!(kib < LIMIT_KIB, "{what}: peak RSS {kib} KiB");
+    home
+}
+
 /// A temporary directory on the target's disk (the 2 GiB file does not belong in a tmpfs).
 fn big_tempdir() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
@@ -73,7 +85,6 @@ fn big_tempdir() -> tempfile::TempDir {
 fn copy_of_a_2gib_file_stays_under_150mb() {
     // FROM scratch + COPY: no RUN, so no sandbox and no base image needed.
     let ctx = big_tempdir();
-    let home = big_tempdir();
     // Real bytes (not a sparse hole): text-like lines, so the layer compresses quickly.
     let mut block = Vec::with_capacity(1 << 20);
     let mut i = 0u64;
@@ -90,15 +101,11 @@ fn copy_of_a_2gib_file_stays_under_150mb() {
         f.write_all(&block).unwrap();
     }
     f.into_inner().unwrap().sync_all().unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        "FROM scratch\nCOPY big.bin /data/big.bin\n",
-    )
-    .unwrap();
-    let (code, kib) = peak_rss_kib(home.path(), ctx.path());
-    eprintln!("COPY of a 2 GiB file: peak RSS {kib} KiB");
-    assert_eq!(code, 0);
-    assert!(kib < LIMIT_KIB, "COPY of a 2 GiB file: peak RSS {kib} KiB");
+    let home = build_within_limit(
+        "COPY of a 2 GiB file",
+        ctx.path(),
+        "COPY big.bin /data/big.bin",
+    );
     // The layer really holds the file: the unpacked layer in the store has all of it.
     let mut found = false;
     for e in walk(&home.path().join("layers")) {
@@ -134,7 +141,6 @@ fn walk(root: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn copy_of_a_20k_file_tree_stays_under_150mb() {
     let ctx = big_tempdir();
-    let home = big_tempdir();
     let tree = ctx.path().join("tree");
     for d in 0..200 {
         let dir = tree.join(format!("dir{d:03}/sub"));
@@ -143,18 +149,7 @@ fn copy_of_a_20k_file_tree_stays_under_150mb() {
             std::fs::write(dir.join(format!("file{f:03}.txt")), format!("{d}/{f}\n")).unwrap();
         }
     }
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        "FROM scratch\nCOPY tree /tree\n",
-    )
-    .unwrap();
-    let (code, kib) = peak_rss_kib(home.path(), ctx.path());
-    eprintln!("COPY of a 20k-file tree: peak RSS {kib} KiB");
-    assert_eq!(code, 0);
-    assert!(
-        kib < LIMIT_KIB,
-        "COPY of a 20k-file tree: peak RSS {kib} KiB"
-    );
+    let home = build_within_limit("COPY of a 20k-file tree", ctx.path(), "COPY tree /tree");
     let copied = walk(&home.path().join("layers"))
         .iter()
         .filter(|p| p.to_string_lossy().contains("/rootfs/tree/"))
