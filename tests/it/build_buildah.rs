@@ -7,8 +7,8 @@
 //! behaviour, which hoist follows):
 //! - buildah's chroot isolation leaves the mount points it made for a RUN in the layer: empty
 //!   `/dev`, `/proc`, `/sys`, `/run` and empty `/etc/hostname`, `/etc/hosts`,
-//!   `/etc/resolv.conf` (BuildKit and hoist leave nothing of the sandbox in the image);
-//!   likewise the empty mount targets of `RUN --mount`.
+//!   `/etc/resolv.conf`, and `/run/secrets` after a secret mount (BuildKit and hoist leave
+//!   nothing of the sandbox in the image).
 //! - buildah labels every image with `io.buildah.version`.
 //! - history entries and `created` times are not compared (buildah records its own).
 //! - `ENV` of a variable the base image has: BuildKit (and hoist) replace it in place, buildah
@@ -58,7 +58,10 @@ impl Buildah {
             .arg("--runroot")
             .arg(self.dir.path().join("runroot"))
             .args(["--storage-driver", "vfs"])
-            .env("BUILDAH_ISOLATION", "chroot");
+            .env("BUILDAH_ISOLATION", "chroot")
+            // buildah keeps RUN --mount=type=cache directories under $TMPDIR (default
+            // /var/tmp), outside --root: private ones, so each test starts empty.
+            .env("TMPDIR", self.dir.path());
         c
     }
 
@@ -84,10 +87,10 @@ impl Buildah {
     }
 
     /// `buildah bud` of `ctx` on the busybox base, pushed to an OCI layout (returned).
-    fn bud(&self, name: &str, ctx: &Path) -> PathBuf {
+    fn bud(&self, name: &str, ctx: &Path, extra: &[&str]) -> PathBuf {
         let base = format!("BASE={}", busybox().unwrap());
         let tag = format!("localhost/{name}:t");
-        self.run(&[
+        let mut args = vec![
             "bud",
             "--isolation",
             "chroot",
@@ -97,8 +100,10 @@ impl Buildah {
             &base,
             "-t",
             &tag,
-            ctx.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        args.push(ctx.to_str().unwrap());
+        self.run(&args);
         let layout = self.dir.path().join(format!("out-{name}"));
         // Docker format keeps HEALTHCHECK (OCI's config has no field for it).
         self.run(&[
@@ -126,6 +131,7 @@ fn without_buildah_mountpoints(mut tree: Tree, hoist: &Tree) -> Tree {
         "dev",
         "proc",
         "sys",
+        "run/secrets",
         "run",
         "etc/hostname",
         "etc/hosts",
@@ -166,16 +172,25 @@ fn write_ctx(ctx: &Path, files: &[(&str, &str, u32)]) {
 
 /// Builds `ctx` with hoist and with buildah; asserts the same root filesystem and runtime
 /// config; returns hoist's layout.
-fn same_image(buildah: &Buildah, home: &Path, name: &str, ctx: &Path, known: &[&str]) -> PathBuf {
+fn same_image(
+    buildah: &Buildah,
+    home: &Path,
+    name: &str,
+    ctx: &Path,
+    known: &[&str],
+    extra: &[&str],
+) -> PathBuf {
     let layout = buildah.dir.path().join(format!("hoist-{name}"));
     let dest = format!("type=oci,dest={},tar=false", layout.display());
-    let out = hoist_build(home, &["-o", &dest], ctx);
+    let mut args = vec!["-o", dest.as_str()];
+    args.extend_from_slice(extra);
+    let out = hoist_build(home, &args, ctx);
     assert!(
         out.status.success(),
         "hoist build {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let theirs = buildah.bud(name, ctx);
+    let theirs = buildah.bud(name, ctx, extra);
     let ours_tree = build_tree::rootfs(&layout);
     let theirs_tree = without_buildah_mountpoints(build_tree::rootfs(&theirs), &ours_tree);
     let d = build_tree::diff(&ours_tree, &theirs_tree);
@@ -303,7 +318,7 @@ fn buildah_builds_the_same_images() {
         let ctx = tempfile::tempdir().unwrap();
         write_ctx(ctx.path(), files);
         fs::write(ctx.path().join("Dockerfile"), df).unwrap();
-        let layout = same_image(&buildah, home.path(), name, ctx.path(), known);
+        let layout = same_image(&buildah, home.path(), name, ctx.path(), known, &[]);
         layouts.insert(*name, layout);
     }
     // ENV replaces the base's PATH in place (BuildKit's order).
@@ -336,7 +351,8 @@ fn buildah_builds_the_same_images() {
     );
 }
 
-/// The examples buildah 1.28 can build (no heredocs, no `COPY --link`).
+/// The examples buildah 1.28 can build (no heredocs, no `COPY --link`): `user`, and `mounts`
+/// (cache, secret, bind and tmpfs mounts).
 #[test]
 fn buildah_builds_the_examples_the_same() {
     let Some(_) = can_build() else { return };
@@ -344,5 +360,17 @@ fn buildah_builds_the_examples_the_same() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    same_image(&buildah, home.path(), "user", &example("user"), &[]);
+    same_image(&buildah, home.path(), "user", &example("user"), &[], &[]);
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("token");
+    fs::write(&secret, "s3cr3t").unwrap();
+    let secret = format!("id=token,src={}", secret.display());
+    same_image(
+        &buildah,
+        home.path(),
+        "mounts",
+        &example("mounts"),
+        &[],
+        &["--secret", &secret],
+    );
 }
