@@ -149,6 +149,10 @@ impl BlobWrite for StoreBlobs {
         }
         Ok(())
     }
+
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        Some(self.store.tmp_dir())
+    }
 }
 
 /// An image pulled into the content store for one platform.

@@ -8,6 +8,11 @@
 //!   renamed into place, so a visible layer directory is always whole. Never modified after.
 //! - `refs/<name>` and `cache/<key>`: one digest each, the roots [`Store::prune`] keeps.
 //! - `tmp/`: in-progress blobs and layer extractions; `locks/`: lock files.
+//! - `hoist-store`: the marker written at creation. [`Store::open_existing`] (what `prune`
+//!   uses) accepts only a directory with the marker, or one laid out like a store by an
+//!   earlier hoist (all the directories above, no `oci-layout`), which then gets the marker;
+//!   anything else, an OCI layout above all, is refused, so prune never deletes what it does
+//!   not own.
 //!
 //! Crash and concurrency safety: a blob is streamed into a temp file in `tmp/` while being
 //! hashed, then digest and size are checked, the file is fsynced and atomically renamed to its
@@ -32,10 +37,23 @@ use rustix::fs::FlockOperation;
 use sha2::{Digest as _, Sha256};
 
 use super::digest::{Algorithm, Digest, DigestError};
+use super::fsafe;
 use super::layer::{self, LayerError, LayerInfo, LayerOptions, WalkOptions};
 use super::unpack::{self, is_root, OverlayXattr, UnpackError, UnpackOptions, WhiteoutMode};
 
 const BUF: usize = 1 << 20;
+/// The file that marks a directory as a hoist store.
+pub const MARKER: &str = "hoist-store";
+const MARKER_CONTENT: &[u8] = b"{\"hoistStoreVersion\":1}\n";
+/// The directories of a store.
+const SUBDIRS: [&str; 6] = [
+    "blobs/sha256",
+    "layers/sha256",
+    "refs",
+    "cache",
+    "tmp",
+    "locks",
+];
 const STALE_AFTER: Duration = Duration::from_secs(60);
 /// Blobs larger than this are never parsed as JSON while pruning (they are layers).
 const MAX_DOC: u64 = 16 << 20;
@@ -86,6 +104,26 @@ pub enum StoreError {
         /// The parse error.
         source: DigestError,
     },
+    /// A stored blob is a symlink, FIFO or device.
+    #[error("store blob {digest}: {source}")]
+    Refused {
+        /// The blob.
+        digest: Digest,
+        /// Why, naming the path.
+        #[source]
+        source: fsafe::OpenError,
+    },
+    /// The directory is not a hoist store; nothing was changed in it.
+    #[error("{path} is not a hoist content store ({reason}); refusing to use it")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// No store exists at the path.
+    #[error("no hoist content store at {0} (nothing to do; a store is created by the first pull or build)")]
+    NoStore(PathBuf),
     /// No `$HOIST_HOME`, `$XDG_DATA_HOME` or `$HOME` to put the store in.
     #[error("cannot locate the store: set HOIST_HOME or HOME")]
     NoHome,
@@ -174,6 +212,17 @@ fn lock_file(path: &Path, exclusive: bool) -> Result<LockGuard, StoreError> {
     }
 }
 
+fn blob_err(d: &Digest, e: fsafe::OpenError) -> StoreError {
+    if e.is_not_found() {
+        StoreError::BlobNotFound(d.clone())
+    } else {
+        StoreError::Refused {
+            digest: d.clone(),
+            source: e,
+        }
+    }
+}
+
 fn fsync_dir(path: &Path) -> Result<(), StoreError> {
     File::open(path)
         .and_then(|d| d.sync_all())
@@ -235,19 +284,49 @@ impl Store {
     }
 
     /// Open (creating if needed) a store at `root`, removing temp files left by killed
-    /// processes.
+    /// processes. An OCI image layout is refused.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
-        for sub in [
-            "blobs/sha256",
-            "layers/sha256",
-            "refs",
-            "cache",
-            "tmp",
-            "locks",
-        ] {
+        match classify(&root)? {
+            Kind::Foreign(reason) if reason.contains("OCI image layout") => {
+                return Err(StoreError::NotAStore { path: root, reason })
+            }
+            _ => {}
+        }
+        Store::init(root)
+    }
+
+    /// Open the store that exists at `root`, never creating one: `root` must carry the
+    /// [`MARKER`], or be laid out like a store made by an earlier hoist (it is then marked).
+    /// An OCI layout, an empty or any other directory is refused with
+    /// [`StoreError::NotAStore`], a missing one with [`StoreError::NoStore`].
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
+        let root = root.into();
+        match classify(&root)? {
+            Kind::Marked | Kind::Legacy => Store::init(root),
+            Kind::Missing => Err(StoreError::NoStore(root)),
+            Kind::Empty => Err(StoreError::NotAStore {
+                path: root,
+                reason: "it is an empty directory".to_string(),
+            }),
+            Kind::Foreign(reason) => Err(StoreError::NotAStore { path: root, reason }),
+        }
+    }
+
+    fn init(root: PathBuf) -> Result<Store, StoreError> {
+        for sub in SUBDIRS {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
+        }
+        let marker = root.join(MARKER);
+        if !marker.is_file() {
+            let mut tmp = tempfile::Builder::new()
+                .prefix("marker-")
+                .tempfile_in(root.join("tmp"))
+                .map_err(io_err(root.join("tmp")))?;
+            tmp.write_all(MARKER_CONTENT).map_err(io_err(tmp.path()))?;
+            tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
+            tmp.persist(&marker).map_err(|e| io_err(&marker)(e.error))?;
         }
         let store = Store { root };
         store.clean_tmp(STALE_AFTER)?;
@@ -259,7 +338,8 @@ impl Store {
         &self.root
     }
 
-    fn tmp_dir(&self) -> PathBuf {
+    /// The store's directory for temporary entries (cleaned of stale ones on open).
+    pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
 
@@ -275,32 +355,22 @@ impl Store {
             .join(d.hex())
     }
 
-    /// Whether the blob is stored.
+    /// Whether the blob is stored (as a regular file).
     pub fn has_blob(&self, d: &Digest) -> bool {
-        self.blob_path(d).is_file()
+        matches!(fsafe::regular_size(&self.blob_path(d)), Ok(Some(_)))
     }
 
-    /// Open a stored blob for reading.
+    /// Open a stored blob for reading; a blob that is a symlink, FIFO or device is refused.
     pub fn open_blob(&self, d: &Digest) -> Result<File, StoreError> {
-        let p = self.blob_path(d);
-        File::open(&p).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                StoreError::BlobNotFound(d.clone())
-            } else {
-                io_err(&p)(e)
-            }
-        })
+        fsafe::open_regular(&self.blob_path(d), None).map_err(|e| blob_err(d, e))
     }
 
     /// Size of a stored blob.
     pub fn blob_size(&self, d: &Digest) -> Result<u64, StoreError> {
-        let p = self.blob_path(d);
-        match fs::metadata(&p) {
-            Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::BlobNotFound(d.clone()))
-            }
-            Err(e) => Err(io_err(&p)(e)),
+        match fsafe::regular_size(&self.blob_path(d)) {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(StoreError::BlobNotFound(d.clone())),
+            Err(e) => Err(blob_err(d, e)),
         }
     }
 
@@ -663,6 +733,53 @@ impl Store {
         }
         Ok(removed)
     }
+}
+
+/// What a directory is, as far as the store is concerned.
+enum Kind {
+    Marked,
+    Legacy,
+    Missing,
+    Empty,
+    Foreign(String),
+}
+
+fn classify(root: &Path) -> Result<Kind, StoreError> {
+    let md = match fs::symlink_metadata(root.join(MARKER)) {
+        Ok(md) => md,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return classify_unmarked(root);
+        }
+        Err(e) => return Err(io_err(root.join(MARKER))(e)),
+    };
+    if md.is_file() {
+        Ok(Kind::Marked)
+    } else {
+        Ok(Kind::Foreign(format!("{MARKER} is not a regular file")))
+    }
+}
+
+fn classify_unmarked(root: &Path) -> Result<Kind, StoreError> {
+    let mut entries = match fs::read_dir(root) {
+        Ok(it) => it,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Kind::Missing),
+        Err(e) => return Err(io_err(root)(e)),
+    };
+    if entries.next().is_none() {
+        return Ok(Kind::Empty);
+    }
+    let exists = |name: &str| fs::symlink_metadata(root.join(name)).is_ok();
+    if exists("oci-layout") || exists("index.json") {
+        return Ok(Kind::Foreign("it is an OCI image layout".to_string()));
+    }
+    let is_dir =
+        |sub: &str| fs::symlink_metadata(root.join(sub)).is_ok_and(|m| m.file_type().is_dir());
+    if SUBDIRS.iter().all(|s| is_dir(s)) {
+        return Ok(Kind::Legacy);
+    }
+    Ok(Kind::Foreign(format!(
+        "it has no {MARKER} marker and is not laid out like a store"
+    )))
 }
 
 /// A temp directory removed (even if read-only inside) unless disarmed.
