@@ -131,6 +131,13 @@ impl BlobWrite for LayoutBlobs {
     }
 
     fn scratch_dir(&self) -> Option<PathBuf> {
+        if self.staged.is_some() {
+            // Not inside the staged layout: it is renamed away when published.
+            return match self.dest.parent() {
+                Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
+                _ => Some(PathBuf::from(".")),
+            };
+        }
         Some(self.layout.root().join("blobs"))
     }
 }
