@@ -524,3 +524,64 @@ fn outputs_follow_the_umask() {
         }
     }
 }
+
+#[test]
+fn bare_arguments_follow_one_rule_in_every_image_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    let d = build_layout(&cwd.join("L"), "v1", Compression::Gzip { level: 6 });
+    fs::create_dir(cwd.join("out")).unwrap();
+    let in_cwd = |args: &[&str]| {
+        let o = cmd(args, &[]).current_dir(cwd).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).trim().to_string(),
+            err(&o),
+        )
+    };
+    // `./L`, `L` (exists), `L:v1` (an existing path with a tag) and an absolute path are local.
+    for arg in ["./L", "L", "L:v1", &s(&cwd.join("L"))] {
+        let (code, out, e) = in_cwd(&["digest", arg]);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), d.to_string().as_str()),
+            "{arg}: {e}"
+        );
+        let (code, out, e) = in_cwd(&["inspect", arg]);
+        assert_eq!(code, Some(0), "inspect {arg}: {e}");
+        assert!(out.contains(&d.to_string()));
+    }
+    for args in [
+        &["sbom", "./L"][..],
+        &["scan", "./L"],
+        &["unpack", "-q", "L", "./out/root"],
+    ] {
+        let (code, _, e) = in_cwd(args);
+        assert_eq!(code, Some(0), "{args:?}: {e}");
+    }
+    // A new path inside an existing directory is a local destination, not a Docker Hub push.
+    let (code, out, e) = in_cwd(&["copy", "-q", "oci:L:v1", "out/dir"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), d.to_string().as_str()),
+        "{e}"
+    );
+    assert!(OciLayout::open(&cwd.join("out/dir")).is_ok());
+    let (code, _, e) = in_cwd(&["copy", "-q", "./L", "./out/archive.tar"]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(cwd.join("out/archive.tar").is_file());
+    let (code, out, e) = in_cwd(&["digest", "./out/archive.tar"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), d.to_string().as_str()),
+        "{e}"
+    );
+    // Everything else is a registry reference: a bad name says how local paths are written.
+    let (code, _, e) = in_cwd(&["digest", "NoSuchDir"]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("starts with /, ./ or ../"), "{e}");
+    // push takes a local source; a registry source points to `copy`.
+    let (code, _, e) = in_cwd(&["push", "example.com/a/b:v1", "127.0.0.1:9/c/d:v1"]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("hoist copy"), "{e}");
+}
