@@ -126,6 +126,92 @@ impl Drop for ScratchDir {
     }
 }
 
+/// A directory output (an unpacked root) being written: under a temporary name next to its
+/// destination (`.hoist-unpack-*`, locked), renamed into place by [`StagedDir::publish`];
+/// dropped unpublished, it is removed, so a failed write leaves nothing. When the destination
+/// is an existing empty directory on another file system than its parent (a mount point,
+/// which cannot be replaced by a rename), it is written in place and emptied again on failure.
+#[derive(Debug)]
+pub struct StagedDir {
+    work: PathBuf,
+    dest: PathBuf,
+    in_place: bool,
+    armed: bool,
+    _lock: Option<File>,
+}
+
+impl StagedDir {
+    /// Prepare to write `dest`, which must be missing or an empty directory.
+    pub fn new(dest: &Path) -> io::Result<StagedDir> {
+        use std::os::unix::fs::MetadataExt;
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)?;
+        let mount_point = match (fs::metadata(dest), fs::metadata(&parent)) {
+            (Ok(d), Ok(p)) => d.dev() != p.dev(),
+            _ => false,
+        };
+        if mount_point {
+            return Ok(StagedDir {
+                work: dest.to_path_buf(),
+                dest: dest.to_path_buf(),
+                in_place: true,
+                armed: true,
+                _lock: None,
+            });
+        }
+        clean_stale(&parent);
+        let tmp = super::fsafe::temp_dir_in(&parent, ".hoist-unpack-")?;
+        let lock_file = File::open(tmp.path())?;
+        lock(&lock_file)?;
+        Ok(StagedDir {
+            work: tmp.keep(),
+            dest: dest.to_path_buf(),
+            in_place: false,
+            armed: true,
+            _lock: Some(lock_file),
+        })
+    }
+
+    /// Where to write.
+    pub fn path(&self) -> &Path {
+        &self.work
+    }
+
+    /// Move the finished directory into place.
+    pub fn publish(mut self) -> io::Result<()> {
+        if !self.in_place {
+            fs::rename(&self.work, &self.dest)?;
+        }
+        self.armed = false;
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if self.in_place {
+            if let Ok(entries) = fs::read_dir(&self.work) {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        super::unpack::remove_tree(&p)
+                    } else {
+                        fs::remove_file(&p)
+                    };
+                }
+            }
+        } else {
+            let _ = super::unpack::remove_tree(&self.work);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,6 +354,22 @@ fn a_failed_copy_leaves_no_half_written_output() {
             .collect();
         assert!(left.is_empty(), "{dest} left {left:?}");
     }
+    // A failed unpack leaves no half-filled root, new or existing-and-empty.
+    let root = out.join("root");
+    let o = run(&["unpack", "-q", &src, &s(&root)], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("left as it was"), "{}", err(&o));
+    assert!(!root.exists());
+    fs::create_dir(&root).unwrap();
+    let o = run(&["unpack", "-q", &src, &s(&root)], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(fs::read_dir(&root).unwrap().count(), 0);
+    fs::remove_dir(&root).unwrap();
+    assert_eq!(
+        fs::read_dir(&out).unwrap().count(),
+        0,
+        "no temporaries left"
+    );
     // An existing layout: its index is unchanged.
     let index = fs::read(good.join("index.json")).unwrap();
     let o = run(&["copy", "-q", &src, &format!("oci:{}:v2", s(&good))], &[]);
