@@ -328,5 +328,11 @@ mod tests {
         let d = temp_dir_in(t.path(), "d").unwrap();
         let mode = fs::metadata(d.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o777 & !umask);
+        // Digest, iid and metadata files of a build.
+        let out = t.path().join("digest.txt");
+        write_output_atomic(&out, b"sha256:x").unwrap();
+        let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !umask);
+        assert_eq!(fs::read(&out).unwrap(), b"sha256:x");
     }
 }

@@ -431,6 +431,20 @@ fn a_pull_failing_midway_leaves_nothing_and_spools_beside_the_destination() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), d.to_string());
     assert!(hoist_temps(&dest).is_empty() && hoist_temps(&dest.join("blobs")).is_empty());
+    // Into the content store the same way: spooled in the store's tmp/, linked into place.
+    let home = tmp.path().join("home");
+    let o = run(
+        &["copy", "-q", &format!("docker://{remote}"), "hoist:app"],
+        &[("TMPDIR", "/nonexistent/tmp"), ("HOIST_HOME", &s(&home))],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let (_, layers) = blobs_of(&a, "v1");
+    for l in layers {
+        let md = fs::metadata(home.join("blobs/sha256").join(l.hex())).unwrap();
+        assert_eq!(md.mode() & 0o777, 0o444);
+        assert_eq!(md.nlink(), 1, "the spool file was linked, then removed");
+    }
+    assert_eq!(fs::read_dir(home.join("tmp")).unwrap().count(), 0);
 }
 
 fn age(p: &Path) {

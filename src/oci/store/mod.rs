@@ -455,6 +455,36 @@ impl Store {
         w.commit(expected)
     }
 
+    /// Take the file at `path` (on the store's file system, already verified by the caller to
+    /// hold the blob `d` of `size` bytes, e.g. a download spooled in [`Store::tmp_dir`]) as
+    /// the blob by hard link, without copying it. False when linking is not possible.
+    pub fn adopt_blob(&self, d: &Digest, size: u64, path: &Path) -> Result<bool, StoreError> {
+        if d.algorithm() != Algorithm::Sha256 {
+            return Err(StoreError::Algorithm(d.clone()));
+        }
+        if fsafe::regular_size(path).ok().flatten() != Some(size) {
+            return Ok(false);
+        }
+        let _gc = self.gc_lock(false)?;
+        if self.has_blob(d) {
+            return Ok(true);
+        }
+        let dest = self.blob_path(d);
+        match fs::hard_link(path, &dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(true),
+            Err(_) => return Ok(false),
+        }
+        fs::set_permissions(&dest, fs::Permissions::from_mode(0o444)).map_err(io_err(&dest))?;
+        File::open(&dest)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(&dest))?;
+        if let Some(parent) = dest.parent() {
+            fsync_dir(parent)?;
+        }
+        Ok(true)
+    }
+
     /// Store a byte slice (e.g. a canonical manifest); returns its digest and size.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<BlobInfo, StoreError> {
         self.put_blob(bytes, None)
