@@ -1,6 +1,8 @@
 //! `hoist prune`: remove blobs and unpacked layers of the local content store
 //! (`$HOIST_HOME`, default `~/.local/share/hoist`) that no ref or cache entry reaches, plus
-//! leftovers of interrupted writers.
+//! leftovers of interrupted writers. Only a directory that is a hoist store (its `hoist-store`
+//! marker, or the layout of a store made by an earlier hoist) is pruned; anything else, an OCI
+//! layout above all, is refused with exit 2, and a missing store is never created.
 
 use std::path::PathBuf;
 

@@ -10,6 +10,14 @@
 //! processes do not lose each other's tags. Reads verify digests as the bytes stream.
 //! `index.json` is edited as generic JSON so fields hoist does not know survive a re-tag, and is
 //! written with the canonical JSON writer.
+//!
+//! A layout on disk is data, not pointers: `oci-layout`, `index.json` and blobs are opened as
+//! regular files only ([`super::fsafe`]), so a blob that is a symlink, FIFO or device is refused
+//! with its digest and path. A new layout is staged in a temporary directory next to its
+//! destination and renamed into place ([`OciLayout::stage`], [`StagedLayout::publish`]):
+//! concurrent creators all succeed (the later ones merge into the first one's layout) and a
+//! failed writer leaves nothing. Temporaries are locked while in use; stale ones of killed
+//! writers are removed by the next writer ([`super::scratch`]).
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};

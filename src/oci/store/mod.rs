@@ -24,7 +24,10 @@
 //! unpacking a layer takes a per-layer exclusive lock so each layer is extracted once.
 //! Locks are `flock(2)` via `rustix`; temp files come from `tempfile`.
 
+mod marker;
+use marker::{classify, Kind};
 mod prune;
+mod refs;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -229,40 +232,6 @@ fn fsync_dir(path: &Path) -> Result<(), StoreError> {
         .map_err(io_err(path))
 }
 
-/// Encode a ref/cache name as one file name: `[A-Za-z0-9._-]` kept (a leading `.` escaped),
-/// everything else as `%XX`.
-fn encode_name(name: &str) -> Result<String, StoreError> {
-    if name.is_empty() || name.len() > 200 {
-        return Err(StoreError::InvalidName(name.to_string()));
-    }
-    let mut out = String::with_capacity(name.len());
-    for (i, b) in name.bytes().enumerate() {
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
-}
-
-fn decode_name(file: &str) -> Option<String> {
-    let bytes = file.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = file.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 impl Store {
     /// Where the store lives: `$HOIST_HOME`, else `$XDG_DATA_HOME/hoist`, else
     /// `$HOME/.local/share/hoist`.
@@ -294,43 +263,6 @@ impl Store {
             _ => {}
         }
         Store::init(root)
-    }
-
-    /// Open the store that exists at `root`, never creating one: `root` must carry the
-    /// [`MARKER`], or be laid out like a store made by an earlier hoist (it is then marked).
-    /// An OCI layout, an empty or any other directory is refused with
-    /// [`StoreError::NotAStore`], a missing one with [`StoreError::NoStore`].
-    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
-        let root = root.into();
-        match classify(&root)? {
-            Kind::Marked | Kind::Legacy => Store::init(root),
-            Kind::Missing => Err(StoreError::NoStore(root)),
-            Kind::Empty => Err(StoreError::NotAStore {
-                path: root,
-                reason: "it is an empty directory".to_string(),
-            }),
-            Kind::Foreign(reason) => Err(StoreError::NotAStore { path: root, reason }),
-        }
-    }
-
-    fn init(root: PathBuf) -> Result<Store, StoreError> {
-        for sub in SUBDIRS {
-            let p = root.join(sub);
-            fs::create_dir_all(&p).map_err(io_err(&p))?;
-        }
-        let marker = root.join(MARKER);
-        if !marker.is_file() {
-            let mut tmp = tempfile::Builder::new()
-                .prefix("marker-")
-                .tempfile_in(root.join("tmp"))
-                .map_err(io_err(root.join("tmp")))?;
-            tmp.write_all(MARKER_CONTENT).map_err(io_err(tmp.path()))?;
-            tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-            tmp.persist(&marker).map_err(|e| io_err(&marker)(e.error))?;
-        }
-        let store = Store { root };
-        store.clean_tmp(STALE_AFTER)?;
-        Ok(store)
     }
 
     /// The store root.
@@ -506,104 +438,6 @@ impl Store {
         Ok(info)
     }
 
-    fn ns_path(&self, ns: &str, name: &str) -> Result<PathBuf, StoreError> {
-        Ok(self.root.join(ns).join(encode_name(name)?))
-    }
-
-    fn ns_set(&self, ns: &str, name: &str, d: &Digest) -> Result<(), StoreError> {
-        let dest = self.ns_path(ns, name)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix("ref-")
-            .tempfile_in(self.tmp_dir())
-            .map_err(io_err(self.tmp_dir()))?;
-        writeln!(tmp, "{d}").map_err(io_err(tmp.path()))?;
-        tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-        tmp.persist(&dest).map_err(|e| io_err(&dest)(e.error))?;
-        fsync_dir(&self.root.join(ns))
-    }
-
-    fn ns_get(&self, ns: &str, name: &str) -> Result<Option<Digest>, StoreError> {
-        let p = self.ns_path(ns, name)?;
-        match fs::read_to_string(&p) {
-            Ok(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|source| StoreError::BadRef { path: p, source }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(&p)(e)),
-        }
-    }
-
-    fn ns_remove(&self, ns: &str, name: &str) -> Result<bool, StoreError> {
-        let p = self.ns_path(ns, name)?;
-        match fs::remove_file(&p) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io_err(&p)(e)),
-        }
-    }
-
-    fn ns_list(&self, ns: &str) -> Result<Vec<(String, Digest)>, StoreError> {
-        let dir = self.root.join(ns);
-        let mut out = Vec::new();
-        for ent in fs::read_dir(&dir).map_err(io_err(&dir))? {
-            let ent = ent.map_err(io_err(&dir))?;
-            let Some(name) = ent.file_name().to_str().and_then(decode_name) else {
-                continue;
-            };
-            let p = ent.path();
-            let s = fs::read_to_string(&p).map_err(io_err(&p))?;
-            let d = s
-                .trim()
-                .parse()
-                .map_err(|source| StoreError::BadRef { path: p, source })?;
-            out.push((name, d));
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    /// Point the tag/ref `name` at a digest (atomically replaced).
-    pub fn set_ref(&self, name: &str, d: &Digest) -> Result<(), StoreError> {
-        self.ns_set("refs", name, d)
-    }
-
-    /// The digest a ref points at.
-    pub fn get_ref(&self, name: &str) -> Result<Option<Digest>, StoreError> {
-        self.ns_get("refs", name)
-    }
-
-    /// Delete a ref; true if it existed.
-    pub fn remove_ref(&self, name: &str) -> Result<bool, StoreError> {
-        self.ns_remove("refs", name)
-    }
-
-    /// All refs, sorted by name.
-    pub fn list_refs(&self) -> Result<Vec<(String, Digest)>, StoreError> {
-        self.ns_list("refs")
-    }
-
-    /// Record a build-cache entry (key → blob digest or diffID); kept by prune.
-    pub fn set_cache(&self, key: &str, d: &Digest) -> Result<(), StoreError> {
-        self.ns_set("cache", key, d)
-    }
-
-    /// Look up a cache entry.
-    pub fn get_cache(&self, key: &str) -> Result<Option<Digest>, StoreError> {
-        self.ns_get("cache", key)
-    }
-
-    /// Delete a cache entry; true if it existed.
-    pub fn remove_cache(&self, key: &str) -> Result<bool, StoreError> {
-        self.ns_remove("cache", key)
-    }
-
-    /// All cache entries, sorted by key.
-    pub fn list_cache(&self) -> Result<Vec<(String, Digest)>, StoreError> {
-        self.ns_list("cache")
-    }
-
     fn layer_root(&self, diff_id: &Digest) -> PathBuf {
         self.root
             .join("layers")
@@ -765,53 +599,6 @@ impl Store {
     }
 }
 
-/// What a directory is, as far as the store is concerned.
-enum Kind {
-    Marked,
-    Legacy,
-    Missing,
-    Empty,
-    Foreign(String),
-}
-
-fn classify(root: &Path) -> Result<Kind, StoreError> {
-    let md = match fs::symlink_metadata(root.join(MARKER)) {
-        Ok(md) => md,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return classify_unmarked(root);
-        }
-        Err(e) => return Err(io_err(root.join(MARKER))(e)),
-    };
-    if md.is_file() {
-        Ok(Kind::Marked)
-    } else {
-        Ok(Kind::Foreign(format!("{MARKER} is not a regular file")))
-    }
-}
-
-fn classify_unmarked(root: &Path) -> Result<Kind, StoreError> {
-    let mut entries = match fs::read_dir(root) {
-        Ok(it) => it,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Kind::Missing),
-        Err(e) => return Err(io_err(root)(e)),
-    };
-    if entries.next().is_none() {
-        return Ok(Kind::Empty);
-    }
-    let exists = |name: &str| fs::symlink_metadata(root.join(name)).is_ok();
-    if exists("oci-layout") || exists("index.json") {
-        return Ok(Kind::Foreign("it is an OCI image layout".to_string()));
-    }
-    let is_dir =
-        |sub: &str| fs::symlink_metadata(root.join(sub)).is_ok_and(|m| m.file_type().is_dir());
-    if SUBDIRS.iter().all(|s| is_dir(s)) {
-        return Ok(Kind::Legacy);
-    }
-    Ok(Kind::Foreign(format!(
-        "it has no {MARKER} marker and is not laid out like a store"
-    )))
-}
-
 /// A temp directory removed (even if read-only inside) unless disarmed.
 struct TempTree(Option<PathBuf>);
 
@@ -928,6 +715,7 @@ impl Write for BlobWriter {
 
 #[cfg(test)]
 mod tests {
+    use super::refs::{decode_name, encode_name};
     use super::*;
 
     #[test]
