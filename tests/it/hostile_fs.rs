@@ -162,6 +162,15 @@ fn layout_blobs_that_are_pointers_are_refused() {
     fs::rename(&saved, &cfg).unwrap();
     ok(&["inspect", "--config", &src], &[]);
 
+    // An archive that is a FIFO: refused at once, by transport and as a bare path.
+    let fifo = tmp.path().join("image.tar");
+    mkfifo(&fifo);
+    for arg in [format!("oci-archive:{}", s(&fifo)), s(&fifo)] {
+        let o = run(&["digest", &arg], &[]);
+        assert_eq!(o.status.code(), Some(1), "{arg}: {}", err(&o));
+        assert!(err(&o).contains("not a regular file"), "{}", err(&o));
+    }
+
     // index.json as a symlink, and blobs/sha256 as a symlink to a copy of itself.
     let index = a.join("index.json");
     let index_copy = tmp.path().join("index.json");
