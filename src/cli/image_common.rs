@@ -192,6 +192,49 @@ pub fn fail(e: &CopyError) -> i32 {
     super::EXIT_FINDINGS
 }
 
+/// What a local destination holds before a copy, to say after a failure what was left.
+pub struct DestState {
+    path: Option<std::path::PathBuf>,
+    existed: bool,
+    layout: bool,
+}
+
+impl DestState {
+    /// Look at `dst` before writing to it.
+    pub fn before(dst: &ImageRef) -> DestState {
+        let (path, layout) = match dst {
+            ImageRef::OciLayout { dir, .. } => (Some(dir.clone()), true),
+            ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => {
+                (Some(file.clone()), false)
+            }
+            ImageRef::Registry(_) | ImageRef::Store(_) => (None, false),
+        };
+        let existed = path.as_ref().is_some_and(|p| p.symlink_metadata().is_ok());
+        DestState {
+            path,
+            existed,
+            layout,
+        }
+    }
+
+    /// Report a failed copy (exit 1) and what it left at the destination.
+    pub fn fail(&self, e: &CopyError) -> i32 {
+        let code = fail(e);
+        if let Some(p) = &self.path {
+            let note = match (self.existed, self.layout) {
+                (false, _) => format!("nothing was written: {} was not created", p.display()),
+                (true, true) => format!(
+                    "{}: index.json is unchanged (verified blobs copied before the failure were kept)",
+                    p.display()
+                ),
+                (true, false) => format!("{} is unchanged", p.display()),
+            };
+            eprintln!("{note}");
+        }
+        code
+    }
+}
+
 fn short(d: &Descriptor) -> String {
     let s = d.digest().to_string();
     s.get(..19).unwrap_or(&s).to_string()

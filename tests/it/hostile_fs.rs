@@ -356,6 +356,7 @@ fn a_failed_copy_leaves_no_half_written_output() {
     ] {
         let o = run(&["copy", "-q", &src, &dest], &[]);
         assert_eq!(o.status.code(), Some(1), "{dest}: {}", err(&o));
+        assert!(err(&o).contains("nothing was written"), "{}", err(&o));
         let left: Vec<_> = fs::read_dir(&out)
             .unwrap()
             .flatten()
@@ -383,6 +384,7 @@ fn a_failed_copy_leaves_no_half_written_output() {
     let index = fs::read(good.join("index.json")).unwrap();
     let o = run(&["copy", "-q", &src, &format!("oci:{}:v2", s(&good))], &[]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("index.json is unchanged"), "{}", err(&o));
     assert_eq!(fs::read(good.join("index.json")).unwrap(), index);
     assert!(hoist_temps(&good).is_empty() && hoist_temps(&good.join("blobs")).is_empty());
 }
