@@ -150,7 +150,20 @@ impl TarIndex {
             LayerCompression::None => (path.to_path_buf(), None),
             c => {
                 f.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
-                let mut tmp = tempfile::NamedTempFile::new().map_err(io_err(path))?;
+                // Beside the archive when its directory is writable (same file system, no
+                // room needed in $TMPDIR), in $TMPDIR otherwise.
+                let beside = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let mut tmp = match tempfile::Builder::new()
+                    .prefix(".hoist-spool-")
+                    .tempfile_in(beside)
+                {
+                    Ok(t) => t,
+                    Err(_) => tempfile::NamedTempFile::new().map_err(io_err(path))?,
+                };
+                super::scratch::lock(tmp.as_file()).map_err(io_err(tmp.path()))?;
                 let mut dec = decompressor(c, BufReader::new(f)).map_err(io_err(path))?;
                 io::copy(&mut dec, tmp.as_file_mut()).map_err(io_err(path))?;
                 (tmp.path().to_path_buf(), Some(tmp))
