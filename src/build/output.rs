@@ -119,15 +119,7 @@ pub fn metadata(result: &BuildResult, names: &[String]) -> serde_json::Value {
 }
 
 /// Write `contents` to `path` atomically (temp file in the same directory, then rename), so
-/// a failed build never leaves a half-written file.
+/// a failed build never leaves a half-written file; the file gets `0666` less the umask.
 pub fn write_file_atomic(path: &Path, contents: &[u8]) -> Result<(), BuildError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(BuildError::io(&dir))?;
-    std::io::Write::write_all(&mut tmp, contents).map_err(BuildError::io(path))?;
-    tmp.persist(path)
-        .map_err(|e| BuildError::io(path)(e.error))?;
-    Ok(())
+    crate::oci::fsafe::write_output_atomic(path, contents).map_err(BuildError::io(path))
 }

@@ -1,5 +1,6 @@
 //! Shared pieces of the image commands (`copy`, `push`, `pull`, `inspect`, `digest`, `tag`,
-//! `unpack`): common flags, reference parsing with usage errors, opening sources and
+//! `unpack`, `sbom`, `scan`, `sign`, `verify`, `attest`): common flags, the one rule for image
+//! arguments ([`parse_ref`]) with usage errors, opening sources and
 //! destinations for every transport, progress display and error reporting.
 //!
 //! Progress goes to stderr: one indicatif bar per blob when stderr is a terminal, plain lines
@@ -72,15 +73,62 @@ impl FormatArg {
     }
 }
 
-/// Parse a reference given on the command line; a bad one is a usage error (exit 2).
+/// Parse an image argument by the one rule every image command follows (README, "Image
+/// references"): an explicit transport (`oci:`, `oci-archive:`, `docker-archive:`, `hoist:`,
+/// `docker://`) wins; a bare argument that is local by [`is_local_arg`] is a layout directory
+/// or an archive ([`local_ref_from_path`]); everything else is a registry reference. A bad one
+/// is a usage error (exit 2).
 pub fn parse_ref(input: &str, role: &str) -> Result<ImageRef, i32> {
+    if !has_transport(input) && is_local_arg(input) {
+        return Ok(local_arg(input));
+    }
     ImageRef::parse(input).map_err(|e| {
         super::report_error(
             &format!("{role} {input:?}: {e}"),
-            Some("references look like oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], hoist:NAME[:TAG] (the local store) or [docker://]HOST/REPO[:TAG|@DIGEST]"),
+            Some("references look like oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME], hoist:NAME[:TAG] (the local store) or [docker://]HOST/REPO[:TAG|@DIGEST]; a bare argument is a local path only when it starts with /, ./ or ../ or exists"),
         );
         super::EXIT_USAGE
     })
+}
+
+/// True when a bare argument (no transport) means a local path: it starts with `/`, `./` or
+/// `../` (or is `.` or `..`), it exists, it is `PATH:TAG` for an existing `PATH`, or it is a
+/// new path in an existing directory other than the current one (`out/new` when `out/` exists).
+pub fn is_local_arg(input: &str) -> bool {
+    if input.is_empty() {
+        return false;
+    }
+    if input == "." || input == ".." || ["/", "./", "../"].iter().any(|p| input.starts_with(p)) {
+        return true;
+    }
+    let path = Path::new(input);
+    if path.symlink_metadata().is_ok() {
+        return true;
+    }
+    if split_local_tag(input).is_some() {
+        return true;
+    }
+    !input.contains('@')
+        && path
+            .parent()
+            .is_some_and(|p| !p.as_os_str().is_empty() && p.is_dir())
+}
+
+/// `PATH:TAG` where `PATH` exists and `TAG` is a valid layout tag.
+fn split_local_tag(input: &str) -> Option<(&str, &str)> {
+    let (path, tag) = input.rsplit_once(':')?;
+    let exists = !path.is_empty() && Path::new(path).symlink_metadata().is_ok();
+    (exists && hoist::oci::reference::is_valid_layout_tag(tag)).then_some((path, tag))
+}
+
+/// The local reference a bare argument that [`is_local_arg`] accepted names.
+fn local_arg(input: &str) -> ImageRef {
+    if Path::new(input).symlink_metadata().is_err() {
+        if let Some((path, tag)) = split_local_tag(input) {
+            return local_ref_from_path(path, Some(tag.to_string()), None, false);
+        }
+    }
+    local_ref_from_path(input, None, None, false)
 }
 
 /// Interpret a local path given without a transport: a directory (existing, or not ending in
@@ -142,6 +190,49 @@ pub fn open_dest(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageDest>
 pub fn fail(e: &CopyError) -> i32 {
     super::report_error(&e.to_string(), e.hint());
     super::EXIT_FINDINGS
+}
+
+/// What a local destination holds before a copy, to say after a failure what was left.
+pub struct DestState {
+    path: Option<std::path::PathBuf>,
+    existed: bool,
+    layout: bool,
+}
+
+impl DestState {
+    /// Look at `dst` before writing to it.
+    pub fn before(dst: &ImageRef) -> DestState {
+        let (path, layout) = match dst {
+            ImageRef::OciLayout { dir, .. } => (Some(dir.clone()), true),
+            ImageRef::OciArchive { file, .. } | ImageRef::DockerArchive { file, .. } => {
+                (Some(file.clone()), false)
+            }
+            ImageRef::Registry(_) | ImageRef::Store(_) => (None, false),
+        };
+        let existed = path.as_ref().is_some_and(|p| p.symlink_metadata().is_ok());
+        DestState {
+            path,
+            existed,
+            layout,
+        }
+    }
+
+    /// Report a failed copy (exit 1) and what it left at the destination.
+    pub fn fail(&self, e: &CopyError) -> i32 {
+        let code = fail(e);
+        if let Some(p) = &self.path {
+            let note = match (self.existed, self.layout) {
+                (false, _) => format!("nothing was written: {} was not created", p.display()),
+                (true, true) => format!(
+                    "{}: index.json is unchanged (verified blobs copied before the failure were kept)",
+                    p.display()
+                ),
+                (true, false) => format!("{} is unchanged", p.display()),
+            };
+            eprintln!("{note}");
+        }
+        code
+    }
 }
 
 fn short(d: &Descriptor) -> String {

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::image_common::{
     fail, has_transport, local_ref_from_path, open_dest, open_source, parse_ref, CliProgress,
-    CommonArgs, FormatArg,
+    CommonArgs, DestState, FormatArg,
 };
 use hoist::copy::{copy_image, CopyOptions};
 use hoist::oci::reference::ImageRef;
@@ -66,9 +66,11 @@ fn inner(a: &PullArgs) -> Result<i32, i32> {
         all: a.all,
     };
     let mut s = open_source(&src, &a.common).map_err(|e| fail(&e))?;
+    let state = DestState::before(&dst);
     let mut d = open_dest(&dst, &a.common).map_err(|e| fail(&e))?;
     let progress = CliProgress::new(a.common.quiet);
-    let report = copy_image(s.as_mut(), d.as_mut(), &opts, &progress).map_err(|e| fail(&e))?;
+    let report =
+        copy_image(s.as_mut(), d.as_mut(), &opts, &progress).map_err(|e| state.fail(&e))?;
     if !a.common.quiet {
         eprintln!("wrote {dst}");
     }

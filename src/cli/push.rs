@@ -5,8 +5,7 @@
 use clap::Args;
 
 use super::image_common::{
-    fail, has_transport, local_ref_from_path, open_source, parse_ref, CliProgress, CommonArgs,
-    FormatArg,
+    fail, has_transport, is_local_arg, open_source, parse_ref, CliProgress, CommonArgs, FormatArg,
 };
 use hoist::copy::RegistryDest;
 use hoist::copy::{copy_image, CopyOptions};
@@ -37,11 +36,19 @@ pub fn run(a: PushArgs) -> i32 {
 
 fn inner(a: &PushArgs) -> Result<i32, i32> {
     let platform = a.common.platform()?;
-    let src = if has_transport(&a.src) {
-        parse_ref(&a.src, "source")?
-    } else {
-        local_ref_from_path(&a.src, None, None, false)
-    };
+    // The one rule for bare arguments: a bare source that is not a local path is a registry
+    // reference, which push (local to registry) does not take.
+    if !has_transport(&a.src) && !is_local_arg(&a.src) {
+        super::report_error(
+            &format!(
+                "source {:?} is not a local image (no such file or directory, and a bare name is a registry reference)",
+                a.src
+            ),
+            Some("push uploads a local layout or archive (./DIR, oci:DIR[:TAG], FILE.tar); to copy from one registry to another use `hoist copy SRC DST`"),
+        );
+        return Err(super::EXIT_USAGE);
+    }
+    let src = parse_ref(&a.src, "source")?;
     let dst = parse_ref(&a.dst, "destination")?;
     let ImageRef::Registry(reference) = &dst else {
         super::report_error(

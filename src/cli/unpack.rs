@@ -4,7 +4,7 @@
 //! unpacker, so no entry can write outside DIR.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -13,6 +13,7 @@ use hoist::copy::{read_verified, resolve_platform, CopyError};
 use hoist::oci::digest::Digest;
 use hoist::oci::image::{diff_ids, media_type_str, parse_config, VerifyingReader};
 use hoist::oci::media;
+use hoist::oci::scratch::StagedDir;
 use hoist::oci::unpack::{unpack_layer, UnpackOptions};
 
 #[derive(Args, Debug)]
@@ -47,20 +48,49 @@ fn inner(a: &UnpackArgs) -> Result<i32, i32> {
                 return Err(super::EXIT_USAGE);
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&a.dir).map_err(|e| {
-                super::report_error(&format!("cannot create {}: {e}", a.dir.display()), None);
-                super::EXIT_FINDINGS
-            })?;
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => {
             super::report_error(&format!("{}: {e}", a.dir.display()), None);
             return Err(super::EXIT_FINDINGS);
         }
     }
-    let mut s = open_source(&r, &a.common).map_err(|e| fail(&e))?;
+    // Written under a temporary name and renamed on success: a failure leaves nothing.
+    let stage = StagedDir::new(&a.dir).map_err(|e| {
+        super::report_error(&format!("cannot create {}: {e}", a.dir.display()), None);
+        super::EXIT_FINDINGS
+    })?;
+    let result = unpack_into(a, &r, platform.as_ref(), stage.path());
+    if result.is_err() {
+        eprintln!(
+            "{} was left as it was (the partial tree was removed)",
+            a.dir.display()
+        );
+    }
+    let (digest, total) = result?;
+    stage.publish().map_err(|e| {
+        super::report_error(
+            &format!("cannot move the unpacked tree to {}: {e}", a.dir.display()),
+            None,
+        );
+        super::EXIT_FINDINGS
+    })?;
+    if !a.common.quiet {
+        eprintln!("{digest} → {} ({})", a.dir.display(), human_bytes(total));
+    }
+    Ok(super::EXIT_OK)
+}
+
+/// Unpack every layer of the image into `dir`; returns the manifest digest and the bytes
+/// written. Errors are reported already.
+fn unpack_into(
+    a: &UnpackArgs,
+    r: &hoist::oci::reference::ImageRef,
+    platform: Option<&hoist::oci::image::Platform>,
+    dir: &Path,
+) -> Result<(Digest, u64), i32> {
+    let mut s = open_source(r, &a.common).map_err(|e| fail(&e))?;
     let root = s.root().map_err(|e| fail(&e))?;
-    let m = resolve_platform(s.as_mut(), root, platform.as_ref()).map_err(|e| fail(&e))?;
+    let m = resolve_platform(s.as_mut(), root, platform).map_err(|e| fail(&e))?;
     let image = m.parse_image().map_err(|e| fail(&e.into()))?;
     let config = image.config();
     let config_mt = media_type_str(config);
@@ -104,7 +134,7 @@ fn inner(a: &UnpackArgs) -> Result<i32, i32> {
             expected_diff_id: Some(diff_id),
             ..UnpackOptions::default()
         };
-        let stats = unpack_layer(verifying, &a.dir, &opts).map_err(|e| {
+        let stats = unpack_layer(verifying, dir, &opts).map_err(|e| {
             super::report_error(
                 &format!("{reference}: layer {digest}: {e}"),
                 Some("the layer is corrupt or unsafe; nothing outside the target was written"),
@@ -123,13 +153,5 @@ fn inner(a: &UnpackArgs) -> Result<i32, i32> {
             }
         }
     }
-    if !a.common.quiet {
-        eprintln!(
-            "{} → {} ({})",
-            m.digest,
-            a.dir.display(),
-            human_bytes(total)
-        );
-    }
-    Ok(super::EXIT_OK)
+    Ok((m.digest, total))
 }

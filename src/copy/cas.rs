@@ -66,6 +66,11 @@ pub trait BlobWrite: Described {
     }
     /// Point the destination's name at the top manifest (already written).
     fn set_root(&mut self, root: &RawManifest) -> Result<(), CopyError>;
+    /// A directory on the destination's file system where a source may spool downloads, so
+    /// they can be linked into place instead of copied across file systems.
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// A copy source over any [`BlobRead`].
@@ -190,6 +195,10 @@ impl<B: BlobWrite> ImageDest for CasDest<B> {
         self.blobs.write_bytes(&root.bytes)?;
         self.blobs.set_root(root)
     }
+
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        self.blobs.scratch_dir()
+    }
 }
 
 /// Link a verified scratch file into place as `dest` (a blob path), syncing it and its
@@ -209,6 +218,8 @@ pub(crate) fn link_blob(path: &Path, dest: &Path) -> Result<bool, CopyError> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(true),
         Err(_) => return Ok(false),
     }
+    // The scratch file was private (0600); as a blob of an output it follows the umask.
+    crate::oci::fsafe::set_output_mode(dest).map_err(io_err(dest))?;
     std::fs::File::open(dest)
         .and_then(|f| f.sync_all())
         .map_err(io_err(dest))?;

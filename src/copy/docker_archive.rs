@@ -184,6 +184,13 @@ impl ImageDest for DockerArchiveDest {
         )
     }
 
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        match self.file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
+            _ => Some(PathBuf::from(".")),
+        }
+    }
+
     fn caps(&self) -> DestCaps {
         DestCaps {
             index: false,

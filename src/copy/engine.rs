@@ -70,6 +70,10 @@ pub trait ImageSource {
     fn mount_origin(&self) -> Option<Reference> {
         None
     }
+    /// Spool downloads under `dir` (the destination's [`ImageDest::scratch_dir`]) instead of
+    /// `$TMPDIR`, so a big pull needs no room there and blobs are linked, not copied, into
+    /// place. Sources without downloads ignore it.
+    fn spool_in(&mut self, _dir: &Path) {}
 }
 
 /// What a destination can hold.
@@ -102,6 +106,11 @@ pub trait ImageDest {
     fn put_manifest(&mut self, m: &RawManifest) -> Result<(), CopyError>;
     /// Store the top manifest and point the destination's tag at it.
     fn commit(&mut self, root: &RawManifest) -> Result<(), CopyError>;
+    /// A directory on the destination's file system for a source's downloads
+    /// ([`ImageSource::spool_in`]); `None` for destinations that are not files.
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        None
+    }
     /// Try to link the blob from another repository of the same registry; true when done.
     fn try_mount(&mut self, _desc: &Descriptor, _from: &Reference) -> Result<bool, CopyError> {
         Ok(false)
@@ -220,6 +229,9 @@ pub fn copy_image(
     opts: &CopyOptions,
     progress: &dyn Progress,
 ) -> Result<CopyReport, CopyError> {
+    if let Some(dir) = dst.scratch_dir() {
+        src.spool_in(&dir);
+    }
     let root = src.root()?;
     let mut report = CopyReport {
         digest: root.digest.clone(),

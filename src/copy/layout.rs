@@ -1,5 +1,10 @@
 //! OCI image layouts (`oci:DIR[:TAG]`) as copy source and destination, on the shared
 //! content-addressed mechanism ([`super::cas`]).
+//!
+//! A destination that does not exist yet is built as a staged layout next to it and published
+//! (renamed into place, or merged into a layout a concurrent writer created) only when the
+//! image is committed, so a failed copy leaves nothing behind. Blobs are read as regular files
+//! only ([`OciLayout::open_blob_file`]).
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -10,12 +15,16 @@ use super::cas::{
 use super::error::CopyError;
 use crate::oci::digest::Digest;
 use crate::oci::image::{media_type_str, RawManifest};
-use crate::oci::layout::{LayoutError, OciLayout};
+use crate::oci::layout::{OciLayout, StagedLayout};
 
 /// The blobs of a layout and the tag that names the image.
 pub struct LayoutBlobs {
     layout: OciLayout,
     tag: Option<String>,
+    /// The layout as the user named it (differs from `layout`'s root while staged).
+    dest: PathBuf,
+    /// A new layout being staged, published on commit.
+    staged: Option<StagedLayout>,
 }
 
 /// An OCI layout as a source.
@@ -30,6 +39,8 @@ impl LayoutSource {
             blobs: LayoutBlobs {
                 layout: OciLayout::open(dir)?,
                 tag: tag.map(str::to_string),
+                dest: dir.to_path_buf(),
+                staged: None,
             },
         })
     }
@@ -41,12 +52,22 @@ impl LayoutSource {
 }
 
 impl LayoutDest {
-    /// Open or create `dir`; the image will be tagged `tag`.
+    /// Open `dir`, or stage a new layout to become `dir` when the image is committed; the
+    /// image will be tagged `tag`.
     pub fn create(dir: &Path, tag: Option<&str>) -> Result<LayoutDest, CopyError> {
+        let (layout, staged) = match OciLayout::open_for_write(dir)? {
+            Some(l) => (l, None),
+            None => {
+                let s = OciLayout::stage(dir)?;
+                (s.layout().clone(), Some(s))
+            }
+        };
         Ok(CasDest {
             blobs: LayoutBlobs {
-                layout: OciLayout::create(dir)?,
+                layout,
                 tag: tag.map(str::to_string),
+                dest: dir.to_path_buf(),
+                staged,
             },
         })
     }
@@ -62,30 +83,19 @@ impl BlobRead for LayoutBlobs {
     }
 
     fn blob_size(&self, d: &Digest) -> Result<Option<u64>, CopyError> {
-        let path = self.layout.blob_path(d);
-        match std::fs::metadata(&path) {
-            Ok(md) if md.is_file() => Ok(Some(md.len())),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(LayoutError::Io { path, source }.into()),
-        }
+        Ok(self.layout.blob_size(d)?)
     }
 
     fn open_blob(&self, d: &Digest) -> Result<Box<dyn Read + '_>, CopyError> {
-        let path = self.layout.blob_path(d);
-        match std::fs::File::open(&path) {
-            Ok(f) => Ok(Box::new(io::BufReader::new(f))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(LayoutError::MissingBlob {
-                where_: self.describe(),
-                digest: d.clone(),
-            }
-            .into()),
-            Err(source) => Err(LayoutError::Io { path, source }.into()),
-        }
+        let f = self.layout.open_blob_file(d, None)?;
+        Ok(Box::new(io::BufReader::new(f)))
     }
 
     fn blob_file(&self, d: &Digest) -> Option<PathBuf> {
-        Some(self.layout.blob_path(d))
+        // Only a regular file is handed out (uploads read it by path).
+        self.layout
+            .has_blob(d, None)
+            .then(|| self.layout.blob_path(d))
     }
 }
 
@@ -114,12 +124,26 @@ impl BlobWrite for LayoutBlobs {
     fn set_root(&mut self, root: &RawManifest) -> Result<(), CopyError> {
         self.layout
             .set_ref(&root.descriptor()?, self.tag.as_deref())?;
+        if let Some(staged) = self.staged.take() {
+            self.layout = staged.publish()?;
+        }
         Ok(())
+    }
+
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        if self.staged.is_some() {
+            // Not inside the staged layout: it is renamed away when published.
+            return match self.dest.parent() {
+                Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
+                _ => Some(PathBuf::from(".")),
+            };
+        }
+        Some(self.layout.root().join("blobs"))
     }
 }
 
 impl Described for LayoutBlobs {
     fn describe(&self) -> String {
-        transport_name("oci", self.layout.root(), self.tag.as_deref())
+        transport_name("oci", &self.dest, self.tag.as_deref())
     }
 }

@@ -156,6 +156,13 @@ impl BlobWrite for OciArchiveWriter {
         sink.finish()?;
         Ok(())
     }
+
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        match self.file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
+            _ => Some(PathBuf::from(".")),
+        }
+    }
 }
 
 impl Described for OciArchiveReader {

@@ -4,7 +4,9 @@
 //! ([`crate::runtime::block_on`]).
 //!
 //! Pulled blobs arrive in verified temporary files (the client downloads, resumes and checks
-//! them); pushed blobs are uploaded from the source's own file when it has one (OCI layouts,
+//! them) in a locked scratch directory on the destination's file system when the destination
+//! names one ([`ImageSource::spool_in`]; cleaned by the next run if this one is killed), in
+//! `$TMPDIR` otherwise; pushed blobs are uploaded from the source's own file when it has one (OCI layouts,
 //! the content store), otherwise the verified stream is spooled to a temporary file first,
 //! because uploads are retried and must be able to start over. Blobs handed over as a batch of
 //! files are uploaded [`PARALLEL_BLOBS`] at a time. Every blob is HEAD-checked first (present
@@ -28,6 +30,7 @@ use super::error::CopyError;
 use crate::oci::digest::{Digest, Sha256Writer};
 use crate::oci::image::RawManifest;
 use crate::oci::reference::Reference;
+use crate::oci::scratch::ScratchDir;
 use crate::registry::client::DEFAULT_CHUNK_SIZE;
 use crate::registry::{
     BlobSource, HttpRegistry, MountOutcome, Registry, RegistryConfig, RegistryError, UploadMode,
@@ -97,6 +100,9 @@ pub struct RegistrySource<R: Registry = HttpRegistry> {
     client: Arc<R>,
     /// The last blob downloaded, kept so `blob_path` and `blob` share one download.
     cached: Option<VerifiedBlob>,
+    /// Where downloads go when the destination gave a directory. Declared after `cached` so
+    /// the download is dropped before its directory.
+    scratch: Option<ScratchDir>,
 }
 
 impl RegistrySource<HttpRegistry> {
@@ -116,6 +122,7 @@ impl<R: Registry> RegistrySource<R> {
             reference: reference.clone(),
             client,
             cached: None,
+            scratch: None,
         }
     }
 
@@ -132,7 +139,10 @@ impl<R: Registry> RegistrySource<R> {
                 return Ok(b);
             }
         }
-        let tmp = std::env::temp_dir();
+        let tmp = match &self.scratch {
+            Some(s) => s.path().to_path_buf(),
+            None => std::env::temp_dir(),
+        };
         run(
             &self.reference,
             self.client
@@ -194,6 +204,11 @@ impl<R: Registry> ImageSource for RegistrySource<R> {
             _blob: blob,
             file: BufReader::new(file),
         }))
+    }
+
+    fn spool_in(&mut self, dir: &Path) {
+        // Best effort: without a scratch directory there, downloads go to $TMPDIR as before.
+        self.scratch = ScratchDir::new_in(dir).ok();
     }
 
     fn mount_origin(&self) -> Option<Reference> {

@@ -5,7 +5,7 @@
 //! destination).
 
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use oci_spec::image::{Descriptor, ImageConfiguration};
 
@@ -148,6 +148,14 @@ impl BlobWrite for StoreBlobs {
             self.store.set_ref(name, &root.digest)?;
         }
         Ok(())
+    }
+
+    fn adopt_blob(&mut self, d: &Digest, size: u64, path: &Path) -> Result<bool, CopyError> {
+        Ok(self.store.adopt_blob(d, size, path)?)
+    }
+
+    fn scratch_dir(&self) -> Option<PathBuf> {
+        Some(self.store.tmp_dir())
     }
 }
 

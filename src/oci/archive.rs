@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -128,7 +129,20 @@ fn join_link(from: &str, target: &str) -> String {
 impl TarIndex {
     /// Scan `path` (a plain, gzip- or zstd-compressed tar).
     pub fn open(path: &Path) -> Result<TarIndex, ArchiveError> {
-        let mut f = File::open(path).map_err(io_err(path))?;
+        // The archive itself may be reached through a symlink the user named, but must be a
+        // regular file: a FIFO or device would hang or never end.
+        let mut f = File::options()
+            .read(true)
+            .custom_flags(i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0))
+            .open(path)
+            .map_err(io_err(path))?;
+        let md = f.metadata().map_err(io_err(path))?;
+        if !md.is_file() {
+            return Err(io_err(path)(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file; an archive must be a tar file",
+            )));
+        }
         let mut head = [0u8; 4];
         let n = read_up_to(&mut f, &mut head).map_err(io_err(path))?;
         let compression = sniff_compression(head.get(..n).unwrap_or_default());
@@ -136,7 +150,20 @@ impl TarIndex {
             LayerCompression::None => (path.to_path_buf(), None),
             c => {
                 f.seek(SeekFrom::Start(0)).map_err(io_err(path))?;
-                let mut tmp = tempfile::NamedTempFile::new().map_err(io_err(path))?;
+                // Beside the archive when its directory is writable (same file system, no
+                // room needed in $TMPDIR), in $TMPDIR otherwise.
+                let beside = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let mut tmp = match tempfile::Builder::new()
+                    .prefix(".hoist-spool-")
+                    .tempfile_in(beside)
+                {
+                    Ok(t) => t,
+                    Err(_) => tempfile::NamedTempFile::new().map_err(io_err(path))?,
+                };
+                super::scratch::lock(tmp.as_file()).map_err(io_err(tmp.path()))?;
                 let mut dec = decompressor(c, BufReader::new(f)).map_err(io_err(path))?;
                 io::copy(&mut dec, tmp.as_file_mut()).map_err(io_err(path))?;
                 (tmp.path().to_path_buf(), Some(tmp))
@@ -358,10 +385,10 @@ impl TarSink {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".hoist-archive-")
-            .tempfile_in(&parent)
-            .map_err(io_err(&parent))?;
+        super::scratch::clean_stale(&parent);
+        let tmp =
+            super::fsafe::temp_file_in(&parent, ".hoist-archive-").map_err(io_err(&parent))?;
+        super::scratch::lock(tmp.as_file()).map_err(io_err(tmp.path()))?;
         let mut builder = tar::Builder::new(BufWriter::new(tmp));
         builder.mode(tar::HeaderMode::Deterministic);
         Ok(TarSink {
@@ -477,6 +504,7 @@ fn spool(
         .prefix(".hoist-spool-")
         .tempfile_in(&parent)
         .map_err(io_err(&parent))?;
+    super::scratch::lock(tmp.as_file()).map_err(io_err(tmp.path()))?;
     let mut w = Sha256Writer::new(BufWriter::new(tmp));
     io::copy(data, &mut w).map_err(io_err(near))?;
     let (buf, digest, size) = w.finish();

@@ -10,6 +10,14 @@
 //! processes do not lose each other's tags. Reads verify digests as the bytes stream.
 //! `index.json` is edited as generic JSON so fields hoist does not know survive a re-tag, and is
 //! written with the canonical JSON writer.
+//!
+//! A layout on disk is data, not pointers: `oci-layout`, `index.json` and blobs are opened as
+//! regular files only ([`super::fsafe`]), so a blob that is a symlink, FIFO or device is refused
+//! with its digest and path. A new layout is staged in a temporary directory next to its
+//! destination and renamed into place ([`OciLayout::stage`], [`StagedLayout::publish`]):
+//! concurrent creators all succeed (the later ones merge into the first one's layout) and a
+//! failed writer leaves nothing. Temporaries are locked while in use; stale ones of killed
+//! writers are removed by the next writer ([`super::scratch`]).
 
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -19,8 +27,10 @@ use oci_spec::image::{Descriptor, ImageIndex};
 use serde_json::{json, Value};
 
 use super::digest::{Digest, DigestError, Sha256Writer};
+use super::fsafe::{self, OpenError};
 use super::image::{media_type_str, ImageError, RawManifest, VerifyingReader};
 use super::json::{to_canonical_vec, JsonError};
+use super::scratch;
 
 /// The annotation holding a manifest's tag in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -111,6 +121,17 @@ pub enum LayoutError {
         /// The limit.
         max: u64,
     },
+    /// A file of the layout is a symlink, FIFO, device or not of its declared size.
+    #[error("{where_}: {what}: {source}")]
+    Refused {
+        /// The layout or archive.
+        where_: String,
+        /// The blob (`blob sha256:…`) or file (`index.json`).
+        what: String,
+        /// Why it was refused, naming the path.
+        #[source]
+        source: OpenError,
+    },
     /// A digest is invalid.
     #[error(transparent)]
     Digest(#[from] DigestError),
@@ -192,15 +213,18 @@ pub struct OciLayout {
 }
 
 impl OciLayout {
-    /// Open an existing layout (it must have an `oci-layout` file).
+    /// Open an existing layout (it must have an `oci-layout` file). `oci-layout`,
+    /// `index.json` and blobs are read as regular files only, and `blobs`/`blobs/sha256` may
+    /// not be symlinks: a layout on disk is data, never a pointer elsewhere.
     pub fn open(dir: &Path) -> Result<OciLayout, LayoutError> {
+        let l = OciLayout {
+            root: dir.to_path_buf(),
+        };
         let marker = dir.join("oci-layout");
-        let bytes = match fs::read(&marker) {
+        let bytes = match fsafe::read_regular(&marker, 64 << 10) {
             Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(LayoutError::NotALayout(dir.to_path_buf()))
-            }
-            Err(e) => return Err(io_err(&marker)(e)),
+            Err(e) if e.is_not_found() => return Err(LayoutError::NotALayout(dir.to_path_buf())),
+            Err(e) => return Err(l.refused("oci-layout", e)),
         };
         let v: Value = serde_json::from_slice(&bytes).map_err(|e| LayoutError::Malformed {
             path: marker.clone(),
@@ -215,66 +239,86 @@ impl OciLayout {
                 })
             }
         }
-        Ok(OciLayout {
-            root: dir.to_path_buf(),
-        })
-    }
-
-    /// Open a layout for writing, creating it (and missing parents) when needed. An existing
-    /// non-empty directory that is not a layout is refused.
-    pub fn create(dir: &Path) -> Result<OciLayout, LayoutError> {
-        if dir.join("oci-layout").exists() {
-            let l = OciLayout::open(dir)?;
-            fs::create_dir_all(l.blobs_dir()).map_err(io_err(&l.blobs_dir()))?;
-            l.remove_stale_temps();
-            return Ok(l);
+        for d in [dir.join("blobs"), l.blobs_dir()] {
+            fsafe::no_symlink_dir(&d).map_err(|e| l.refused("blobs directory", e))?;
         }
-        match fs::read_dir(dir) {
-            Ok(mut it) => {
-                if it.next().is_some() {
-                    return Err(LayoutError::NotEmpty(dir.to_path_buf()));
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(dir).map_err(io_err(dir))?;
-            }
-            Err(e) => return Err(io_err(dir)(e)),
-        }
-        let l = OciLayout {
-            root: dir.to_path_buf(),
-        };
-        fs::create_dir_all(l.blobs_dir()).map_err(io_err(&l.blobs_dir()))?;
-        let empty =
-            json!({"schemaVersion": 2, "mediaType": super::media::OCI_INDEX, "manifests": []});
-        l.write_file_atomic("index.json", &to_canonical_vec(&empty)?)?;
-        // The marker goes last: a layout is only a layout once it is complete.
-        l.write_file_atomic("oci-layout", LAYOUT_FILE_CONTENT)?;
         Ok(l)
     }
 
-    /// Delete temporary files a killed writer left behind (only those untouched for a day, so
-    /// a concurrent writer's files are never removed). Best effort.
-    fn remove_stale_temps(&self) {
-        const STALE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-        for dir in [self.root.clone(), self.root.join("blobs")] {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                if !e.file_name().to_string_lossy().starts_with(".tmp-") {
-                    continue;
-                }
-                let old = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > STALE);
-                if old {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
+    fn refused(&self, what: &str, source: OpenError) -> LayoutError {
+        LayoutError::Refused {
+            where_: self.where_(),
+            what: what.to_string(),
+            source,
         }
+    }
+
+    /// Open a layout for writing, creating it (and missing parents) when needed. An existing
+    /// non-empty directory that is not a layout is refused. A new layout is built in a
+    /// temporary directory next to `dir` and renamed into place, so concurrent creators all
+    /// succeed and nobody ever sees a half-made layout.
+    pub fn create(dir: &Path) -> Result<OciLayout, LayoutError> {
+        if let Some(l) = OciLayout::open_for_write(dir)? {
+            return Ok(l);
+        }
+        OciLayout::stage(dir)?.publish()
+    }
+
+    /// The layout at `dir` ready for writing when there is one; `None` when `dir` is missing
+    /// or empty; an error when it is something else.
+    pub fn open_for_write(dir: &Path) -> Result<Option<OciLayout>, LayoutError> {
+        match fs::symlink_metadata(dir.join("oci-layout")) {
+            Ok(_) => {
+                let l = OciLayout::open(dir)?;
+                fs::create_dir_all(l.blobs_dir()).map_err(io_err(&l.blobs_dir()))?;
+                scratch::clean_stale(&l.root);
+                scratch::clean_stale(&l.root.join("blobs"));
+                return Ok(Some(l));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(dir)(e)),
+        }
+        match fs::read_dir(dir) {
+            Ok(mut it) => match it.next() {
+                Some(_) => Err(LayoutError::NotEmpty(dir.to_path_buf())),
+                None => Ok(None),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(dir)(e)),
+        }
+    }
+
+    /// A new, empty layout in a temporary directory next to `dir` (`.hoist-layout-*`, locked
+    /// while alive, removed when dropped unpublished), to be filled and then
+    /// [published](StagedLayout::publish) as `dir`.
+    pub fn stage(dir: &Path) -> Result<StagedLayout, LayoutError> {
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        scratch::clean_stale(&parent);
+        let tmp = fsafe::temp_dir_in(&parent, ".hoist-layout-").map_err(io_err(&parent))?;
+        let lock = File::open(tmp.path()).map_err(io_err(tmp.path()))?;
+        scratch::lock(&lock).map_err(io_err(tmp.path()))?;
+        let layout = OciLayout {
+            root: tmp.path().to_path_buf(),
+        };
+        let blobs = layout.blobs_dir();
+        fs::DirBuilder::new()
+            .recursive(true)
+            .create(&blobs)
+            .map_err(io_err(&blobs))?;
+        let empty =
+            json!({"schemaVersion": 2, "mediaType": super::media::OCI_INDEX, "manifests": []});
+        layout.write_file_atomic("index.json", &to_canonical_vec(&empty)?)?;
+        layout.write_file_atomic("oci-layout", LAYOUT_FILE_CONTENT)?;
+        Ok(StagedLayout {
+            layout,
+            dest: dir.to_path_buf(),
+            tmp: Some(tmp),
+            _lock: lock,
+        })
     }
 
     /// The layout directory.
@@ -298,12 +342,32 @@ impl OciLayout {
             .join(d.hex())
     }
 
-    /// True when the blob exists with the given size (size is not checked when `None`).
+    /// True when the blob exists as a regular file with the given size (size is not checked
+    /// when `None`).
     pub fn has_blob(&self, d: &Digest, size: Option<u64>) -> bool {
-        match fs::metadata(self.blob_path(d)) {
-            Ok(md) => md.is_file() && size.is_none_or(|s| s == md.len()),
-            Err(_) => false,
+        match fsafe::regular_size(&self.blob_path(d)) {
+            Ok(Some(len)) => size.is_none_or(|s| s == len),
+            _ => false,
         }
+    }
+
+    /// The size of a blob; `None` when it is missing, an error when it is not a regular file.
+    pub fn blob_size(&self, d: &Digest) -> Result<Option<u64>, LayoutError> {
+        fsafe::regular_size(&self.blob_path(d)).map_err(|e| self.refused(&format!("blob {d}"), e))
+    }
+
+    /// Open a blob's file, refusing a symlink, FIFO, device or a file not of `size` bytes.
+    pub fn open_blob_file(&self, d: &Digest, size: Option<u64>) -> Result<File, LayoutError> {
+        fsafe::open_regular(&self.blob_path(d), size).map_err(|e| {
+            if e.is_not_found() {
+                LayoutError::MissingBlob {
+                    where_: self.where_(),
+                    digest: d.clone(),
+                }
+            } else {
+                self.refused(&format!("blob {d}"), e)
+            }
+        })
     }
 
     /// Open a blob for streaming; the reader fails at its end if the content does not match.
@@ -312,17 +376,7 @@ impl OciLayout {
         d: &Digest,
         size: u64,
     ) -> Result<VerifyingReader<BufReader<File>>, LayoutError> {
-        let path = self.blob_path(d);
-        let f = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(LayoutError::MissingBlob {
-                    where_: self.where_(),
-                    digest: d.clone(),
-                })
-            }
-            Err(e) => return Err(io_err(&path)(e)),
-        };
+        let f = self.open_blob_file(d, Some(size))?;
         VerifyingReader::new(BufReader::new(f), d, size).map_err(|source| LayoutError::Verify {
             where_: self.where_(),
             digest: d.clone(),
@@ -361,10 +415,8 @@ impl OciLayout {
     ) -> Result<(Digest, u64), LayoutError> {
         let blobs = self.root.join("blobs");
         fs::create_dir_all(self.blobs_dir()).map_err(io_err(&self.blobs_dir()))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".tmp-blob-")
-            .tempfile_in(&blobs)
-            .map_err(io_err(&blobs))?;
+        let tmp = fsafe::temp_file_in(&blobs, ".tmp-blob-").map_err(io_err(&blobs))?;
+        scratch::lock(tmp.as_file()).map_err(io_err(tmp.path()))?;
         let mut w = Sha256Writer::new(BufWriter::new(tmp));
         let copied = io::copy(data, &mut w);
         let (buf, digest, size) = w.finish();
@@ -408,9 +460,7 @@ impl OciLayout {
     }
 
     fn write_file_atomic(&self, name: &str, bytes: &[u8]) -> Result<(), LayoutError> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".tmp-{name}-"))
-            .tempfile_in(&self.root)
+        let mut tmp = fsafe::temp_file_in(&self.root, &format!(".tmp-{name}-"))
             .map_err(io_err(&self.root))?;
         tmp.write_all(bytes).map_err(io_err(tmp.path()))?;
         tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
@@ -423,12 +473,16 @@ impl OciLayout {
         self.root.join("index.json")
     }
 
+    fn index_bytes(&self) -> Result<Vec<u8>, LayoutError> {
+        fsafe::read_regular(&self.index_path(), MAX_CONFIG_SIZE)
+            .map_err(|e| self.refused("index.json", e))
+    }
+
     /// The parsed `index.json`.
     pub fn index(&self) -> Result<ImageIndex, LayoutError> {
-        let path = self.index_path();
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let bytes = self.index_bytes()?;
         serde_json::from_slice(&bytes).map_err(|e| LayoutError::Malformed {
-            path,
+            path: self.index_path(),
             reason: e.to_string(),
         })
     }
@@ -461,7 +515,7 @@ impl OciLayout {
     pub fn set_ref(&self, desc: &Descriptor, tag: Option<&str>) -> Result<(), LayoutError> {
         let _lock = self.lock()?;
         let path = self.index_path();
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        let bytes = self.index_bytes()?;
         let mut index: Value =
             serde_json::from_slice(&bytes).map_err(|e| LayoutError::Malformed {
                 path: path.clone(),
@@ -524,6 +578,94 @@ impl OciLayout {
         rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)
             .map_err(|e| io_err(&path)(e.into()))?;
         Ok(f)
+    }
+}
+
+/// A layout being built next to its destination (see [`OciLayout::stage`]); removed when
+/// dropped without being published.
+#[derive(Debug)]
+pub struct StagedLayout {
+    layout: OciLayout,
+    dest: PathBuf,
+    tmp: Option<tempfile::TempDir>,
+    _lock: File,
+}
+
+impl StagedLayout {
+    /// The staged layout, to write into.
+    pub fn layout(&self) -> &OciLayout {
+        &self.layout
+    }
+
+    /// Where it will be published.
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Make the staged layout the layout at its destination: renamed into place when the
+    /// destination is missing or empty, merged (blobs moved over, index entries added under
+    /// the destination's lock) into a layout another process created there meanwhile. A
+    /// destination that became anything else is refused; the staged layout is then removed.
+    pub fn publish(mut self) -> Result<OciLayout, LayoutError> {
+        let dest = self.dest.clone();
+        for _ in 0..4 {
+            match fs::rename(&self.layout.root, &dest) {
+                Ok(()) => {
+                    if let Some(t) = self.tmp.take() {
+                        let _ = t.keep();
+                    }
+                    if let Some(p) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        sync_dir(p)?;
+                    }
+                    return Ok(OciLayout { root: dest });
+                }
+                Err(e) if matches!(e.raw_os_error(), Some(c) if c == rustix::io::Errno::NOTEMPTY.raw_os_error() || c == rustix::io::Errno::EXIST.raw_os_error()) => {
+                    if let Some(existing) = OciLayout::open_for_write(&dest)? {
+                        self.merge_into(&existing)?;
+                        return Ok(existing);
+                    }
+                }
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::BUSY.raw_os_error()) => {
+                    // `dest` is an empty mount point: it cannot be replaced, fill it in place.
+                    let existing = OciLayout { root: dest.clone() };
+                    fs::create_dir_all(existing.blobs_dir())
+                        .map_err(io_err(&existing.blobs_dir()))?;
+                    if !existing.root.join("oci-layout").exists() {
+                        let index = self.layout.index_bytes()?;
+                        existing.write_file_atomic("index.json", &index)?;
+                        existing.write_file_atomic("oci-layout", LAYOUT_FILE_CONTENT)?;
+                    }
+                    self.merge_into(&existing)?;
+                    return Ok(existing);
+                }
+                Err(e) => return Err(io_err(&dest)(e)),
+            }
+        }
+        Err(LayoutError::NotEmpty(dest))
+    }
+
+    /// Move every blob into `other` and add every index entry there.
+    fn merge_into(&self, other: &OciLayout) -> Result<(), LayoutError> {
+        let blobs = self.layout.root.join("blobs");
+        for alg in fs::read_dir(&blobs).map_err(io_err(&blobs))? {
+            let alg = alg.map_err(io_err(&blobs))?;
+            let dir = alg.path();
+            let target_dir = other.root.join("blobs").join(alg.file_name());
+            fs::create_dir_all(&target_dir).map_err(io_err(&target_dir))?;
+            for b in fs::read_dir(&dir).map_err(io_err(&dir))? {
+                let b = b.map_err(io_err(&dir))?;
+                let target = target_dir.join(b.file_name());
+                if fsafe::regular_size(&target).ok().flatten().is_some() {
+                    continue;
+                }
+                fs::rename(b.path(), &target).map_err(io_err(&target))?;
+            }
+            sync_dir(&target_dir)?;
+        }
+        for desc in self.layout.index()?.manifests() {
+            other.set_ref(desc, ref_name(desc))?;
+        }
+        Ok(())
     }
 }
 

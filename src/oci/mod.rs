@@ -16,6 +16,8 @@
 //! - [`image`]: manifests, indexes and configs read from raw bytes; platform choice.
 //! - [`assemble`]: image config, manifest and index from layers (canonical JSON).
 //! - [`layout`], [`archive`]: OCI image layouts, oci-archive and docker-archive, read and write.
+//! - [`fsafe`]: content files opened as data (no symlinks, FIFOs, devices), outputs created
+//!   with the user's umask; [`scratch`]: temporary data beside outputs and its cleaning.
 //!
 //! Copying images between transports (registries included) is `crate::copy`'s job, a layer
 //! above this one; nothing here imports the registry client or the copy engine.
@@ -23,12 +25,14 @@
 pub mod archive;
 pub mod assemble;
 pub mod digest;
+pub mod fsafe;
 pub mod image;
 pub mod json;
 pub mod layer;
 pub mod layout;
 pub mod media;
 pub mod reference;
+pub mod scratch;
 pub mod store;
 pub mod unpack;
 

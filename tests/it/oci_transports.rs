@@ -405,13 +405,15 @@ fn corrupted_blob_fails_and_leaves_nothing() {
     )
     .unwrap_err();
     assert!(err.to_string().contains(&layer.to_string()), "{err}");
-    let lay = OciLayout::open(&b).unwrap();
-    assert!(!lay.has_blob(&layer, None));
-    assert!(lay.tags().unwrap().is_empty());
-    let leftovers: Vec<_> = fs::read_dir(b.join("blobs"))
+    // A new layout is only published whole: nothing is left, not even temporaries.
+    assert!(
+        !b.exists(),
+        "a failed copy into a new layout leaves nothing"
+    );
+    let leftovers: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".hoist-"))
         .collect();
     assert!(leftovers.is_empty());
 

@@ -8,6 +8,11 @@
 //!   renamed into place, so a visible layer directory is always whole. Never modified after.
 //! - `refs/<name>` and `cache/<key>`: one digest each, the roots [`Store::prune`] keeps.
 //! - `tmp/`: in-progress blobs and layer extractions; `locks/`: lock files.
+//! - `hoist-store`: the marker written at creation. [`Store::open_existing`] (what `prune`
+//!   uses) accepts only a directory with the marker, or one laid out like a store by an
+//!   earlier hoist (all the directories above, no `oci-layout`), which then gets the marker;
+//!   anything else, an OCI layout above all, is refused, so prune never deletes what it does
+//!   not own.
 //!
 //! Crash and concurrency safety: a blob is streamed into a temp file in `tmp/` while being
 //! hashed, then digest and size are checked, the file is fsynced and atomically renamed to its
@@ -19,7 +24,10 @@
 //! unpacking a layer takes a per-layer exclusive lock so each layer is extracted once.
 //! Locks are `flock(2)` via `rustix`; temp files come from `tempfile`.
 
+mod marker;
+use marker::{classify, Kind};
 mod prune;
+mod refs;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -32,10 +40,23 @@ use rustix::fs::FlockOperation;
 use sha2::{Digest as _, Sha256};
 
 use super::digest::{Algorithm, Digest, DigestError};
+use super::fsafe;
 use super::layer::{self, LayerError, LayerInfo, LayerOptions, WalkOptions};
 use super::unpack::{self, is_root, OverlayXattr, UnpackError, UnpackOptions, WhiteoutMode};
 
 const BUF: usize = 1 << 20;
+/// The file that marks a directory as a hoist store.
+pub const MARKER: &str = "hoist-store";
+const MARKER_CONTENT: &[u8] = b"{\"hoistStoreVersion\":1}\n";
+/// The directories of a store.
+const SUBDIRS: [&str; 6] = [
+    "blobs/sha256",
+    "layers/sha256",
+    "refs",
+    "cache",
+    "tmp",
+    "locks",
+];
 const STALE_AFTER: Duration = Duration::from_secs(60);
 /// Blobs larger than this are never parsed as JSON while pruning (they are layers).
 const MAX_DOC: u64 = 16 << 20;
@@ -86,6 +107,26 @@ pub enum StoreError {
         /// The parse error.
         source: DigestError,
     },
+    /// A stored blob is a symlink, FIFO or device.
+    #[error("store blob {digest}: {source}")]
+    Refused {
+        /// The blob.
+        digest: Digest,
+        /// Why, naming the path.
+        #[source]
+        source: fsafe::OpenError,
+    },
+    /// The directory is not a hoist store; nothing was changed in it.
+    #[error("{path} is not a hoist content store ({reason}); refusing to use it")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+    /// No store exists at the path.
+    #[error("no hoist content store at {0} (nothing to do; a store is created by the first pull or build)")]
+    NoStore(PathBuf),
     /// No `$HOIST_HOME`, `$XDG_DATA_HOME` or `$HOME` to put the store in.
     #[error("cannot locate the store: set HOIST_HOME or HOME")]
     NoHome,
@@ -174,44 +215,21 @@ fn lock_file(path: &Path, exclusive: bool) -> Result<LockGuard, StoreError> {
     }
 }
 
+fn blob_err(d: &Digest, e: fsafe::OpenError) -> StoreError {
+    if e.is_not_found() {
+        StoreError::BlobNotFound(d.clone())
+    } else {
+        StoreError::Refused {
+            digest: d.clone(),
+            source: e,
+        }
+    }
+}
+
 fn fsync_dir(path: &Path) -> Result<(), StoreError> {
     File::open(path)
         .and_then(|d| d.sync_all())
         .map_err(io_err(path))
-}
-
-/// Encode a ref/cache name as one file name: `[A-Za-z0-9._-]` kept (a leading `.` escaped),
-/// everything else as `%XX`.
-fn encode_name(name: &str) -> Result<String, StoreError> {
-    if name.is_empty() || name.len() > 200 {
-        return Err(StoreError::InvalidName(name.to_string()));
-    }
-    let mut out = String::with_capacity(name.len());
-    for (i, b) in name.bytes().enumerate() {
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Ok(out)
-}
-
-fn decode_name(file: &str) -> Option<String> {
-    let bytes = file.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = file.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl Store {
@@ -235,23 +253,16 @@ impl Store {
     }
 
     /// Open (creating if needed) a store at `root`, removing temp files left by killed
-    /// processes.
+    /// processes. An OCI image layout is refused.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
-        for sub in [
-            "blobs/sha256",
-            "layers/sha256",
-            "refs",
-            "cache",
-            "tmp",
-            "locks",
-        ] {
-            let p = root.join(sub);
-            fs::create_dir_all(&p).map_err(io_err(&p))?;
+        match classify(&root)? {
+            Kind::Foreign(reason) if reason.contains("OCI image layout") => {
+                return Err(StoreError::NotAStore { path: root, reason })
+            }
+            _ => {}
         }
-        let store = Store { root };
-        store.clean_tmp(STALE_AFTER)?;
-        Ok(store)
+        Store::init(root)
     }
 
     /// The store root.
@@ -259,7 +270,8 @@ impl Store {
         &self.root
     }
 
-    fn tmp_dir(&self) -> PathBuf {
+    /// The store's directory for temporary entries (cleaned of stale ones on open).
+    pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
 
@@ -275,32 +287,22 @@ impl Store {
             .join(d.hex())
     }
 
-    /// Whether the blob is stored.
+    /// Whether the blob is stored (as a regular file).
     pub fn has_blob(&self, d: &Digest) -> bool {
-        self.blob_path(d).is_file()
+        matches!(fsafe::regular_size(&self.blob_path(d)), Ok(Some(_)))
     }
 
-    /// Open a stored blob for reading.
+    /// Open a stored blob for reading; a blob that is a symlink, FIFO or device is refused.
     pub fn open_blob(&self, d: &Digest) -> Result<File, StoreError> {
-        let p = self.blob_path(d);
-        File::open(&p).map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                StoreError::BlobNotFound(d.clone())
-            } else {
-                io_err(&p)(e)
-            }
-        })
+        fsafe::open_regular(&self.blob_path(d), None).map_err(|e| blob_err(d, e))
     }
 
     /// Size of a stored blob.
     pub fn blob_size(&self, d: &Digest) -> Result<u64, StoreError> {
-        let p = self.blob_path(d);
-        match fs::metadata(&p) {
-            Ok(m) => Ok(m.len()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::BlobNotFound(d.clone()))
-            }
-            Err(e) => Err(io_err(&p)(e)),
+        match fsafe::regular_size(&self.blob_path(d)) {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(StoreError::BlobNotFound(d.clone())),
+            Err(e) => Err(blob_err(d, e)),
         }
     }
 
@@ -385,6 +387,36 @@ impl Store {
         w.commit(expected)
     }
 
+    /// Take the file at `path` (on the store's file system, already verified by the caller to
+    /// hold the blob `d` of `size` bytes, e.g. a download spooled in [`Store::tmp_dir`]) as
+    /// the blob by hard link, without copying it. False when linking is not possible.
+    pub fn adopt_blob(&self, d: &Digest, size: u64, path: &Path) -> Result<bool, StoreError> {
+        if d.algorithm() != Algorithm::Sha256 {
+            return Err(StoreError::Algorithm(d.clone()));
+        }
+        if fsafe::regular_size(path).ok().flatten() != Some(size) {
+            return Ok(false);
+        }
+        let _gc = self.gc_lock(false)?;
+        if self.has_blob(d) {
+            return Ok(true);
+        }
+        let dest = self.blob_path(d);
+        match fs::hard_link(path, &dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(true),
+            Err(_) => return Ok(false),
+        }
+        fs::set_permissions(&dest, fs::Permissions::from_mode(0o444)).map_err(io_err(&dest))?;
+        File::open(&dest)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(&dest))?;
+        if let Some(parent) = dest.parent() {
+            fsync_dir(parent)?;
+        }
+        Ok(true)
+    }
+
     /// Store a byte slice (e.g. a canonical manifest); returns its digest and size.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<BlobInfo, StoreError> {
         self.put_blob(bytes, None)
@@ -404,104 +436,6 @@ impl Store {
             size: Some(info.size),
         }))?;
         Ok(info)
-    }
-
-    fn ns_path(&self, ns: &str, name: &str) -> Result<PathBuf, StoreError> {
-        Ok(self.root.join(ns).join(encode_name(name)?))
-    }
-
-    fn ns_set(&self, ns: &str, name: &str, d: &Digest) -> Result<(), StoreError> {
-        let dest = self.ns_path(ns, name)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix("ref-")
-            .tempfile_in(self.tmp_dir())
-            .map_err(io_err(self.tmp_dir()))?;
-        writeln!(tmp, "{d}").map_err(io_err(tmp.path()))?;
-        tmp.as_file().sync_all().map_err(io_err(tmp.path()))?;
-        tmp.persist(&dest).map_err(|e| io_err(&dest)(e.error))?;
-        fsync_dir(&self.root.join(ns))
-    }
-
-    fn ns_get(&self, ns: &str, name: &str) -> Result<Option<Digest>, StoreError> {
-        let p = self.ns_path(ns, name)?;
-        match fs::read_to_string(&p) {
-            Ok(s) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|source| StoreError::BadRef { path: p, source }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(&p)(e)),
-        }
-    }
-
-    fn ns_remove(&self, ns: &str, name: &str) -> Result<bool, StoreError> {
-        let p = self.ns_path(ns, name)?;
-        match fs::remove_file(&p) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io_err(&p)(e)),
-        }
-    }
-
-    fn ns_list(&self, ns: &str) -> Result<Vec<(String, Digest)>, StoreError> {
-        let dir = self.root.join(ns);
-        let mut out = Vec::new();
-        for ent in fs::read_dir(&dir).map_err(io_err(&dir))? {
-            let ent = ent.map_err(io_err(&dir))?;
-            let Some(name) = ent.file_name().to_str().and_then(decode_name) else {
-                continue;
-            };
-            let p = ent.path();
-            let s = fs::read_to_string(&p).map_err(io_err(&p))?;
-            let d = s
-                .trim()
-                .parse()
-                .map_err(|source| StoreError::BadRef { path: p, source })?;
-            out.push((name, d));
-        }
-        out.sort();
-        Ok(out)
-    }
-
-    /// Point the tag/ref `name` at a digest (atomically replaced).
-    pub fn set_ref(&self, name: &str, d: &Digest) -> Result<(), StoreError> {
-        self.ns_set("refs", name, d)
-    }
-
-    /// The digest a ref points at.
-    pub fn get_ref(&self, name: &str) -> Result<Option<Digest>, StoreError> {
-        self.ns_get("refs", name)
-    }
-
-    /// Delete a ref; true if it existed.
-    pub fn remove_ref(&self, name: &str) -> Result<bool, StoreError> {
-        self.ns_remove("refs", name)
-    }
-
-    /// All refs, sorted by name.
-    pub fn list_refs(&self) -> Result<Vec<(String, Digest)>, StoreError> {
-        self.ns_list("refs")
-    }
-
-    /// Record a build-cache entry (key → blob digest or diffID); kept by prune.
-    pub fn set_cache(&self, key: &str, d: &Digest) -> Result<(), StoreError> {
-        self.ns_set("cache", key, d)
-    }
-
-    /// Look up a cache entry.
-    pub fn get_cache(&self, key: &str) -> Result<Option<Digest>, StoreError> {
-        self.ns_get("cache", key)
-    }
-
-    /// Delete a cache entry; true if it existed.
-    pub fn remove_cache(&self, key: &str) -> Result<bool, StoreError> {
-        self.ns_remove("cache", key)
-    }
-
-    /// All cache entries, sorted by key.
-    pub fn list_cache(&self) -> Result<Vec<(String, Digest)>, StoreError> {
-        self.ns_list("cache")
     }
 
     fn layer_root(&self, diff_id: &Digest) -> PathBuf {
@@ -781,6 +715,7 @@ impl Write for BlobWriter {
 
 #[cfg(test)]
 mod tests {
+    use super::refs::{decode_name, encode_name};
     use super::*;
 
     #[test]

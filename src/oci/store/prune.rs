@@ -20,6 +20,13 @@ impl Store {
             keep_layers.insert(d.clone());
             todo.push((d, true));
         }
+        // Belt and braces: a layout's index.json sharing the directory keeps what it names.
+        if let Ok(bytes) = super::super::fsafe::read_regular(&self.root.join("index.json"), MAX_DOC)
+        {
+            if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                collect_refs(&doc, &mut todo, &mut keep_layers);
+            }
+        }
         while let Some((d, parse)) = todo.pop() {
             if !keep_blobs.insert(d.clone()) || !parse {
                 continue;
