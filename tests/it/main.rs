@@ -4,6 +4,7 @@
 
 mod build;
 mod build_cache;
+mod build_features;
 mod build_out;
 mod build_support;
 mod buildfs;
