@@ -90,3 +90,125 @@ fn copy_link_layer_is_reused_when_what_is_below_changes() {
     let (_, stderr) = build_ok(home.path(), &["--build-arg", "V=3"], ctx.path());
     assert!(cached_steps(&stderr).is_empty(), "{stderr}");
 }
+
+/// Files and dirs under `roots` owned by `uid` or the subordinate range of the rootless test
+/// user (1100000–1165535), outside `allowed`.
+fn owned_by_user(roots: &[&Path], uid: u32, allowed: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = roots.iter().map(|p| p.to_path_buf()).collect();
+    while let Some(d) = stack.pop() {
+        if d.starts_with(allowed) {
+            continue;
+        }
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let Ok(md) = e.path().symlink_metadata() else {
+                continue;
+            };
+            let owner = std::os::unix::fs::MetadataExt::uid(&md);
+            if !e.path().starts_with(allowed)
+                && (owner == uid || (1_100_000..1_165_536).contains(&owner))
+            {
+                found.push(e.path().display().to_string());
+            }
+            if md.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn rootless_build_by_an_unprivileged_user_gives_the_root_digest() {
+    let Some(base) = can_build() else { return };
+    let Some((uid, gid)) = crate::sandbox::rootless_user() else {
+        return;
+    };
+    // The shared base layout is root's; the user needs to read it.
+    let layout = base
+        .strip_prefix("oci:")
+        .and_then(|r| r.rsplit_once(':'))
+        .map(|(dir, _)| dir)
+        .unwrap();
+    let st = std::process::Command::new("chmod")
+        .args(["-R", "a+rX", layout])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // The user's home: the store (the default ~/.local/share/hoist) and outputs live there.
+    let home = tempfile::Builder::new()
+        .prefix("rootless-home-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    std::os::unix::fs::chown(home.path(), Some(uid), Some(gid)).unwrap();
+    let marker_tmp: Vec<&Path> = ["/tmp", "/var/tmp", "/dev/shm"]
+        .iter()
+        .map(Path::new)
+        .collect();
+    let before = owned_by_user(&marker_tmp, uid, home.path());
+    for ex in ["user", "files", "multistage"] {
+        let root_home = tempfile::tempdir().unwrap();
+        let (want, _) = build_ok(root_home.path(), &[], &example(ex));
+        let out_dir = home.path().join(format!("out-{ex}"));
+        let out = std::process::Command::new("setpriv")
+            .arg(format!("--reuid={}", crate::sandbox::ROOTLESS_USER))
+            .arg(format!("--regid={}", crate::sandbox::ROOTLESS_USER))
+            .arg("--init-groups")
+            .arg(env!("CARGO_BIN_EXE_hoist"))
+            .args(["build", "--progress=plain", "--isolation=rootless"])
+            .arg("--build-arg")
+            .arg(format!("BASE={base}"))
+            .arg("-o")
+            .arg(format!("type=oci,dest={}", out_dir.display()))
+            .arg(example(ex))
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .current_dir(home.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("user namespaces are disabled") {
+            eprintln!("note: unprivileged user namespaces are forbidden here; skipping");
+            return;
+        }
+        assert!(out.status.success(), "{ex}: {stderr}");
+        let got = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(got, want.to_string(), "{ex}: {stderr}");
+        assert!(home.path().join(".local/share/hoist").is_dir());
+        let index = fs::read_to_string(out_dir.join("index.json")).unwrap();
+        assert!(index.contains(&got), "{index}");
+        // The unprivileged build re-uses its cache.
+        let again = std::process::Command::new("setpriv")
+            .arg(format!("--reuid={}", crate::sandbox::ROOTLESS_USER))
+            .arg(format!("--regid={}", crate::sandbox::ROOTLESS_USER))
+            .arg("--init-groups")
+            .arg(env!("CARGO_BIN_EXE_hoist"))
+            .args(["build", "--progress=plain", "--isolation=rootless"])
+            .arg("--build-arg")
+            .arg(format!("BASE={base}"))
+            .arg(example(ex))
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .current_dir(home.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(again.status.success(), "{ex}: {stderr}");
+        assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), got);
+        assert!(ran_steps(&stderr).is_empty(), "{ex}: {stderr}");
+    }
+    // Nothing of the user's outside its home.
+    assert_eq!(owned_by_user(&marker_tmp, uid, home.path()), before);
+    let store_tmp = home.path().join(".local/share/hoist/tmp");
+    assert_eq!(fs::read_dir(&store_tmp).unwrap().count(), 0);
+    // The store holds shifted ids: bob's (1000) file is the subordinate id start+999.
+    let shifted = std::process::Command::new("find")
+        .arg(home.path().join(".local/share/hoist/layers"))
+        .args(["-name", "made-by-bob", "-uid", "1100999"])
+        .output()
+        .unwrap();
+    assert!(!shifted.stdout.is_empty(), "no shifted made-by-bob");
+}

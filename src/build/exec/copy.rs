@@ -5,8 +5,9 @@
 use serde_json::json;
 
 use super::base::{ensure_lowers, from_image, image, lowers_top_first, root_key};
-use super::layer::{commit_dir, try_cache};
+use super::layer::{commit_dir_owned, try_cache};
 use super::mounts::{plan_options, state_platform};
+use super::rootless::Owners;
 use super::Ctx;
 use crate::build::cache::{link_keys, step_key};
 use crate::build::config::{history, StageState, Step};
@@ -210,13 +211,14 @@ pub fn copy_step(
     }
     let out = ctx.store.temp_dir("copy-")?;
     plan.materialize(out.path()).map_err(fs_err)?;
-    commit_dir(
+    commit_dir_owned(
         ctx,
         state,
         out.path(),
         false,
         history(created_by, ctx.epoch),
         &key,
+        Some((&Owners::of_plan(&plan), &loc)),
     )?;
     state.key = chain_key;
     Ok(false)
