@@ -212,3 +212,55 @@ fn rootless_build_by_an_unprivileged_user_gives_the_root_digest() {
         .unwrap();
     assert!(!shifted.stdout.is_empty(), "no shifted made-by-bob");
 }
+
+#[test]
+fn lint_summary_before_a_build_follows_the_project_config() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let df = "ARG BASE\nFROM $BASE\nRUN echo hi > /x\n";
+    fs::write(ctx.path().join("Dockerfile"), df).unwrap();
+    let (_, stderr) = build_ok(home.path(), &[], ctx.path());
+    assert!(
+        stderr.contains("DL3063") && stderr.contains("HO1010"),
+        "{stderr}"
+    );
+    // The project's .hadolint.yaml (found as `hoist lint` finds it) ignores a rule.
+    fs::write(ctx.path().join(".hadolint.yaml"), "ignored:\n  - DL3063\n").unwrap();
+    let (_, stderr) = build_ok(home.path(), &[], ctx.path());
+    assert!(
+        !stderr.contains("DL3063") && stderr.contains("HO1010"),
+        "{stderr}"
+    );
+    // A pragma silences the other one; nothing left, no summary.
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        df.replace("FROM", "# hadolint ignore=HO1010\nFROM"),
+    )
+    .unwrap();
+    let (_, stderr) = build_ok(home.path(), &[], ctx.path());
+    assert!(!stderr.contains("lint warning"), "{stderr}");
+    // `--check` uses the same configuration, and so does a .hoist.toml in a parent directory
+    // of a Dockerfile given with -f.
+    fs::remove_file(ctx.path().join(".hadolint.yaml")).unwrap();
+    let sub = ctx.path().join("docker");
+    fs::create_dir(&sub).unwrap();
+    fs::write(sub.join("Dockerfile"), df).unwrap();
+    fs::write(
+        ctx.path().join(".hoist.toml"),
+        "ignore = [\"HO1010\"]\n[override]\nDL3063 = \"error\"\n",
+    )
+    .unwrap();
+    let f = sub.join("Dockerfile");
+    let out = hoist_build(
+        home.path(),
+        &["--check", "-f", f.to_str().unwrap()],
+        ctx.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("error DL3063") && !stdout.contains("HO1010"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}
