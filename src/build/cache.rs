@@ -70,6 +70,18 @@ pub fn step_key(parent: &str, step: &Value) -> String {
     digest_bytes(&bytes).hex().to_string()
 }
 
+/// The keys of a `COPY --link` step. BuildKit makes a linked layer independent of what is below
+/// it, so the step is looked up and recorded under a key that chains from `root` (the platform
+/// and layer settings, no base and no earlier step) and the copy's own description; a new base
+/// or an earlier change then re-uses the same layer. The steps after it still depend on
+/// everything below: they chain from the second key, `parent` chained with the first.
+/// Returns (the record's key, the key later steps chain from).
+pub fn link_keys(parent: &str, root: &str, step: &Value) -> (String, String) {
+    let layer = step_key(root, step);
+    let chain = step_key(parent, &serde_json::json!({"op": "link", "layer": layer}));
+    (layer, chain)
+}
+
 /// The store entry name for a key.
 pub fn entry_name(key: &str) -> String {
     format!("{ENTRY_PREFIX}{key}")
@@ -142,6 +154,13 @@ mod tests {
         let a = step_key("root", &json!({"op": "run", "argv": ["sh"]}));
         assert_eq!(a, step_key("root", &json!({"argv": ["sh"], "op": "run"})));
         assert_ne!(a, step_key("root2", &json!({"op": "run", "argv": ["sh"]})));
+        // A linked step's record key ignores the parent; the chain key does not.
+        let step = json!({"op": "COPY", "link": true});
+        let (l1, c1) = link_keys("parent-1", "root", &step);
+        let (l2, c2) = link_keys("parent-2", "root", &step);
+        assert_eq!(l1, l2);
+        assert_ne!(c1, c2);
+        assert_ne!(l1, link_keys("parent-1", "root-arm64", &step).0);
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         assert!(lookup(&store, &a).unwrap().is_none());

@@ -1,11 +1,14 @@
 //! Build progress: the events a build emits ([`Event`]) and a printer in buildx's style
 //! (`#N [stage k/n] INSTRUCTION`, `#N CACHED`, `#N DONE 0.4s`, RUN output). Modes: `plain`
-//! prints everything, `tty` prints steps and only the last lines of each RUN's output,
-//! `quiet` nothing, `rawjson` one JSON object per event.
+//! prints everything, `tty` redraws a live block of the running steps ([`tty`]), `quiet`
+//! nothing, `rawjson` one JSON object per event.
+
+pub mod tty;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -91,7 +94,8 @@ impl Progress for Recorder {
 pub enum Mode {
     /// Everything, line by line.
     Plain,
-    /// Steps, and the last lines of RUN output when a step ends.
+    /// A live block of the running steps (elapsed time, last lines of RUN output) redrawn in
+    /// place; one line per finished step.
     Tty,
     /// Nothing.
     Quiet,
@@ -107,12 +111,66 @@ pub struct Printer {
     mode: Mode,
     start: Instant,
     state: Mutex<PrinterState>,
+    live: Option<Live>,
+}
+
+/// The TTY view and the thread that redraws it while steps run (for the elapsed times).
+struct Live {
+    screen: Arc<Mutex<tty::Screen>>,
+    stop: Arc<AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the TTY view is redrawn while nothing happens.
+const TICK: Duration = Duration::from_millis(200);
+
+impl Live {
+    fn start() -> Live {
+        let screen = Arc::new(Mutex::new(tty::Screen::new(tty::stderr_width())));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (screen.clone(), stop.clone());
+        let ticker = std::thread::Builder::new()
+            .name("hoist-progress".into())
+            .spawn(move || {
+                while !st.load(Ordering::SeqCst) {
+                    std::thread::park_timeout(TICK);
+                    if let Ok(mut screen) = s.lock() {
+                        if screen.busy() {
+                            let _ = screen.draw(&mut std::io::stderr().lock(), Instant::now());
+                        }
+                    }
+                }
+            })
+            .ok();
+        Live {
+            screen,
+            stop,
+            ticker,
+        }
+    }
+
+    fn event(&self, e: Event) {
+        if let Ok(mut screen) = self.screen.lock() {
+            let now = Instant::now();
+            screen.event(e, now);
+            let _ = screen.draw(&mut std::io::stderr().lock(), now);
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.ticker.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 #[derive(Default)]
 struct PrinterState {
     started: BTreeMap<usize, Instant>,
-    tails: BTreeMap<usize, Vec<String>>,
 }
 
 impl Printer {
@@ -122,6 +180,7 @@ impl Printer {
             mode,
             start: Instant::now(),
             state: Mutex::new(PrinterState::default()),
+            live: (mode == Mode::Tty).then(Live::start),
         }
     }
 
@@ -146,7 +205,13 @@ impl Progress for Printer {
                 }
                 return;
             }
-            Mode::Plain | Mode::Tty => {}
+            Mode::Tty => {
+                if let Some(live) = &self.live {
+                    live.event(e);
+                    return;
+                }
+            }
+            Mode::Plain => {}
         }
         let Ok(mut st) = self.state.lock() else {
             return;
@@ -166,33 +231,15 @@ impl Progress for Printer {
             }
             Event::Cached { id } => self.write(&format!("#{id} CACHED")),
             Event::Output { id, line } => {
-                if self.mode == Mode::Plain {
-                    let t = st
-                        .started
-                        .get(&id)
-                        .map(|s| s.elapsed().as_secs_f64())
-                        .unwrap_or_default();
-                    self.write(&format!("#{id} {t:.3} {line}"));
-                } else {
-                    let tail = st.tails.entry(id).or_default();
-                    tail.push(line);
-                    if tail.len() > TTY_TAIL {
-                        tail.remove(0);
-                    }
-                }
+                let t = st
+                    .started
+                    .get(&id)
+                    .map(|s| s.elapsed().as_secs_f64())
+                    .unwrap_or_default();
+                self.write(&format!("#{id} {t:.3} {line}"));
             }
-            Event::Done { id, seconds } => {
-                for l in st.tails.remove(&id).unwrap_or_default() {
-                    self.write(&format!("#{id} {l}"));
-                }
-                self.write(&format!("#{id} DONE {seconds:.1}s"));
-            }
-            Event::Error { id, message } => {
-                for l in st.tails.remove(&id).unwrap_or_default() {
-                    self.write(&format!("#{id} {l}"));
-                }
-                self.write(&format!("#{id} ERROR: {message}"));
-            }
+            Event::Done { id, seconds } => self.write(&format!("#{id} DONE {seconds:.1}s")),
+            Event::Error { id, message } => self.write(&format!("#{id} ERROR: {message}")),
         }
     }
 }

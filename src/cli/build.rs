@@ -13,7 +13,7 @@ use hoist::build::progress::{Event, Mode, Printer, Progress};
 use hoist::build::{BuildOptions, IsolationChoice, Network, SecretSource};
 use hoist::copy::RemoteOptions;
 use hoist::dockerfile::scope::Platform;
-use hoist::lint::config::LintOptions;
+use hoist::lint::config::{self, ConfigLayer, LintOptions, Resolver};
 use hoist::lint::engine::lint_source;
 use hoist::oci::layer::Compression;
 use hoist::oci::reference::parse_normalized;
@@ -249,11 +249,47 @@ fn parse_secret(s: &str) -> Result<(String, SecretSource), String> {
     Ok((id, src))
 }
 
-fn lint_check(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String, String>) -> i32 {
-    let options = LintOptions {
-        build_args: Some(args.clone()),
-        context_dir: Some(a.context.clone()),
-        ..LintOptions::default()
+/// The lint options of the Dockerfile at `path` (stdin: none), as `hoist lint` finds them:
+/// the nearest `.hoist.toml` or `.hadolint.yaml` at or above its directory (stdin: the current
+/// directory), then the `HADOLINT_*`/`HOIST_*` environment; with the build's args and context.
+/// Warnings of the config files come back with the options.
+fn lint_options(
+    a: &BuildArgs,
+    path: Option<&Path>,
+    args: &BTreeMap<String, String>,
+) -> Result<(LintOptions, Vec<String>), String> {
+    let env = config::env_layer(&|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    let resolver = Resolver::new(None, env, ConfigLayer::default()).map_err(|e| e.to_string())?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut options = resolver
+        .options_for(path, &cwd)
+        .map_err(|e| e.to_string())?;
+    options.build_args = Some(args.clone());
+    options.context_dir = Some(a.context.clone());
+    Ok((options, resolver.take_warnings()))
+}
+
+fn lint_check(
+    a: &BuildArgs,
+    name: &str,
+    path: Option<&Path>,
+    text: &str,
+    args: &BTreeMap<String, String>,
+) -> i32 {
+    let options = match lint_options(a, path, args) {
+        Ok((o, warnings)) => {
+            for w in warnings {
+                eprintln!("hoist: warning: {w}");
+            }
+            o
+        }
+        Err(e) => {
+            report_error(
+                &e,
+                Some("fix the lint configuration (see `hoist lint --help`)"),
+            );
+            return EXIT_USAGE;
+        }
     };
     let report = lint_source(Path::new(name), text, &options);
     for f in &report.findings {
@@ -273,18 +309,30 @@ fn lint_check(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String, Str
     }
 }
 
-/// Summarise lint findings before a build, like BuildKit's build checks.
+/// Summarise lint findings before a build, like BuildKit's build checks, with the project's
+/// lint configuration (ignored rules, level overrides, pragmas); a broken configuration is a
+/// warning, not a failed build.
 fn lint_summary(
     a: &BuildArgs,
     name: &str,
+    path: Option<&Path>,
     text: &str,
     args: &BTreeMap<String, String>,
     p: &dyn Progress,
 ) {
-    let options = LintOptions {
-        build_args: Some(args.clone()),
-        context_dir: Some(a.context.clone()),
-        ..LintOptions::default()
+    let options = match lint_options(a, path, args) {
+        Ok((o, warnings)) => {
+            for w in warnings {
+                p.event(Event::Warning { text: w });
+            }
+            o
+        }
+        Err(e) => {
+            p.event(Event::Warning {
+                text: format!("no lint summary: {e}"),
+            });
+            return;
+        }
     };
     let report = lint_source(Path::new(name), text, &options);
     let warnings: Vec<_> = report
@@ -358,7 +406,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         }
     }
     if a.check {
-        return Ok(lint_check(a, &name, &text, &build_args));
+        return Ok(lint_check(a, &name, path.as_deref(), &text, &build_args));
     }
     let mut platforms = Vec::new();
     for p in a.platform.as_deref().unwrap_or_default().split(',') {
@@ -440,7 +488,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         }
     };
     let printer = Printer::new(mode);
-    lint_summary(a, &name, &text, &build_args, &printer);
+    lint_summary(a, &name, path.as_deref(), &text, &build_args, &printer);
     let mut opts = BuildOptions::new(a.context.clone(), text);
     opts.dockerfile_name = name;
     opts.dockerfile_path = path;

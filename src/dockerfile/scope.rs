@@ -109,16 +109,11 @@ fn apply_global_arg(
                 .and_then(|w| lexer.process_word(&w.value, &*vars).ok())
                 .map(|e| e.value),
         };
-        match value {
-            Some(v) => {
-                vars.values.insert_mut(name.clone(), v);
-            }
-            None => {
-                // A later bare declaration shadows an earlier value, as a new entry would.
-                if d.default.is_none() {
-                    vars.values.remove_mut(&name);
-                }
-            }
+        // Like BuildKit's buildMetaArgs, a declaration without a value (bare, or a default
+        // that does not expand) leaves the value in scope alone: a bare `ARG TARGETARCH`
+        // keeps the automatic value, a bare `ARG V` after `ARG V=1` keeps 1.
+        if let Some(v) = value {
+            vars.values.insert_mut(name.clone(), v);
         }
         vars.declared.insert_mut(name);
     }

@@ -10,6 +10,7 @@ mod build_conformance;
 mod build_debian;
 mod build_kill;
 mod build_memory;
+mod build_features;
 mod build_out;
 mod build_support;
 mod build_tree;

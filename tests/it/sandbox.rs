@@ -708,11 +708,11 @@ fn sigkill_case(root: &Path, mode: Isolation, wrapper: &[&str]) {
     });
 }
 
-const ROOTLESS_USER: &str = "hoist-sbx";
+pub(crate) const ROOTLESS_USER: &str = "hoist-sbx";
 
 /// The throwaway unprivileged user of the rootless tests (created when absent, with a
 /// subordinate id range); `None` with a note when that is impossible here.
-fn rootless_user() -> Option<(u32, u32)> {
+pub(crate) fn rootless_user() -> Option<(u32, u32)> {
     static USER: OnceLock<Option<(u32, u32)>> = OnceLock::new();
     *USER.get_or_init(|| {
         if !is_root() {

@@ -4,11 +4,12 @@
 
 use serde_json::json;
 
-use super::base::{ensure_lowers, from_image, image, lowers_top_first};
-use super::layer::{commit_dir, try_cache};
+use super::base::{ensure_lowers, from_image, image, lowers_top_first, root_key};
+use super::layer::{commit_dir_owned, try_cache};
 use super::mounts::{plan_options, state_platform};
+use super::rootless::Owners;
 use super::Ctx;
-use crate::build::cache::step_key;
+use crate::build::cache::{link_keys, step_key};
 use crate::build::config::{history, StageState, Step};
 use crate::build::error::BuildError;
 use crate::build::fs::{
@@ -177,9 +178,7 @@ pub fn copy_step(
         &plan_options(ctx),
     )
     .map_err(fs_err)?;
-    let key = step_key(
-        &state.key,
-        &json!({
+    let step_json = json!({
             "op": what,
             "sources": sources,
             "dest": dest,
@@ -193,25 +192,35 @@ pub fn copy_step(
             "checksum": checksum,
             "unpack": unpack,
             "content": plan.digest().to_string(),
-        }),
-    );
+    });
+    // `--link`: the layer does not depend on the parent, so neither does its record's key.
+    let (key, chain_key) = if link {
+        let root = root_key(ctx, "link", &state_platform(ctx, state));
+        link_keys(&state.key, &root, &step_json)
+    } else {
+        let key = step_key(&state.key, &step_json);
+        (key.clone(), key)
+    };
     let mut shown = vec![what.to_string()];
     shown.extend(shown_flags);
     shown.extend(sources.iter().cloned());
     shown.push(dest.clone());
     let created_by = format!("{} # buildkit", shown.join(" "));
     if try_cache(ctx, state, &key, no_cache)? {
+        state.key = chain_key;
         return Ok(true);
     }
     let out = ctx.store.temp_dir("copy-")?;
     plan.materialize(out.path()).map_err(fs_err)?;
-    commit_dir(
+    commit_dir_owned(
         ctx,
         state,
         out.path(),
         false,
         history(created_by, ctx.epoch),
         &key,
+        Some((&Owners::of_plan(&plan), &loc)),
     )?;
+    state.key = chain_key;
     Ok(false)
 }

@@ -4,10 +4,12 @@
 
 use std::path::Path;
 
+use super::rootless::{self, Owners};
 use super::Ctx;
 use crate::build::cache::{self, CacheRecord};
 use crate::build::config::StageState;
-use crate::build::error::BuildError;
+use crate::build::error::{BuildError, Loc};
+use crate::build::sandbox;
 use crate::oci::assemble::{History, LayerRef};
 use crate::oci::layer::{Compression, LayerOptions, WalkOptions};
 use crate::oci::media::MediaFlavor;
@@ -97,6 +99,21 @@ pub fn commit_dir(
     history: History,
     key: &str,
 ) -> Result<(), BuildError> {
+    commit_dir_owned(ctx, state, dir, overlay, history, key, None)
+}
+
+/// [`commit_dir`] for a directory the builder wrote itself: `owned` gives the owners it meant
+/// (and the step's location), which a builder without privileges could not set on disk (see
+/// [`rootless`]).
+pub fn commit_dir_owned(
+    ctx: &Ctx,
+    state: &mut StageState,
+    dir: &Path,
+    overlay: bool,
+    history: History,
+    key: &str,
+    owned: Option<(&Owners, &Loc)>,
+) -> Result<(), BuildError> {
     let rec = if is_empty_dir(dir)? {
         CacheRecord {
             layers: Vec::new(),
@@ -107,8 +124,21 @@ pub fn commit_dir(
             xattrs: true,
             overlay_whiteouts: overlay,
         };
-        let info = ctx.store.write_dir_layer(dir, &layer_options(ctx), &walk)?;
+        let none = Owners::none();
+        let owners = owned.map_or(&none, |(o, _)| o);
+        let map = sandbox::current_map();
+        let info = ctx.store.write_dir_layer_owned(
+            dir,
+            &layer_options(ctx),
+            &walk,
+            &|rel, uid, gid| rootless::layer_owner(map, owners, rel, uid, gid),
+        )?;
         let layer = LayerRef::from_info(&info, MediaFlavor::Oci);
+        if let Some((o, loc)) = owned {
+            if ctx.store.unpacked_layer(&layer.diff_id).is_none() {
+                rootless::apply(dir, o, loc)?;
+            }
+        }
         // The caller's temporary directory removes `dir` if it was not adopted.
         let unpacked = ctx.store.adopt_layer(&layer.diff_id, dir)?;
         let complete = state.lowers.len() == state.layers.len();

@@ -7,6 +7,7 @@ mod base;
 mod copy;
 mod layer;
 mod mounts;
+mod rootless;
 mod run;
 mod stage;
 

@@ -3,10 +3,12 @@
 //! filesystem, like buildx shows them).
 
 use std::os::unix::fs::{chown, DirBuilderExt};
+use std::path::Path;
 use std::time::Instant;
 
 use super::base::{self, ensure_lowers, lowers_top_first};
-use super::layer::{commit_dir, try_cache};
+use super::layer::{commit_dir_owned, try_cache};
+use super::rootless::Owners;
 use super::{copy, run, Ctx};
 use crate::build::cache::step_key;
 use crate::build::config::{apply_meta, history, set_workdir, StageState, Step};
@@ -15,6 +17,7 @@ use crate::build::fs::{lookup_user, FileKind, LayerStack};
 use crate::build::plan::BaseRef;
 use crate::build::progress::Event;
 use crate::dockerfile::{self, Instruction, InstructionKind};
+use crate::oci::unpack::is_root;
 
 fn is_fs_step(ins: &Instruction) -> bool {
     matches!(
@@ -232,6 +235,7 @@ fn workdir_step(
     };
     let resolved = view.resolve(&dir).map_err(fs_err)?;
     let tmp = ctx.store.temp_dir("workdir-")?;
+    let mut owners = Owners::none();
     if view.lstat(&resolved).map_err(fs_err)?.is_none() {
         let (uid, gid) = if user.is_empty() {
             (0, 0)
@@ -264,22 +268,24 @@ fn workdir_step(
                 .map_err(BuildError::io(&host))?;
             std::fs::set_permissions(&host, std::os::unix::fs::PermissionsExt::from_mode(mode))
                 .map_err(BuildError::io(&host))?;
+            owners.set(Path::new(path.trim_start_matches('/')), owner.0, owner.1);
             if let Err(e) = chown(&host, Some(owner.0), Some(owner.1)) {
-                // Without privileges only our own ids are possible; keep going when the
-                // wanted owner is ours anyway.
-                if owner != (0, 0) || e.kind() != std::io::ErrorKind::PermissionDenied {
+                // Without privileges only our own ids are possible; the owners are set in
+                // the layer and through a user namespace instead.
+                if is_root() || e.kind() != std::io::ErrorKind::PermissionDenied {
                     return Err(BuildError::io(&host)(e));
                 }
             }
         }
     }
-    commit_dir(
+    commit_dir_owned(
         ctx,
         state,
         tmp.path(),
         false,
         history(format!("WORKDIR {dir}"), ctx.epoch),
         &key,
+        Some((&owners, loc)),
     )?;
     Ok(false)
 }

@@ -188,7 +188,7 @@ impl LayerStack {
             Some((loc, md)) => {
                 let mut p = self.lowers[loc.layers[0]].clone();
                 p.extend(&comps);
-                Ok(Some(meta_of(&p, &md)?))
+                Ok(Some(layer_meta_of(&p, &md)?))
             }
             None if comps.is_empty() => Ok(Some(root_meta())),
             None => Ok(None),
@@ -355,6 +355,16 @@ pub(crate) fn meta_of(p: &Path, md: &std::fs::Metadata) -> Result<FsMeta, FsErro
             0
         },
     })
+}
+
+/// Metadata of a path in an unpacked layer of the store, in the image's ids: a non-root
+/// user's store holds shifted ids (see [`crate::build::sandbox::IdMap`]).
+pub(crate) fn layer_meta_of(p: &Path, md: &std::fs::Metadata) -> Result<FsMeta, FsError> {
+    let mut m = meta_of(p, md)?;
+    if let Some(map) = crate::build::sandbox::current_map() {
+        (m.uid, m.gid) = map.to_container(m.uid, m.gid);
+    }
+    Ok(m)
 }
 
 pub(crate) fn is_missing(e: &std::io::Error) -> bool {

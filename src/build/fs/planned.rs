@@ -143,6 +143,24 @@ impl CopyPlan {
         self.digest.clone()
     }
 
+    /// The owner of each planned entry (path relative to the layer root): what a builder
+    /// without privileges puts into the layer and then on disk through a user namespace.
+    pub fn entry_owners(&self) -> Vec<(&str, u32, u32)> {
+        self.entries
+            .iter()
+            .map(|(k, e)| (k.as_str(), e.uid, e.gid))
+            .collect()
+    }
+
+    /// Each local archive's destination directory and `--chown` (its entries are not planned
+    /// one by one).
+    pub fn archive_owners(&self) -> Vec<(&str, Option<(u32, u32)>)> {
+        self.archives
+            .iter()
+            .map(|a| (a.dest.as_str(), a.chown))
+            .collect()
+    }
+
     /// What hashing the sources did (files read vs. answered from the stat cache).
     pub fn hash_stats(&self) -> HashStats {
         self.stats

@@ -86,7 +86,7 @@ impl SrcFs<'_> {
                     return Ok(None);
                 };
                 let md = std::fs::symlink_metadata(&host).map_err(io_err(&host))?;
-                let meta = meta_of(&host, &md)?;
+                let meta = super::layers::layer_meta_of(&host, &md)?;
                 Ok(Some(Node {
                     meta,
                     host,

@@ -6,7 +6,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 use nix::sys::signal::Signal;
 
-use super::spec::{Request, Status, STATUS_FD};
+use super::spec::{Job, Request, Status, STATUS_FD};
 use super::{Isolation, SetupError};
 
 pub(super) fn main() -> i32 {
@@ -54,7 +54,10 @@ fn run() -> Result<i32, SetupError> {
         ));
     }
     redirect_stdin()?;
-    let spec = &req.spec;
+    let spec = match &req.job {
+        Job::Run(spec) => spec,
+        Job::Chown(owners) => return super::userns::chown(owners),
+    };
     match spec.isolation {
         Isolation::Namespaces => super::ns::run(spec, false),
         Isolation::Rootless => super::userns::run(spec),

@@ -39,6 +39,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use error::{SandboxError, SetupError};
+pub use spec::Owner;
+pub use userns::{current_map, IdMap, Range};
 
 /// How a RUN step is isolated from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -167,6 +169,17 @@ pub fn run_with(
     on_output: &mut dyn FnMut(OutputStream, &[u8]),
 ) -> Result<RunOutcome, SandboxError> {
     parent::run(spec, opts, on_output)
+}
+
+/// Give each of `owners` (paths the caller owns) its owner, in container ids, from inside a
+/// user namespace with the rootless sandbox's mapping: how a non-root builder puts the owners
+/// it cannot set itself on the layers of its store. Output of the helper goes to `on_output`.
+pub fn set_owners(
+    owners: Vec<Owner>,
+    opts: &RunOptions,
+    on_output: &mut dyn FnMut(OutputStream, &[u8]),
+) -> Result<(), SandboxError> {
+    parent::set_owners(owners, opts, on_output)
 }
 
 /// The hidden subcommand entry: `hoist __sandbox …` (re-exec of /proc/self/exe). main.rs calls

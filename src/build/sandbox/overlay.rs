@@ -180,7 +180,17 @@ pub(super) fn mount(spec: &RunSpec, layout: &Layout, rootless: bool) -> Result<(
     nix::unistd::chdir(&layout.links)
         .map_err(|e| SetupError::sys(format!("chdir {}", layout.links.display()), e))?;
     let mut lower = String::from("s");
-    for i in 0..spec.lowers.len() {
+    for (i, dir) in spec.lowers.iter().enumerate() {
+        // overlayfs refuses a dir twice (ELOOP), as when a `COPY --link` layer is re-used over
+        // a base that already has it; the lower copy adds nothing: every entry, whiteout and
+        // opaque dir it has, the copy above has too.
+        if spec
+            .lowers
+            .get(..i)
+            .is_some_and(|above| above.contains(dir))
+        {
+            continue;
+        }
         lower.push_str(&format!(":{i}"));
     }
     let base = format!("lowerdir={lower},upperdir=u,workdir=w");

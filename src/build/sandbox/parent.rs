@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use super::spec::{Request, Status, STATUS_FD};
+use super::spec::{Job, Owner, Request, Status, STATUS_FD};
 use super::{OutputStream, RunOptions, RunOutcome, RunSpec, SandboxError};
 
 pub(super) fn run(
@@ -19,7 +19,7 @@ pub(super) fn run(
 ) -> Result<RunOutcome, SandboxError> {
     validate(spec)?;
     let helper = helper_command(opts);
-    let result = run_helper(spec, &helper, on_output);
+    let result = run_helper(Job::Run(Box::new(spec.clone())), &helper, on_output);
     let cleaned = clear_dir(&spec.work);
     let outcome = result?;
     cleaned.map_err(|e| SandboxError::io(format!("cleaning {}", spec.work.display()), e))?;
@@ -76,8 +76,25 @@ enum Event {
     Done,
 }
 
+/// Give each of `owners` its owner from inside a rootless user namespace (the helper's
+/// output goes to `on_output`).
+pub(super) fn set_owners(
+    owners: Vec<Owner>,
+    opts: &RunOptions,
+    on_output: &mut dyn FnMut(OutputStream, &[u8]),
+) -> Result<(), SandboxError> {
+    let helper = helper_command(opts);
+    match run_helper(Job::Chown(owners), &helper, on_output)?.exit_code {
+        0 => Ok(()),
+        code => Err(SandboxError::HelperDied {
+            exe: PathBuf::from(&helper[0]),
+            status: format!("setting owners ended with exit code {code}"),
+        }),
+    }
+}
+
 fn run_helper(
-    spec: &RunSpec,
+    job: Job,
     helper: &[OsString],
     on_output: &mut dyn FnMut(OutputStream, &[u8]),
 ) -> Result<RunOutcome, SandboxError> {
@@ -112,7 +129,7 @@ fn run_helper(
     })?;
     drop(status_w);
     let request = Request {
-        spec: spec.clone(),
+        job,
         parent_pid: std::process::id(),
     };
     let body = serde_json::to_vec(&request).map_err(|e| SandboxError::Protocol(e.to_string()))?;

@@ -8,10 +8,30 @@ use super::{RunSpec, SetupError};
 /// The file descriptor the helper reports its status on.
 pub(crate) const STATUS_FD: i32 = 3;
 
+/// A path and the owner to give it (container ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub path: std::path::PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// What the helper is asked to do (a field of the request: `"spec"` or `"chown"`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Job {
+    /// Run one RUN step.
+    #[serde(rename = "spec")]
+    Run(Box<RunSpec>),
+    /// Set owners from inside a rootless user namespace.
+    #[serde(rename = "chown")]
+    Chown(Vec<Owner>),
+}
+
 /// What the parent sends (JSON, then EOF).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Request {
-    pub spec: RunSpec,
+    #[serde(flatten)]
+    pub job: Job,
     /// The pid of the `run` caller: the helper exits at once if its parent is already gone.
     pub parent_pid: u32,
 }
@@ -23,4 +43,28 @@ pub(crate) enum Status {
     Exited(i32),
     /// The command could not be started or its changes not collected.
     Failed(SetupError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_name_their_job() {
+        let r = Request {
+            job: Job::Chown(vec![Owner {
+                path: "/x".into(),
+                uid: 1,
+                gid: 2,
+            }]),
+            parent_pid: 7,
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            text,
+            r#"{"chown":[{"path":"/x","uid":1,"gid":2}],"parent_pid":7}"#
+        );
+        let back: Request = serde_json::from_str(&text).unwrap();
+        assert!(matches!(back.job, Job::Chown(o) if o.len() == 1));
+    }
 }

@@ -2,6 +2,11 @@
 //! the calling user, 1..N → the user's subordinate range through `newuidmap`/`newgidmap` when
 //! both exist and /etc/subuid and /etc/subgid have a range; otherwise the single mapping
 //! 0 → user), then the child continues as namespaces mode (overlayfs with `userxattr`).
+//!
+//! The same mapping ([`IdMap`]) serves the builder of a non-root user: its store holds
+//! shifted ids (container uid N is host id start+N-1), so layers are written with the ids
+//! mapped back, and the owners the builder itself cannot set are set by a helper in a user
+//! namespace ([`set_owners`]).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -15,8 +20,10 @@ use super::{container, RunSpec, SetupError};
 
 /// A subordinate id range: first host id and count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Range {
+pub struct Range {
+    /// The first host id.
     pub start: u32,
+    /// How many ids.
     pub count: u32,
 }
 
@@ -36,7 +43,115 @@ pub(super) fn sub_range(text: &str, name: &str, id: u32) -> Option<Range> {
     })
 }
 
+/// How a rootless sandbox of the calling user maps ids: container 0 is the user's own id,
+/// container 1..=count the subordinate range (when `newuidmap`/`newgidmap` exist and
+/// /etc/subuid and /etc/subgid give the user a range); no other id exists inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdMap {
+    /// The user's uid and subordinate uid range.
+    pub uid: (u32, Option<Range>),
+    /// The user's gid and subordinate gid range.
+    pub gid: (u32, Option<Range>),
+}
+
+impl IdMap {
+    /// The mapping the sandbox gives `uid`/`gid`.
+    pub(super) fn for_user(uid: Uid, gid: Gid) -> IdMap {
+        let name = nix::unistd::User::from_uid(uid)
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let tools =
+            Path::new("/usr/bin/newuidmap").exists() && Path::new("/usr/bin/newgidmap").exists();
+        let ranges = (
+            std::fs::read_to_string("/etc/subuid")
+                .ok()
+                .and_then(|t| sub_range(&t, &name, uid.as_raw())),
+            std::fs::read_to_string("/etc/subgid")
+                .ok()
+                .and_then(|t| sub_range(&t, &name, gid.as_raw())),
+        );
+        match ranges {
+            (Some(u), Some(g)) if tools && !uid.is_root() => IdMap {
+                uid: (uid.as_raw(), Some(u)),
+                gid: (gid.as_raw(), Some(g)),
+            },
+            _ => IdMap {
+                uid: (uid.as_raw(), None),
+                gid: (gid.as_raw(), None),
+            },
+        }
+    }
+
+    /// Whether subordinate ids are mapped (else only container root exists).
+    pub fn has_range(&self) -> bool {
+        self.uid.1.is_some() && self.gid.1.is_some()
+    }
+
+    /// The container ids of a host owner (the kernel's overflow id 65534 for an id outside
+    /// the mapping, as the container itself sees it).
+    pub fn to_container(&self, uid: u32, gid: u32) -> (u32, u32) {
+        (back(self.uid, uid), back(self.gid, gid))
+    }
+}
+
+fn back((own, range): (u32, Option<Range>), host: u32) -> u32 {
+    if host == own {
+        return 0;
+    }
+    match range {
+        Some(r) if host >= r.start && host - r.start < r.count => host - r.start + 1,
+        _ => 65534,
+    }
+}
+
+/// The mapping of this process's user, or `None` when it is root (ids are the container's).
+pub fn current_map() -> Option<&'static IdMap> {
+    static MAP: std::sync::OnceLock<Option<IdMap>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let uid = nix::unistd::getuid();
+        (!uid.is_root()).then(|| IdMap::for_user(uid, nix::unistd::getgid()))
+    })
+    .as_ref()
+}
+
+/// Run `spec` in a new user namespace (then as namespaces mode).
 pub(super) fn run(spec: &RunSpec) -> Result<i32, SetupError> {
+    in_userns(|| super::ns::run(spec, true))
+}
+
+/// Give each path its owner (container ids) from inside a user namespace with the sandbox's
+/// mapping; setuid/setgid bits that chown clears are put back.
+pub(super) fn chown(owners: &[super::spec::Owner]) -> Result<i32, SetupError> {
+    in_userns(|| {
+        for o in owners {
+            let md = std::fs::symlink_metadata(&o.path)
+                .map_err(|e| SetupError::io(format!("stat {}", o.path.display()), &e))?;
+            std::os::unix::fs::lchown(&o.path, Some(o.uid), Some(o.gid)).map_err(|e| {
+                SetupError::Invalid(format!(
+                    "chown {}:{} {} in the user namespace: {e}; ids other than 0 need a range for this user in /etc/subuid and /etc/subgid (and newuidmap/newgidmap)",
+                    o.uid,
+                    o.gid,
+                    o.path.display()
+                ))
+            })?;
+            let mode = std::os::unix::fs::PermissionsExt::mode(&md.permissions());
+            if !md.file_type().is_symlink() && mode & 0o6000 != 0 {
+                std::fs::set_permissions(
+                    &o.path,
+                    std::os::unix::fs::PermissionsExt::from_mode(mode & 0o7777),
+                )
+                .map_err(|e| SetupError::io(format!("chmod {}", o.path.display()), &e))?;
+            }
+        }
+        Ok(0)
+    })
+}
+
+/// Fork a child into a new user namespace, map its ids, make it root there and run `f` in it;
+/// the child's exit code (or the error it reported).
+fn in_userns(f: impl FnOnce() -> Result<i32, SetupError>) -> Result<i32, SetupError> {
     let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SetupError::sys("pipe2", e))?;
@@ -48,7 +163,7 @@ pub(super) fn run(spec: &RunSpec) -> Result<i32, SetupError> {
     match unsafe { nix::unistd::fork() }.map_err(|e| SetupError::sys("fork", e))? {
         ForkResult::Child => {
             drop((ready_r, go_w, err_r));
-            let e = child(spec, ready_w, go_r);
+            let e = child(f, ready_w, go_r);
             container::fail(&err_w, &e)
         }
         ForkResult::Parent { child } => {
@@ -76,7 +191,11 @@ pub(super) fn run(spec: &RunSpec) -> Result<i32, SetupError> {
     }
 }
 
-fn child(spec: &RunSpec, ready_w: std::os::fd::OwnedFd, go_r: std::os::fd::OwnedFd) -> SetupError {
+fn child(
+    f: impl FnOnce() -> Result<i32, SetupError>,
+    ready_w: std::os::fd::OwnedFd,
+    go_r: std::os::fd::OwnedFd,
+) -> SetupError {
     if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
         return SetupError::sys("prctl(PR_SET_PDEATHSIG)", e);
     }
@@ -103,7 +222,7 @@ fn child(spec: &RunSpec, ready_w: std::os::fd::OwnedFd, go_r: std::os::fd::Owned
     if let Err(e) = nix::unistd::setresuid(root_u, root_u, root_u) {
         return SetupError::sys("setuid(0) in the user namespace", e);
     }
-    match super::ns::run(spec, true) {
+    match f() {
         Ok(code) => std::process::exit(code),
         Err(e) => e,
     }
@@ -111,22 +230,13 @@ fn child(spec: &RunSpec, ready_w: std::os::fd::OwnedFd, go_r: std::os::fd::Owned
 
 /// Write the uid/gid maps of `pid` (in its new user namespace).
 fn map_ids(pid: Pid, uid: Uid, gid: Gid) -> Result<(), SetupError> {
-    let name = nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_default();
-    let tools =
-        Path::new("/usr/bin/newuidmap").exists() && Path::new("/usr/bin/newgidmap").exists();
-    let ranges = (
-        std::fs::read_to_string("/etc/subuid")
+    let map = IdMap::for_user(uid, gid);
+    if let (Some(u), Some(g)) = (map.uid.1, map.gid.1) {
+        let name = nix::unistd::User::from_uid(uid)
             .ok()
-            .and_then(|t| sub_range(&t, &name, uid.as_raw())),
-        std::fs::read_to_string("/etc/subgid")
-            .ok()
-            .and_then(|t| sub_range(&t, &name, gid.as_raw())),
-    );
-    if let (true, (Some(u), Some(g))) = (tools && !uid.is_root(), ranges) {
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_default();
         for (tool, host, r) in [
             ("/usr/bin/newuidmap", uid.as_raw(), u),
             ("/usr/bin/newgidmap", gid.as_raw(), g),
@@ -180,5 +290,28 @@ mod tests {
         );
         assert_eq!(sub_range(t, "carol", 1001).map(|r| r.start), Some(165536));
         assert_eq!(sub_range(t, "bob", 1002), None);
+    }
+
+    #[test]
+    fn host_ids_map_back_to_container_ids() {
+        let r = Range {
+            start: 100000,
+            count: 65536,
+        };
+        let m = IdMap {
+            uid: (1000, Some(r)),
+            gid: (1001, Some(r)),
+        };
+        assert_eq!(m.to_container(1000, 1001), (0, 0));
+        assert_eq!(m.to_container(100000, 100049), (1, 50));
+        assert_eq!(m.to_container(165535, 0), (65536, 65534));
+        assert_eq!(m.to_container(165536, 1000), (65534, 65534));
+        let single = IdMap {
+            uid: (1000, None),
+            gid: (1000, None),
+        };
+        assert!(!single.has_range());
+        assert_eq!(single.to_container(1000, 1000), (0, 0));
+        assert_eq!(single.to_container(100000, 5), (65534, 65534));
     }
 }

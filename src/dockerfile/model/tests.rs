@@ -218,3 +218,48 @@ fn scopes_are_shared_for_many_variables() {
     assert!(mid.get(&format!("A{}", N / 2)).is_none());
     assert_eq!(mid.get(&format!("E{}", N / 2 - 1)), Some("4999x"));
 }
+
+/// BuildKit's buildMetaArgs starts from the automatic platform ARGs (overridable by build
+/// args) and lets a global `ARG` replace a value only when it has one: a bare `ARG TARGETARCH`
+/// before FROM keeps the automatic value, and FROM sees it with or without that declaration.
+#[test]
+fn bare_global_platform_args_keep_their_automatic_value() {
+    let df = parse(
+        "ARG TARGETARCH\nARG TARGETOS\nFROM img:$TARGETOS-$TARGETARCH\n\
+         FROM other:$TARGETVARIANT-$BUILDARCH\n",
+    );
+    let options = ModelOptions {
+        target_platform: "linux/arm/v7".parse().unwrap(),
+        build_platform: "linux/amd64".parse().unwrap(),
+        ..ModelOptions::default()
+    };
+    let m = Model::new(&df, &options);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:linux-arm".into()));
+    assert_eq!(m.stages()[1].origin, Origin::Image("other:v7-amd64".into()));
+    // A value replaces the automatic one; a build arg wins over both.
+    let m = model_with("ARG TARGETARCH=mine\nFROM img:$TARGETARCH\n", &[]);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:mine".into()));
+    let m = model_with(
+        "ARG TARGETARCH=mine\nFROM img:$TARGETARCH\n",
+        &[("TARGETARCH", "cli")],
+    );
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:cli".into()));
+    let m = model_with(
+        "ARG TARGETARCH\nFROM img:$TARGETARCH\n",
+        &[("TARGETARCH", "cli")],
+    );
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:cli".into()));
+    // The same for any global: a later bare declaration keeps the earlier value.
+    let m = model("ARG V=1\nARG V\nFROM img:$V\n");
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:1".into()));
+    // A stage's bare ARG takes the global (automatic) value.
+    let m = Model::new(
+        &parse("ARG TARGETARCH\nFROM img\nARG TARGETARCH\nRUN x\n"),
+        &options,
+    );
+    let v = m
+        .vars_at(3)
+        .and_then(|v| v.get("TARGETARCH"))
+        .map(str::to_string);
+    assert_eq!(v.as_deref(), Some("arm"));
+}

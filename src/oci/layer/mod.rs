@@ -44,7 +44,7 @@ use entry::{relative_bytes, sort_key};
 pub use entry::{EntryKind, EntryMeta, LayerEntry};
 pub(crate) use walk::is_unsupported;
 pub(crate) use walk::{get_xattr, list_xattrs};
-pub use walk::{write_dir, WalkOptions};
+pub use walk::{write_dir, write_dir_owned, OwnerFn, WalkOptions};
 
 const BLOCK: usize = 512;
 const COPY_BUF: usize = 1 << 20;

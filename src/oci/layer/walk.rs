@@ -45,8 +45,24 @@ pub fn write_dir<W: Write>(
     opts: &LayerOptions,
     walk: &WalkOptions,
 ) -> Result<(W, LayerInfo), LayerError> {
+    write_dir_owned(dir, out, opts, walk, &|_, uid, gid| (uid, gid))
+}
+
+/// The owner an entry gets in the layer: from its path (relative to the walked dir) and its
+/// uid and gid on disk.
+pub type OwnerFn<'a> = &'a dyn Fn(&Path, u32, u32) -> (u32, u32);
+
+/// [`write_dir`] with the owners of entries given by `owner` (a store of shifted ids, as a
+/// rootless builder keeps, maps them back to the image's).
+pub fn write_dir_owned<W: Write>(
+    dir: &Path,
+    out: W,
+    opts: &LayerOptions,
+    walk: &WalkOptions,
+    owner: OwnerFn,
+) -> Result<(W, LayerInfo), LayerError> {
     let mut scanned = Vec::new();
-    scan(dir, Path::new(""), walk, &mut scanned)?;
+    scan(dir, Path::new(""), walk, owner, &mut scanned)?;
     scanned.sort_by(|a, b| sort_key(&a.name).cmp(&sort_key(&b.name)));
     let mut w = LayerWriter::new(out, opts)?;
     let mut inodes: HashMap<(u64, u64), PathBuf> = HashMap::new();
@@ -161,6 +177,7 @@ fn scan(
     root: &Path,
     rel: &Path,
     walk: &WalkOptions,
+    owner: OwnerFn,
     out: &mut Vec<Scanned>,
 ) -> Result<(), LayerError> {
     let dir = root.join(rel);
@@ -177,10 +194,11 @@ fn scan(
         } else {
             (BTreeMap::new(), false)
         };
+        let (uid, gid) = owner(&rel_path, md.uid(), md.gid());
         let meta = EntryMeta {
             mode: md.mode() & 0o7777,
-            uid: u64::from(md.uid()),
-            gid: u64::from(md.gid()),
+            uid: u64::from(uid),
+            gid: u64::from(gid),
             mtime: md.mtime(),
             xattrs,
         };
@@ -237,7 +255,7 @@ fn scan(
                     name,
                 });
             }
-            scan(root, &rel_path, walk, out)?;
+            scan(root, &rel_path, walk, owner, out)?;
         }
     }
     Ok(())

@@ -429,8 +429,20 @@ impl Store {
         opts: &LayerOptions,
         walk: &WalkOptions,
     ) -> Result<LayerInfo, StoreError> {
+        self.write_dir_layer_owned(dir, opts, walk, &|_, uid, gid| (uid, gid))
+    }
+
+    /// [`Store::write_dir_layer`] with the owners of entries given by `owner` (see
+    /// [`layer::write_dir_owned`]).
+    pub fn write_dir_layer_owned(
+        &self,
+        dir: &Path,
+        opts: &LayerOptions,
+        walk: &WalkOptions,
+        owner: layer::OwnerFn,
+    ) -> Result<LayerInfo, StoreError> {
         let w = self.blob_writer()?;
-        let (w, info) = layer::write_dir(dir, w, opts, walk)?;
+        let (w, info) = layer::write_dir_owned(dir, w, opts, walk, owner)?;
         w.commit(Some(&Expected {
             digest: info.digest.clone(),
             size: Some(info.size),

@@ -1,0 +1,189 @@
+//! Builds by a non-root user: the store holds shifted ids (container uid N is host id
+//! start+N-1 of the user's subordinate range, container root the user; see
+//! [`crate::build::sandbox::IdMap`]), which is what RUN steps see through the rootless sandbox.
+//! A layer is written with its ids mapped back to the image's. The entries the builder writes
+//! itself (COPY, ADD, WORKDIR) it cannot chown without privileges: their intended owners go
+//! into the layer from [`Owners`], and onto the disk (so later RUN steps see them) by the
+//! sandbox helper from inside a user namespace, before the directory becomes a lower.
+//!
+//! Limits: base image layers are unpacked by the user without privileges, so their files
+//! belong to container root in RUN steps and in layers that copy them up; an ADD of a local
+//! archive keeps the archive's owners only with `--chown`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::build::error::{BuildError, Loc};
+use crate::build::fs::CopyPlan;
+use crate::build::sandbox::{self, IdMap, Owner, RunOptions};
+
+/// Owners (container ids) the builder meant for entries it wrote, by path relative to the
+/// layer directory.
+#[derive(Debug, Default)]
+pub struct Owners {
+    exact: BTreeMap<PathBuf, (u32, u32)>,
+    /// Everything below these directories (not the directory itself).
+    trees: Vec<(PathBuf, (u32, u32))>,
+}
+
+impl Owners {
+    /// No owners: every entry keeps its (mapped) owner on disk.
+    pub fn none() -> Owners {
+        Owners::default()
+    }
+
+    /// The owners of a COPY/ADD plan's entries.
+    pub fn of_plan(plan: &CopyPlan) -> Owners {
+        let mut o = Owners::none();
+        for (path, uid, gid) in plan.entry_owners() {
+            o.set(Path::new(path), uid, gid);
+        }
+        for (dest, chown) in plan.archive_owners() {
+            if let Some(ids) = chown {
+                o.trees.push((PathBuf::from(dest), ids));
+            }
+        }
+        o
+    }
+
+    /// `rel` belongs to `uid`:`gid`.
+    pub fn set(&mut self, rel: &Path, uid: u32, gid: u32) {
+        self.exact.insert(rel.to_path_buf(), (uid, gid));
+    }
+
+    /// The owner meant for `rel`, if any.
+    pub fn get(&self, rel: &Path) -> Option<(u32, u32)> {
+        if let Some(ids) = self.exact.get(rel) {
+            return Some(*ids);
+        }
+        self.trees
+            .iter()
+            .filter(|(d, _)| rel != d && rel.starts_with(d))
+            .max_by_key(|(d, _)| d.components().count())
+            .map(|(_, ids)| *ids)
+    }
+
+    /// Entries under `dir` whose owner is not container root (the owner of whatever the
+    /// user writes), with their paths on disk.
+    fn to_set(&self, dir: &Path) -> Result<Vec<Owner>, BuildError> {
+        let mut out = Vec::new();
+        let mut push = |rel: &Path, (uid, gid): (u32, u32)| {
+            if (uid, gid) != (0, 0) {
+                out.push(Owner {
+                    path: dir.join(rel),
+                    uid,
+                    gid,
+                });
+            }
+        };
+        for (rel, ids) in &self.exact {
+            push(rel, *ids);
+        }
+        for (tree, _) in &self.trees {
+            let mut stack = vec![tree.clone()];
+            while let Some(d) = stack.pop() {
+                let host = dir.join(&d);
+                let Ok(rd) = std::fs::read_dir(&host) else {
+                    continue;
+                };
+                for e in rd {
+                    let e = e.map_err(BuildError::io(&host))?;
+                    let rel = d.join(e.file_name());
+                    if e.file_type().map_err(BuildError::io(&host))?.is_dir() {
+                        stack.push(rel.clone());
+                    }
+                    if !self.exact.contains_key(&rel) {
+                        if let Some(ids) = self.get(&rel) {
+                            push(&rel, ids);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The owner an entry of a new layer gets: the one the builder meant, else its owner on disk
+/// mapped back through `map` (none: the builder runs as root and the ids are the image's).
+pub fn layer_owner(
+    map: Option<&IdMap>,
+    owners: &Owners,
+    rel: &Path,
+    uid: u32,
+    gid: u32,
+) -> (u32, u32) {
+    match (owners.get(rel), map) {
+        (Some(ids), Some(_)) => ids,
+        (_, Some(m)) => m.to_container(uid, gid),
+        (_, None) => (uid, gid),
+    }
+}
+
+/// Put `owners` on the entries of `dir` (about to become a lower) when the builder runs
+/// without privileges; as root the builder set them itself. `loc` is the step's.
+pub fn apply(dir: &Path, owners: &Owners, loc: &Loc) -> Result<(), BuildError> {
+    let Some(map) = sandbox::current_map() else {
+        return Ok(());
+    };
+    let list = owners.to_set(dir)?;
+    let Some(first) = list.first() else {
+        return Ok(());
+    };
+    let err = |message: String| BuildError::Copy {
+        loc: loc.clone(),
+        message,
+    };
+    if !map.has_range() {
+        return Err(err(format!(
+            "owner {}:{} of {} cannot exist in a rootless build of a user without subordinate ids: add a range to /etc/subuid and /etc/subgid (usermod --add-subuids/--add-subgids) and install uidmap",
+            first.uid,
+            first.gid,
+            first.path.strip_prefix(dir).unwrap_or(&first.path).display(),
+        )));
+    }
+    let mut output = Vec::new();
+    sandbox::set_owners(list, &RunOptions::default(), &mut |_, b| {
+        output.extend_from_slice(b)
+    })
+    .map_err(|e| {
+        err(format!(
+            "setting owners in a user namespace: {e} {}",
+            String::from_utf8_lossy(&output).trim()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::sandbox::Range;
+
+    #[test]
+    fn meant_owners_win_then_the_mapping() {
+        let mut o = Owners::none();
+        o.set(Path::new("app"), 1000, 50);
+        o.trees.push((PathBuf::from("app"), (7, 8)));
+        assert_eq!(o.get(Path::new("app")), Some((1000, 50)));
+        assert_eq!(o.get(Path::new("app/x/y")), Some((7, 8)));
+        assert_eq!(o.get(Path::new("other")), None);
+        let r = Range {
+            start: 200000,
+            count: 65536,
+        };
+        let map = IdMap {
+            uid: (1000, Some(r)),
+            gid: (1000, Some(r)),
+        };
+        assert_eq!(
+            layer_owner(Some(&map), &o, Path::new("other"), 200999, 1000),
+            (1000, 0)
+        );
+        assert_eq!(
+            layer_owner(Some(&map), &o, Path::new("app"), 1000, 1000),
+            (1000, 50)
+        );
+        // As root the disk already holds the image's ids.
+        assert_eq!(layer_owner(None, &o, Path::new("other"), 5, 6), (5, 6));
+    }
+}
