@@ -121,6 +121,22 @@ fn layout_attestations(dir: &Path) -> (Value, Vec<FoundAttestation>) {
     (serde_json::from_slice(&bytes).unwrap(), found)
 }
 
+/// `hoist verify-attestation --type slsaprovenance1` with cosign.pub: the statements.
+fn verified_provenance(w: &Path, image: &str) -> Value {
+    serde_json::from_str(&ok_in(
+        w,
+        &[
+            "verify-attestation",
+            "--key",
+            "cosign.pub",
+            "--type",
+            "slsaprovenance1",
+            image,
+        ],
+    ))
+    .unwrap()
+}
+
 fn predicate<'a>(found: &'a [FoundAttestation], ty: &str) -> &'a Value {
     &found
         .iter()
@@ -240,18 +256,7 @@ fn ci_step_scans_pushes_attests_and_signs() {
     ok_in(w, &["verify", "--key", "cosign.pub", &tag]);
     let platform_ref = format!("{}/team/app@{}", reg.host, images[0]);
     ok_in(w, &["verify", "--key", "cosign.pub", &platform_ref]);
-    let v: Value = serde_json::from_str(&ok_in(
-        w,
-        &[
-            "verify-attestation",
-            "--key",
-            "cosign.pub",
-            "--type",
-            "slsaprovenance1",
-            &tag,
-        ],
-    ))
-    .unwrap();
+    let v = verified_provenance(w, &tag);
     assert_eq!(v[0]["predicate"], *prov);
     ok_in(
         w,
@@ -482,18 +487,7 @@ fn attest_registry_referrers() {
     ));
     let entry = &fallback["manifests"][0];
     assert_eq!(entry["artifactType"], "application/vnd.in-toto+json");
-    let v: Value = serde_json::from_str(&ok_in(
-        w,
-        &[
-            "verify-attestation",
-            "--key",
-            "cosign.pub",
-            "--type",
-            "slsaprovenance1",
-            &tag,
-        ],
-    ))
-    .unwrap();
+    let v = verified_provenance(w, &tag);
     assert_eq!(v[0]["predicate"]["buildType"], "x");
     let out = crate::sign::hoist_in(w, &["verify-attestation", "--key", "other.pub", &tag]);
     assert_eq!(out.status.code(), Some(1));
