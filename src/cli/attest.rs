@@ -30,6 +30,10 @@ pub struct AttestArgs {
     /// openvex, custom, or a URI
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub predicate_type: String,
+    /// Store the attestation as an OCI 1.1 referrer of the image (on registries without the
+    /// referrers API: under the fallback tag `sha256-<hex>`) instead of the `.att` tag
+    #[arg(long = "registry-referrers")]
+    pub registry_referrers: bool,
     /// Reach this registry over plain HTTP (repeatable; loopback registries always are)
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
@@ -101,6 +105,7 @@ fn attest(a: &AttestArgs) -> Result<i32, i32> {
     let opts = AttestOptions {
         predicate_type,
         predicate,
+        registry_referrers: a.registry_referrers,
     };
     let report = attest_image(&image, &remote, &key, &opts).map_err(|e| fail(&e))?;
     eprintln!(

@@ -157,6 +157,8 @@ pub struct BuildArgs {
     /// Reach this registry over plain HTTP (repeatable; loopback registries always are)
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
+    #[command(flatten)]
+    pub supply: super::build_supply::SupplyArgs,
 }
 
 fn usage(msg: &str, hint: Option<&str>) -> i32 {
@@ -450,6 +452,11 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             Some("e.g. hoist build --push -t registry.example.com/team/app:1 ."),
         ));
     }
+    let supply = super::build_supply::Supply::from_args(&a.supply, &a.context, &outputs)?;
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
     let mut secrets = BTreeMap::new();
     for s in &a.secrets {
         let (id, src) = parse_secret(s).map_err(|e| usage(&e, None))?;
@@ -552,8 +559,16 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             hook.import(&store, c).map_err(fail)?;
         }
     }
-    let result =
-        hoist::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
+    let built = hoist::build::build_platforms(&store, &opts, &platforms, &printer).map_err(fail)?;
+    supply.scan(&store, &built)?;
+    let (result, attested) = supply.attest(
+        &store,
+        &built,
+        &opts,
+        &platforms,
+        started,
+        mode == Mode::Quiet,
+    )?;
     if let Some(hook) = &opts.cache_hook {
         for c in &cache_to {
             hook.export(&store, &result, c).map_err(fail)?;
@@ -561,20 +576,34 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     }
     output::tag(&store, &result, &tags).map_err(fail)?;
     let mut pushed = Vec::new();
+    let mut written = Vec::new();
     for o in &outputs {
-        match hoist::build::outputs::write_output(&store, &result, o, &tags, &opts.remote)
-            .map_err(fail)?
-        {
-            hoist::build::outputs::Written::Pushed(refs) => pushed.extend(refs),
+        // The root filesystem has no place for attestations: it is the image's alone.
+        let image = match o {
+            hoist::build::outputs::Output::Local(_) => &built,
+            _ => &result,
+        };
+        let w = hoist::build::outputs::write_output(&store, image, o, &tags, &opts.remote)
+            .map_err(fail)?;
+        match &w {
+            hoist::build::outputs::Written::Pushed(refs) => pushed.extend(refs.iter().cloned()),
             hoist::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
                 eprintln!("wrote {}", p.display());
             }
             _ => {}
         }
+        written.push((o.clone(), w));
     }
+    supply.sign(
+        &written,
+        &result,
+        &attested,
+        &opts.remote,
+        mode == Mode::Quiet,
+    )?;
     if let Some(f) = &a.iidfile {
         // The image ID: the config digest, or the index digest for several platforms.
-        let id = result.config_digest.as_ref().unwrap_or(&result.digest);
+        let id = built.config_digest.as_ref().unwrap_or(&result.digest);
         write_file_atomic(f, id.to_string().as_bytes()).map_err(fail)?;
     }
     if let Some(f) = &a.digest_file {

@@ -4,6 +4,7 @@
 
 mod attest;
 mod build;
+mod build_supply;
 mod completions;
 mod copy;
 mod digest;

@@ -12,6 +12,7 @@ mod build_kill;
 mod build_memory;
 mod build_features;
 mod build_out;
+mod build_supply;
 mod build_support;
 mod build_tree;
 mod buildfs;

@@ -31,6 +31,8 @@ pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
 /// `artifactType` of a cosign signature stored as an OCI 1.1 referrer.
 pub const SIG_ARTIFACT_TYPE: &str = "application/vnd.dev.cosign.artifact.sig.v1+json";
+/// `artifactType` of attestation referrers (what cosign writes: the in-toto payload type).
+pub const ATT_ARTIFACT_TYPE: &str = "application/vnd.in-toto+json";
 /// The bytes of the OCI empty blob.
 pub const EMPTY_BLOB: &[u8] = b"{}";
 /// Most layers read from one signature manifest; more is treated as hostile.
@@ -59,6 +61,14 @@ impl Kind {
         match self {
             Kind::Signature => SIMPLE_SIGNING_MEDIA_TYPE,
             Kind::Attestation => DSSE_MEDIA_TYPE,
+        }
+    }
+
+    /// The `artifactType` of its OCI 1.1 referrer manifests.
+    pub fn artifact_type(self) -> &'static str {
+        match self {
+            Kind::Signature => SIG_ARTIFACT_TYPE,
+            Kind::Attestation => ATT_ARTIFACT_TYPE,
         }
     }
 }
@@ -244,8 +254,9 @@ pub fn append_layer(existing: &[SigLayer], layer: &NewLayer) -> BuiltManifest {
     }
 }
 
-/// An OCI 1.1 referrer artifact holding one signature layer for `subject`.
+/// An OCI 1.1 referrer artifact holding one signature or attestation layer for `subject`.
 pub fn referrer_manifest(
+    kind: Kind,
     subject_digest: &Digest,
     subject_size: u64,
     subject_media_type: &str,
@@ -254,7 +265,7 @@ pub fn referrer_manifest(
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
-        "artifactType": SIG_ARTIFACT_TYPE,
+        "artifactType": kind.artifact_type(),
         "config": {
             "mediaType": OCI_EMPTY,
             "size": EMPTY_BLOB.len(),

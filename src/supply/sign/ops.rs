@@ -16,7 +16,7 @@ use super::dsse::{self, DsseError, Statement};
 use super::keys::{KeyError, SigningKey, VerifyingKey};
 use super::manifest::{
     append_layer, cosign_tag, parse_layers, referrer_manifest, Kind, ManifestError, NewLayer,
-    SigLayer, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION, SIG_ARTIFACT_TYPE,
+    SigLayer, PREDICATE_TYPE_ANNOTATION, SIGNATURE_ANNOTATION,
 };
 use super::payload::{PayloadError, SimpleSigning, MAX_PAYLOAD};
 use super::storage::{self, RemoteOptions, ResolvedImage, SigStorage, StorageError};
@@ -74,6 +74,8 @@ pub struct AttestOptions {
     pub predicate_type: String,
     /// The predicate document.
     pub predicate: Value,
+    /// Store as an OCI 1.1 referrer instead of the `sha256-<hex>.att` tag.
+    pub registry_referrers: bool,
 }
 
 /// What a signing or attesting run did.
@@ -139,17 +141,28 @@ pub fn sign_in(
         annotations,
     };
     if opts.registry_referrers {
-        let built = referrer_manifest(&img.digest, img.size, &img.media_type, &layer);
-        let d = st.put_referrer(&built.manifest, &[&built.config, &layer.bytes], &img.digest)?;
-        return Ok(SignReport {
-            image: img.digest,
-            identity: img.identity,
-            manifest: d,
-            location: "referrer".into(),
-            written: true,
-        });
+        return store_referrer(st, img, Kind::Signature, &layer);
     }
     store_tagged(st, &img, Kind::Signature, &layer)
+}
+
+/// Stores `layer` as an OCI 1.1 referrer of the image (the registry's fallback tag where the
+/// API is missing).
+fn store_referrer(
+    st: &mut dyn SigStorage,
+    img: ResolvedImage,
+    kind: Kind,
+    layer: &NewLayer,
+) -> Result<SignReport, SignError> {
+    let built = referrer_manifest(kind, &img.digest, img.size, &img.media_type, layer);
+    let d = st.put_referrer(&built.manifest, &[&built.config, &layer.bytes], &img.digest)?;
+    Ok(SignReport {
+        image: img.digest,
+        identity: img.identity,
+        manifest: d,
+        location: "referrer".into(),
+        written: true,
+    })
 }
 
 /// Appends `layer` to the image's cosign tag manifest (creating it when missing).
@@ -226,6 +239,9 @@ pub fn attest_in(
         bytes: envelope,
         annotations,
     };
+    if opts.registry_referrers {
+        return store_referrer(st, img, Kind::Attestation, &layer);
+    }
     store_tagged(st, &img, Kind::Attestation, &layer)
 }
 
@@ -259,9 +275,9 @@ fn candidates(
         }
         None => reasons.push(format!("no {tag} manifest")),
     }
-    if kind == Kind::Signature {
+    {
         // Referrers are a second place to look: a failure there is a reason, not a verdict.
-        let refs = match st.referrers(&img.digest, SIG_ARTIFACT_TYPE) {
+        let refs = match st.referrers(&img.digest, kind.artifact_type()) {
             Ok(r) => r,
             Err(e) => {
                 reasons.push(format!("referrers: {e}"));
