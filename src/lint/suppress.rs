@@ -308,7 +308,7 @@ pub fn apply(cx: &Context, findings: Vec<Finding>) -> Vec<Finding> {
 
 /// Whether `code` names something a pragma can silence: a rule (code, name or alias), a
 /// ShellCheck code, DL1000 or a BuildKit check name.
-fn known_code(code: &str) -> bool {
+pub(crate) fn known_code(code: &str) -> bool {
     registry::find(code).is_some()
         || code.eq_ignore_ascii_case("DL1000")
         || code

@@ -15,6 +15,7 @@ mod core_corpus;
 mod corpus;
 mod hadolint_spec;
 mod instr_rules_corpus;
+mod lint_hadolint_cli;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;
