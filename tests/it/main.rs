@@ -16,6 +16,7 @@ mod corpus;
 mod hadolint_spec;
 mod instr_rules_corpus;
 mod lint_hadolint_cli;
+mod lint_output_details;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;
