@@ -112,6 +112,16 @@ pub struct LintArgs {
     /// File name to show (and to discover config from) for stdin
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<PathBuf>,
+    /// Show this path instead of each linted file's in the report (every format; for running
+    /// in a container where the file's path differs)
+    #[arg(long, value_name = "PATH")]
+    pub file_path_in_report: Option<PathBuf>,
+    /// Print the configuration used for each file to stderr
+    #[arg(short = 'V', long)]
+    pub verbose: bool,
+    /// Print the version and exit
+    #[arg(short = 'v', long)]
+    pub version: bool,
 }
 
 fn parse_threshold(s: &str) -> Result<Threshold, String> {
@@ -357,7 +367,79 @@ fn use_color(args: &LintArgs) -> bool {
     }
 }
 
+/// The config files that apply to `file` (`None`: stdin, searched from `cwd`): the `--config`
+/// file, or those of the nearest directory at or above the file's that has any.
+fn config_sources(args: &LintArgs, file: Option<&Path>, cwd: &Path) -> Vec<PathBuf> {
+    if let Some(c) = &args.config {
+        return vec![c.clone()];
+    }
+    let start = file
+        .and_then(|f| std::path::absolute(f).ok())
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| cwd.to_path_buf());
+    for dir in start.ancestors() {
+        let found: Vec<PathBuf> = config::HADOLINT_FILES
+            .iter()
+            .chain([&config::HOIST_FILE])
+            .map(|n| dir.join(n))
+            .filter(|p| p.is_file())
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// `--verbose`: what configuration each file was linted with, on stderr.
+fn print_verbose(args: &LintArgs, input: &Input, l: &Linted, cwd: &Path) {
+    let file = match input {
+        Input::Stdin => args.stdin_filename.as_deref(),
+        Input::File(p) => Some(p.as_path()),
+    };
+    let sources = config_sources(args, file, cwd);
+    let sources = if sources.is_empty() {
+        "none (defaults)".to_string()
+    } else {
+        sources
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let o = &l.options;
+    eprintln!(
+        "hoist: {}: config files: {sources}",
+        l.report.path.display()
+    );
+    eprintln!(
+        "hoist: {}: failure-threshold={} ignored=[{}] enabled=[{}] overrides={} trusted-registries=[{}] label-schema=[{}] strict-labels={} shellcheck={} no-fail={} disable-ignore-pragma={}",
+        l.report.path.display(),
+        o.failure_threshold.as_str(),
+        o.ignored.join(","),
+        o.enabled.join(","),
+        o.levels.len(),
+        o.trusted_registries.join(","),
+        o.label_schema
+            .iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        o.strict_labels,
+        o.shellcheck,
+        o.no_fail,
+        o.disable_ignore_pragma,
+    );
+}
+
 pub fn run(args: LintArgs) -> i32 {
+    if args.version {
+        println!(
+            "hoist lint {} (hadolint-compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return super::EXIT_OK;
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut paths = args.paths.clone();
     if paths.is_empty() {
@@ -406,7 +488,15 @@ pub fn run(args: LintArgs) -> i32 {
     let mut config_errors: Vec<String> = Vec::new();
     for (input, r) in results {
         match r {
-            Ok(l) => linted.push((input, l)),
+            Ok(mut l) => {
+                if args.verbose {
+                    print_verbose(&args, &input, &l, &cwd);
+                }
+                if let Some(p) = &args.file_path_in_report {
+                    l.report.path.clone_from(p);
+                }
+                linted.push((input, l));
+            }
             Err(Failure::Io(m)) => errors.push((m, None)),
             Err(Failure::Config(e)) => {
                 let msg = e.to_string();

@@ -72,7 +72,11 @@ impl<'a> Locator<'a> {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        let mut start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
+        if line == 0 && self.src.starts_with('\u{feff}') {
+            // A leading BOM is not a column.
+            start = '\u{feff}'.len_utf8().min(offset);
+        }
         let column = if self.ascii.get(line).copied().unwrap_or(false) {
             offset.saturating_sub(start) as u32 + 1
         } else {

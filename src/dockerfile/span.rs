@@ -69,7 +69,11 @@ impl LineIndex {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line] as usize;
+        let mut start = self.line_starts[line] as usize;
+        if line == 0 && text.starts_with('\u{feff}') {
+            // A leading BOM is not a column.
+            start = '\u{feff}'.len_utf8().min(offset);
+        }
         let mut end = offset;
         while end > start && !text.is_char_boundary(end) {
             end -= 1;
@@ -102,6 +106,16 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leading_bom_is_not_a_column() {
+        let text = "\u{feff}FROM a\nRUN b\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.pos(text, 3).column, 1);
+        assert_eq!(idx.pos(text, 8).column, 6);
+        assert_eq!(idx.pos(text, 0).column, 1);
+        assert_eq!(idx.pos(text, 14).column, 5);
+    }
 
     #[test]
     fn positions_count_characters() {

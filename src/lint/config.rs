@@ -115,6 +115,8 @@ pub const HOIST_FILE: &str = ".hoist.toml";
 /// A configuration problem. Every variant names where the bad value came from.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    #[error("config file {} does not exist", path.display())]
+    Missing { path: PathBuf },
     #[error("cannot read config file {}: {source}", path.display())]
     Read {
         path: PathBuf,
@@ -145,6 +147,9 @@ impl ConfigError {
     /// A suggestion for fixing the problem.
     pub fn hint(&self) -> Option<String> {
         match self {
+            ConfigError::Missing { .. } => {
+                Some("check the path given to --config (or HADOLINT_CONFIG)".into())
+            }
             ConfigError::Read { .. } => Some("check that the file exists and is readable".into()),
             ConfigError::Toml { .. } | ConfigError::Yaml { .. } => {
                 Some("fix the syntax error at the position shown".into())

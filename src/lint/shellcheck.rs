@@ -7,7 +7,9 @@
 //! shell: variables and `exit` do not leak from one RUN to the next. Each group starts with an
 //! `export` of the ARG and ENV names in scope, so build arguments are not reported as unassigned
 //! (SC2154) while a really undeclared variable still is. ShellCheck's line:column positions are
-//! mapped back through the script pieces to the Dockerfile.
+//! mapped back through the script pieces to the Dockerfile. The RUN of an `ONBUILD RUN` trigger
+//! is checked too, as `sh`, with no ARG or ENV names exported: it runs in a child build whose
+//! SHELL and variables this file does not know.
 //!
 //! When ShellCheck cannot parse the combined script (an SC1xxx error stops it at the first
 //! one), each RUN is checked on its own instead, so one broken RUN does not hide the others.
@@ -85,6 +87,9 @@ pub fn run_with(cx: &Context, diags: &mut Diagnostics, program: &OsString) {
             groups.entry(d).or_default().push(spec);
         }
     }
+    for (d, spec) in onbuild_segments(cx) {
+        groups.entry(d).or_default().push(spec);
+    }
     for (dialect, specs) in groups {
         if specs.is_empty() {
             continue;
@@ -134,6 +139,8 @@ fn unavailable(cx: &Context, e: &ShellcheckError) -> Finding {
 enum PieceMap {
     /// Bytes of `cx.scripts[instr][script].text`.
     Script { instr: usize, script: usize },
+    /// Bytes of `cx.onbuild_scripts[instr][script].text`.
+    Onbuild { instr: usize, script: usize },
     /// Source bytes starting at this offset (heredoc data copied verbatim).
     Source { base: usize },
     /// Generated text (newlines, heredoc terminators): not mapped.
@@ -193,6 +200,33 @@ fn heredoc_dialect(body: &str, command: Option<&str>, shell: &'static str) -> Op
         }
     }
     Some(command.and_then(dialect).unwrap_or(shell))
+}
+
+/// The scripts of every `ONBUILD RUN` as `sh` segments exporting only the predefined names.
+fn onbuild_segments(cx: &Context) -> Vec<(&'static str, SegmentSpec)> {
+    let exports: Vec<String> = PREDEFINED.iter().map(|s| s.to_string()).collect();
+    let mut out = Vec::new();
+    for (instr, scripts) in cx.onbuild_scripts.iter().enumerate() {
+        for (script, rs) in scripts.iter().enumerate() {
+            let d = if rs.from_heredoc {
+                heredoc_dialect(&rs.text, None, "sh")
+            } else {
+                Some("sh")
+            };
+            let Some(d) = d.filter(|_| !rs.text.trim().is_empty()) else {
+                continue;
+            };
+            let parts = vec![(rs.text.clone(), PieceMap::Onbuild { instr, script })];
+            out.push((
+                d,
+                SegmentSpec {
+                    parts,
+                    exports: exports.clone(),
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// The scripts of RUN instruction `i` as segments, each with its dialect (`shell` is the
@@ -492,6 +526,10 @@ fn map_range(cx: &Context, combined: &Combined, s: usize, e: usize) -> Option<Sp
     match piece.map {
         PieceMap::Script { instr, script } => {
             let rs_script = cx.scripts.get(instr)?.get(script)?;
+            Some(cx.script_span(rs_script, rs, re))
+        }
+        PieceMap::Onbuild { instr, script } => {
+            let rs_script = cx.onbuild_scripts.get(instr)?.get(script)?;
             Some(cx.script_span(rs_script, rs, re))
         }
         PieceMap::Source { base } => {

@@ -306,6 +306,23 @@ pub fn apply(cx: &Context, findings: Vec<Finding>) -> Vec<Finding> {
         .collect()
 }
 
+/// Whether `code` names something a pragma can silence: a rule (code, name or alias), a
+/// ShellCheck code, DL1000 or a BuildKit check name.
+pub(crate) fn known_code(code: &str) -> bool {
+    registry::find(code).is_some()
+        || code.eq_ignore_ascii_case("DL1000")
+        || code
+            .strip_prefix("SC")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || BUILDKIT_CHECKS.iter().any(|b| b.eq_ignore_ascii_case(code))
+}
+
+/// A pragma as it takes effect: one naming an unknown code is ignored whole (hadolint's parser
+/// rejects such a comment), so a typo cannot silently widen or narrow what is ignored.
+fn effective_pragma(text: &str) -> Option<Pragma> {
+    parse_pragma(text).filter(|p| p.tool == Tool::Trivy || p.codes.iter().all(|c| known_code(c)))
+}
+
 fn collect_pragmas(cx: &Context, regions: &mut Vec<Region>, global: &mut Vec<String>) {
     let comments = comment_lines(cx);
     let instrs: &[Instruction] = &cx.df.instructions;
@@ -313,7 +330,7 @@ fn collect_pragmas(cx: &Context, regions: &mut Vec<Region>, global: &mut Vec<Str
     // Inline pragmas: the comment block directly above each instruction.
     for ins in instrs {
         let codes: Vec<String> = block_above(&comments, ins.span.start.line)
-            .filter_map(|c| parse_pragma(c.text(cx.source)))
+            .filter_map(|c| effective_pragma(c.text(cx.source)))
             .filter(|p| p.scope == Scope::Inline)
             .flat_map(|p| p.codes)
             .collect();
@@ -331,7 +348,7 @@ fn collect_pragmas(cx: &Context, regions: &mut Vec<Region>, global: &mut Vec<Str
         .map(|i| i.span.start.line)
         .collect();
     for c in comments.iter().flatten() {
-        let Some(p) = parse_pragma(c.text(cx.source)) else {
+        let Some(p) = effective_pragma(c.text(cx.source)) else {
             continue;
         };
         match p.scope {
@@ -441,6 +458,17 @@ mod tests {
         assert!(d.error && !d.skip_all);
         assert!(parse_check("skip=all").skip_all);
         assert!(!parse_check("error=false").error);
+    }
+
+    #[test]
+    fn a_pragma_naming_an_unknown_code_is_ignored_whole() {
+        let src = "FROM scratch\n# hadolint ignore=crazy,DL3002\nUSER root\n";
+        assert_eq!(
+            kept_default(src, &[("DL3002", 3)]),
+            vec![("DL3002".to_string(), 3)]
+        );
+        let src = "FROM scratch\n# hadolint ignore=SC2086,DL3002,no-user\nUSER root\n";
+        assert!(kept_default(src, &[("DL3002", 3)]).is_empty());
     }
 
     #[test]

@@ -100,7 +100,7 @@ fn load_file_chooses_format_by_extension() {
     ));
     assert!(matches!(
         load_file(&d.path().join("gone.toml")),
-        Err(ConfigError::Read { .. })
+        Err(ConfigError::Missing { .. })
     ));
 }
 

@@ -12,17 +12,17 @@ use crate::corpus::{corpus, corpus_root};
 
 /// The codes of the `core` rule group.
 const CORE_CODES: &[&str] = &[
-    "DL3002", "DL3006", "DL3007", "DL3025", "DL3026", "DL3064", "DL3063", "HO3001", "HO3002",
+    "DL3002", "DL3006", "DL3007", "DL3025", "DL3026", "DL3064", "HO5003", "HO3001", "HO3002",
     "HO3003", "HO4001",
 ];
 
 /// Reviewed true positives: (file relative to the corpus, line, code), each with the reason.
 const REVIEWED: &[(&str, u32, &str)] = &[];
 
-/// DL3063 (final stage never sets USER) is a true positive on every corpus image: none of them
+/// HO5003 (final stage never sets USER) is a true positive on every corpus image: none of them
 /// has a USER instruction (official base images run as root by design and leave USER to the
 /// images built on them). It must be reported exactly once per real Dockerfile, on the final FROM.
-const EXPECTED_EVERYWHERE: &str = "DL3063";
+const EXPECTED_EVERYWHERE: &str = "HO5003";
 
 #[test]
 fn core_rules_have_no_false_positives_on_the_corpus() {
@@ -53,7 +53,7 @@ fn core_rules_have_no_false_positives_on_the_corpus() {
             assert_eq!(
                 user_findings,
                 final_from.into_iter().collect::<Vec<_>>(),
-                "{}: DL3063 must be reported once, on the final FROM",
+                "{}: HO5003 must be reported once, on the final FROM",
                 file.rel
             );
         }
@@ -115,10 +115,10 @@ fn opt_in_policies_fire_only_when_enabled() {
         panic!("{} missing", path.display())
     };
     let options = LintOptions {
-        enabled: vec!["HO4001".into(), "DL3063".into()],
+        enabled: vec!["HO4001".into(), "HO5003".into()],
         ..LintOptions::default()
     };
     let report = lint_source(&path, &text, &options);
     assert!(report.findings.iter().any(|f| f.code == "HO4001"));
-    assert!(report.findings.iter().any(|f| f.code == "DL3063"));
+    assert!(report.findings.iter().any(|f| f.code == "HO5003"));
 }

@@ -13,6 +13,11 @@ use super::{ConfigError, LintOptions, HADOLINT_FILES, HOIST_FILE};
 /// Loads one config file, its format chosen by its name: `*.toml` is hoist's format,
 /// `*.yaml`/`*.yml` hadolint's.
 pub fn load_file(path: &Path) -> Result<ConfigLayer, ConfigError> {
+    if !path.exists() {
+        return Err(ConfigError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -73,11 +78,13 @@ impl Resolver {
         cli: ConfigLayer,
     ) -> Result<Resolver, ConfigError> {
         let explicit = config_file.map(load_file).transpose()?;
-        let warnings = explicit
+        let mut warnings: Vec<String> = explicit
             .iter()
             .chain([&env, &cli])
             .flat_map(|l| l.warnings.iter().cloned())
             .collect();
+        warnings.extend(super::model::code_warnings(&env, "the environment"));
+        warnings.extend(super::model::code_warnings(&cli, "the command line"));
         Ok(Resolver {
             explicit,
             env,

@@ -221,8 +221,34 @@ fn from_value(
         key,
         message,
     })?;
+    warnings.extend(code_warnings(&layer, &path.display().to_string()));
     layer.warnings = warnings;
     Ok(layer)
+}
+
+/// Warnings for the rule codes of `layer` (ignore, enable, override) that name nothing hoist
+/// knows, and a notice for DL3063, whose meaning changed. `origin` says where the layer came
+/// from (a file path, "the command line").
+pub fn code_warnings(layer: &ConfigLayer, origin: &str) -> Vec<String> {
+    let codes = layer
+        .ignore
+        .iter()
+        .chain(&layer.enable)
+        .chain(layer.levels.iter().map(|(c, _)| c));
+    let mut out = Vec::new();
+    for code in codes {
+        if !crate::lint::suppress::known_code(code) {
+            out.push(format!(
+                "{origin}: unknown rule code `{code}` is ignored (see `hoist rules`)"
+            ));
+        } else if code.trim().eq_ignore_ascii_case("DL3063") {
+            out.push(format!(
+                "{origin}: DL3063 is hadolint's rule \"stage name is a reserved word\"; the rule \
+                 \"final stage never sets a non-root USER\" that hoist called DL3063 is now HO5003"
+            ));
+        }
+    }
+    out
 }
 
 /// The model's keys for messages, tables in brackets.

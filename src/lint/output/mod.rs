@@ -3,13 +3,22 @@
 //!
 //! Every format renders every finding of every report, in the order given; filtering by level
 //! happens before. [`OutputOptions::threshold`] is only used by formats that mark pass/fail.
+//!
+//! Lines and columns are 1-based and columns count characters, in every format. End columns
+//! follow each format's own definition: exclusive (one past the last character) in `json`
+//! (`end_column`) and `sarif` (SARIF 2.1.0 §3.30.8), inclusive in `github` (the annotation's
+//! `endColumn` is the last column marked). `gnu`, `codacy`, `checkstyle` and `gitlab` give a
+//! start line (and column) only; `sonarqube` gives hadolint's fixed columns 0–1.
 
 mod checkstyle;
+mod codacy;
 mod github;
 mod gitlab;
+mod gnu;
 mod json;
 mod junit;
 mod sarif;
+mod sonarqube;
 mod tty;
 
 use std::io::{self, Write};
@@ -37,6 +46,12 @@ pub enum Format {
     Github,
     /// JUnit XML.
     Junit,
+    /// GNU error format, one line per finding (hadolint's `gnu`).
+    Gnu,
+    /// Codacy tool results (hadolint's `codacy`).
+    Codacy,
+    /// SonarQube generic issues (hadolint's `sonarqube`).
+    Sonarqube,
 }
 
 /// Options shared by the formats.
@@ -72,6 +87,9 @@ pub fn write(
         Format::Gitlab => gitlab::write(reports, w),
         Format::Github => github::write(reports, w),
         Format::Junit => junit::write(reports, opts, w),
+        Format::Gnu => gnu::write(reports, w),
+        Format::Codacy => codacy::write(reports, w),
+        Format::Sonarqube => sonarqube::write(reports, w),
     }
 }
 

@@ -185,6 +185,11 @@ pub(super) fn write(
     opts: &OutputOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    // Nothing was linted (every input failed, or none was found): the errors on stderr say
+    // why, and "No problems in 0 files." next to them would read as a success.
+    if reports.is_empty() {
+        return Ok(());
+    }
     let st = Styles::new(opts.color);
     for r in reports {
         let path = display_path(&r.path);

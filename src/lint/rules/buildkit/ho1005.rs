@@ -1,15 +1,16 @@
-//! HO1005 (BuildKit ReservedStageName): a stage named `scratch` or `context`.
+//! DL3063 (hadolint's code; BuildKit ReservedStageName, hoist's HO1005 before): a stage named
+//! `scratch` or `context`. The file keeps its old name so the buildkit group's layout is stable.
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        code: "HO1005",
+        code: "DL3063",
         name: "reserved-stage-name",
         severity: Severity::Warning,
         category: Category::Correctness,
         summary: "Reserved words should not be used as stage names",
-        aliases: &["ReservedStageName"],
+        aliases: &["HO1005", "ReservedStageName"],
         opt_in: false,
     },
     check,
@@ -39,13 +40,13 @@ mod tests {
     #[test]
     fn flags_reserved_names() {
         assert_eq!(
-            positions("HO1005", "FROM a:1 AS scratch\nFROM b:1 AS Context\n"),
+            positions("DL3063", "FROM a:1 AS scratch\nFROM b:1 AS Context\n"),
             vec![(1, 13), (2, 13)]
         );
     }
 
     #[test]
     fn accepts_other_names() {
-        assert!(positions("HO1005", "FROM scratch AS base\nFROM base AS ctx\n").is_empty());
+        assert!(positions("DL3063", "FROM scratch AS base\nFROM base AS ctx\n").is_empty());
     }
 }

@@ -16,17 +16,28 @@ pub static RULE: Rule = Rule {
 };
 
 /// `key=value` with the same meaning as the legacy pair, when we can be sure of it: the legacy
-/// value is one word taken verbatim up to the end of the line, so it is only rewritten when it
-/// has no quotes, escapes or line continuations.
-fn rewrite(kv: &KeyValue, escape: char) -> Option<String> {
+/// value is taken verbatim up to the end of the instruction, so it is only rewritten when it has
+/// no quotes or escapes. Line continuations inside the value are kept as written (BuildKit joins
+/// lines before it splits words, so they mean the same inside the quotes), which keeps the
+/// instruction's line structure; a value whose text is not just its lines joined (a comment
+/// line inside, say) is left alone.
+fn rewrite(kv: &KeyValue, escape: char, source: &str) -> Option<String> {
     let v = &kv.value.value;
     if v.is_empty() || v.contains(['"', '\'', '\n', '\r', escape]) {
         return None;
     }
+    let raw = source.get(kv.value.span.start.offset as usize..kv.value.span.end.offset as usize)?;
+    let continuation = format!("{escape}\n");
+    let joined = raw
+        .replace(&format!("{escape}\r\n"), "")
+        .replace(&continuation, "");
+    if joined != *v {
+        return None;
+    }
     if v.contains(char::is_whitespace) {
-        Some(format!("{}=\"{}\"", kv.key.value, v))
+        Some(format!("{}=\"{}\"", kv.key.value, raw))
     } else {
-        Some(format!("{}={}", kv.key.value, v))
+        Some(format!("{}={}", kv.key.value, raw))
     }
 }
 
@@ -48,7 +59,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 kv.key.span.start.offset as usize,
                 kv.value.span.end.offset as usize,
             );
-            if let Some(replacement) = rewrite(kv, cx.df.escape).filter(|_| start < end) {
+            if let Some(replacement) = rewrite(kv, cx.df.escape, cx.source).filter(|_| start < end)
+            {
                 f.with_fix(Fix {
                     description: "use key=value".into(),
                     edits: vec![Edit {
@@ -93,6 +105,12 @@ mod tests {
             Some("FROM a:1\nENV PATH=\"/x:$PATH y\"\n")
         );
         assert_eq!(fixed("FROM a:1\nENV A \"q\" x\n"), None);
+        // A value continued over lines keeps its lines.
+        assert_eq!(
+            fixed("FROM a:1\nENV PATH /usr/local/bin:$PATH \\\n    LANG=C\n").as_deref(),
+            Some("FROM a:1\nENV PATH=\"/usr/local/bin:$PATH \\\n    LANG=C\"\n")
+        );
+        assert_eq!(fixed("FROM a:1\nENV V 3.13 \\\n# note\n  x\n"), None);
     }
 
     #[test]

@@ -16,8 +16,11 @@ pub static RULE: Rule = Rule {
 };
 
 /// Whether `registry` (normalised) is allowed by one trusted entry. An entry `*.example.com`
-/// allows every subdomain of `example.com`.
+/// allows every subdomain of `example.com`; `*` allows every registry (as in hadolint).
 fn allowed_by(entry: &str, registry: &str) -> bool {
+    if entry.trim() == "*" {
+        return true;
+    }
     let e = normalize_registry(entry);
     match e.strip_prefix("*.") {
         Some(suffix) => registry
@@ -91,6 +94,7 @@ mod tests {
         assert!(pos("FROM index.docker.io/library/debian:12\n", &["docker.io"]).is_empty());
         assert!(pos("FROM scratch\n", &["my.registry"]).is_empty());
         assert!(pos("FROM eu.gcr.io/p/a:1\n", &["*.gcr.io"]).is_empty());
+        assert!(pos("FROM ghcr.io/a/b:1\nFROM debian:12\n", &["*"]).is_empty());
         assert!(pos("FROM my.registry/a:1 AS b\nFROM b\n", &["my.registry"]).is_empty());
     }
 }

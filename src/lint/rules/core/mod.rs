@@ -1,5 +1,5 @@
 //! Rule group `core`: the headline families — base-image pinning (DL3006, DL3007, DL3026,
-//! HO4001), the user the image runs as (DL3002, DL3063), shell-form CMD/ENTRYPOINT (DL3025) and
+//! HO4001), the user the image runs as (DL3002, HO5003), shell-form CMD/ENTRYPOINT (DL3025) and
 //! secrets (DL3064, HO3001–HO3003). One file per rule; list each in [`RULES`]. Helpers shared by
 //! several rules live in [`images`], [`users`], [`crate::secrets::files`] and [`dockerignore`].
 
@@ -14,12 +14,12 @@ pub mod dl3006;
 pub mod dl3007;
 pub mod dl3025;
 pub mod dl3026;
-pub mod dl3063;
 pub mod dl3064;
 pub mod ho3001;
 pub mod ho3002;
 pub mod ho3003;
 pub mod ho4001;
+pub mod ho5003;
 
 pub static RULES: &[&Rule] = &[
     &dl3002::RULE,
@@ -28,7 +28,7 @@ pub static RULES: &[&Rule] = &[
     &dl3025::RULE,
     &dl3026::RULE,
     &dl3064::RULE,
-    &dl3063::RULE,
+    &ho5003::RULE,
     &ho3001::RULE,
     &ho3002::RULE,
     &ho3003::RULE,

@@ -1,4 +1,4 @@
-//! Shared by DL3002 and DL3063: the USER the final image runs as, following stages built
+//! Shared by DL3002 and HO5003: the USER the final image runs as, following stages built
 //! `FROM <stage>` of this file.
 
 use super::images::resolve;

@@ -33,7 +33,12 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                             .iter()
                             .enumerate()
                             .any(|(k, o)| k != j && o.key.value == r.name);
-                        if same_stmt && r.name != kv.key.value && !declared(&r.name) {
+                        // `ENV PATH=/a:$PATH PATH=/b:$PATH`: the second `$PATH` is the value from
+                        // before this ENV, so the first assignment is lost.
+                        let set_before = r.name == kv.key.value
+                            && pairs[..j].iter().any(|o| o.key.value == r.name);
+                        if set_before || (same_stmt && r.name != kv.key.value && !declared(&r.name))
+                        {
                             let base = kv.value.span.start.offset as usize;
                             let span = cx.span(base + r.start, base + r.end);
                             d.report(
@@ -70,6 +75,10 @@ mod tests {
         assert_eq!(
             positions("DL3044", "FROM a:1\nENV A=1 \\\n    B=$A/x\n"),
             vec![(3, 7)]
+        );
+        assert_eq!(
+            positions("DL3044", "FROM a:1\nENV PATH=/a:${PATH} PATH=/b:${PATH}\n"),
+            vec![(2, 29)]
         );
     }
 

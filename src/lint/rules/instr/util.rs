@@ -51,9 +51,10 @@ pub(crate) fn unquote(s: &str) -> &str {
 
 pub(crate) use crate::dockerfile::is_git;
 
-/// File name suffixes of archives that ADD may extract (hadolint's list, plus zstd).
+/// File name suffixes of archives that ADD may extract (hadolint's list, plus zstd). Not `.zip`:
+/// ADD copies a local zip as it is, so such an ADD is a COPY.
 const ARCHIVE_SUFFIXES: &[&str] = &[
-    ".tar", ".gz", ".bz2", ".xz", ".zip", ".tgz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz",
+    ".tar", ".gz", ".bz2", ".xz", ".tgz", ".tpz", ".tb2", ".tbz", ".tbz2", ".lz", ".lzma", ".tlz",
     ".txz", ".Z", ".tZ", ".zst", ".tzst",
 ];
 
@@ -194,6 +195,7 @@ mod tests {
     #[test]
     fn classifies_sources() {
         assert!(is_archive("a.tar.gz") && is_archive("\"x.tgz\"") && !is_archive("a.txt"));
+        assert!(!is_archive("file.zip"));
         assert!(is_git("git@github.com:a/b.git") && is_git("https://github.com/a/b.git#main"));
         assert!(is_windows_abs("C:\\x") && is_windows_abs("c:/x") && !is_windows_abs("c"));
         assert_eq!(unquote("\"a b\""), "a b");

@@ -1,5 +1,8 @@
-//! DL3009: `apt-get update` in a RUN that does not delete the package lists afterwards.
-use crate::lint::rules::packages::pm::{apt_subcommand, is_rm_of, mounts_any};
+//! DL3009: `apt-get update` (or `apt`/`aptitude update`) in a RUN that does not delete the
+//! package lists afterwards.
+use crate::lint::rules::packages::pm::{
+    apt_subcommand, is_rm_of, mounts_any, stage_is_kept, APT_VALUE_FLAGS,
+};
 use crate::lint::rules::shell::cmd::{commands_of, is_templated, run_instruction, runs};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -18,26 +21,16 @@ pub static RULE: Rule = Rule {
 
 const LISTS: &str = "/var/lib/apt/lists";
 
-/// Whether the stage of instruction `i` ends up in an image: the final stage, or a stage another
-/// stage is built FROM. Unknown stages count as kept.
-fn stage_is_kept(cx: &Context, i: usize) -> bool {
-    let Some(s) = cx.stage_of(i) else {
-        return true;
-    };
-    let last = cx.stages().len().saturating_sub(1);
-    s >= last || cx.stages().iter().any(|o| o.base == Some(s))
-}
-
 fn check(cx: &Context, d: &mut Diagnostics) {
     for (i, scripts, onbuild) in runs(cx) {
         if is_templated(scripts) {
             continue;
         }
         let cmds = commands_of(i, scripts);
-        let Some(update) = cmds
-            .iter()
-            .find(|c| apt_subcommand(c, true) == Some("update"))
-        else {
+        let Some(update) = cmds.iter().find(|c| {
+            apt_subcommand(c, true) == Some("update")
+                || (c.is_named(&["aptitude"]) && c.subcommand(APT_VALUE_FLAGS) == Some("update"))
+        }) else {
             continue;
         };
         let cleaned = cmds.iter().any(|c| {
@@ -46,9 +39,13 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 || apt_subcommand(c, true) == Some("dist-clean")
         });
         let ins = run_instruction(cx, i);
-        // Lists kept in a cache or tmpfs mount never reach the layer.
+        // Lists kept in a cache or tmpfs mount never reach the layer. A mount of all of
+        // /var/lib/apt is the cache-mount recipe that also deletes docker-clean, which then
+        // leaves the downloaded .deb files in /var/cache/apt: it counts only together with a
+        // mount there (as hadolint has it).
         let mounted = mounts_any(ins, &["cache", "tmpfs"], &[LISTS])
-            || (mounts_any(ins, &["cache", "tmpfs"], &["/var/lib/apt"]));
+            || (mounts_any(ins, &["cache", "tmpfs"], &["/var/lib/apt"])
+                && mounts_any(ins, &["cache", "tmpfs"], &["/var/cache/apt"]));
         // An ONBUILD trigger runs in the child image, which is kept.
         if cleaned || mounted || !(onbuild || stage_is_kept(cx, i)) {
             continue;
@@ -57,7 +54,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             update.name_span(cx),
             "Delete the apt-get lists after installing something.",
         )
-        .with_help("end the RUN with `rm -rf /var/lib/apt/lists/*`, or mount a cache at /var/lib/apt/lists");
+        .with_help("end the RUN with `rm -rf /var/lib/apt/lists/*`, or mount a cache at /var/lib/apt/lists (or at both /var/lib/apt and /var/cache/apt)");
     }
 }
 
@@ -96,6 +93,22 @@ mod tests {
             ),
             vec![(2, 5)]
         );
+    }
+
+    #[test]
+    fn aptitude_and_partial_apt_mounts() {
+        assert_eq!(
+            positions(
+                "DL3009",
+                "FROM debian:12\nRUN aptitude update && aptitude install vim\n"
+            ),
+            vec![(2, 5)]
+        );
+        let lib_only =
+            "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt apt-get update\n";
+        assert_eq!(positions("DL3009", lib_only), vec![(2, 44)]);
+        let both = "FROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt \\\n  --mount=type=cache,target=/var/cache/apt apt-get update\n";
+        assert!(positions("DL3009", both).is_empty());
     }
 
     #[test]

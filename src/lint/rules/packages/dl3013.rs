@@ -1,4 +1,4 @@
-//! DL3013: `pip install` of packages without a pinned version.
+//! DL3013: `pip install` (or `pipx install`) of packages without a pinned version.
 use crate::lint::rules::packages::pm::{pip_install, PIP_VALUE_FLAGS};
 use crate::lint::rules::shell::cmd::{is_unknown, run_commands};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
@@ -34,8 +34,30 @@ fn pinned(p: &str) -> bool {
         || p.starts_with("./")
 }
 
+/// pipx options that take a value.
+const PIPX_VALUE_FLAGS: &[&str] = &[
+    "python",
+    "index-url",
+    "pip-args",
+    "suffix",
+    "preinstall",
+    "editable",
+];
+
 fn check(cx: &Context, d: &mut Diagnostics) {
     for c in run_commands(cx) {
+        if c.is_named(&["pipx"]) && c.subcommand(PIPX_VALUE_FLAGS) == Some("install") {
+            let unpinned: Vec<_> = c
+                .operands(PIPX_VALUE_FLAGS)
+                .into_iter()
+                .filter(|w| !is_unknown(w) && !pinned(&w.value))
+                .collect();
+            if let Some(first) = unpinned.first() {
+                d.report(c.word_span(cx, first), MESSAGE)
+                    .with_help("pin it: `pipx install <package>==<version>`");
+            }
+            continue;
+        }
         let Some(pip) = pip_install(&c) else { continue };
         // Requirement files, constraints and the local project are pinned elsewhere.
         if pip.has_any_flag(&["r", "requirement", "c", "constraint"]) || pip.has_arg(".") {
@@ -57,6 +79,20 @@ fn check(cx: &Context, d: &mut Diagnostics) {
 #[cfg(test)]
 mod tests {
     use crate::lint::testing::positions;
+
+    #[test]
+    fn pipx_and_value_flags() {
+        assert_eq!(
+            positions("DL3013", "FROM python:3.12\nRUN pipx install black\n"),
+            vec![(2, 18)]
+        );
+        for src in [
+            "FROM python:3.12\nRUN pipx install --python \"$(which python)\" \"poetry==1.8.5\"\n",
+            "FROM python:3.12\nRUN pip install --root-user-action ignore poetry==1.8.5\n",
+        ] {
+            assert!(positions("DL3013", src).is_empty(), "{src}");
+        }
+    }
 
     #[test]
     fn flags_unpinned_packages() {
@@ -102,7 +138,6 @@ mod tests {
             "FROM python:3.12\nRUN pip install git+https://github.com/x/y@v1.0\n",
             "FROM python:3.12\nRUN pip install $PKGS\n",
             "FROM python:3.12\nRUN pip download foo\n",
-            "FROM python:3.12\nRUN pipx install black\n",
         ] {
             assert!(positions("DL3013", src).is_empty(), "{src}");
         }

@@ -18,7 +18,21 @@ pub static RULE: Rule = Rule {
 
 fn assumes_yes(c: &crate::lint::rules::shell::cmd::Argv) -> bool {
     let flags = c.flags_with(APT_VALUE_FLAGS);
-    let quiet = flags.iter().filter(|f| f.name == "q").count();
+    // `-qq`, `-q -q`, `--quiet --quiet`, `-q=2` and `--quiet=2` all mean quiet level 2, which
+    // implies `-y`.
+    let quiet = flags
+        .iter()
+        .filter(|f| f.name == "q" || f.name == "quiet")
+        .count()
+        + c.args()
+            .iter()
+            .filter_map(|w| {
+                let v = w.value.as_str();
+                v.strip_prefix("-q=").or_else(|| v.strip_prefix("--quiet="))
+            })
+            .filter_map(|n| n.parse::<usize>().ok())
+            .map(|n| n.saturating_sub(1))
+            .sum::<usize>();
     flags
         .iter()
         .any(|f| ["y", "yes", "assume-yes", "force-yes"].contains(&f.name.as_str()))
@@ -98,6 +112,8 @@ mod tests {
             "FROM debian:12\nRUN apt-get install --yes vim=1\n",
             "FROM debian:12\nRUN apt-get install --assume-yes vim=1\n",
             "FROM debian:12\nRUN apt-get -qq install vim=1\n",
+            "FROM debian:12\nRUN apt-get install -q=2 vim=1\n",
+            "FROM debian:12\nRUN apt-get install --quiet --quiet vim=1\n",
             "FROM debian:12\nRUN apt-get -o APT::Get::Assume-Yes=true install vim=1\n",
             "FROM debian:12\nRUN apt-get update || \\\n  apt-get remove vim\n",
         ] {

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
 const NPM_VALUE_FLAGS: &[&str] = &[
     "prefix",
     "registry",
+    "loglevel",
     "cache",
     "userconfig",
     "tag",
@@ -89,6 +90,7 @@ mod tests {
     fn accepts_pins_paths_and_bare_install() {
         for src in [
             "FROM node:20\nRUN npm install\n",
+            "FROM node:20\nRUN npm install --loglevel verbose sax@0.1.1\n",
             "FROM node:20\nRUN npm install --production\n",
             "FROM node:20\nRUN npm install express@4.19.2 @types/node@20\n",
             "FROM node:20\nRUN npm install ./pkg ../x /abs pkg.tgz\n",

@@ -41,9 +41,16 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         {
             continue;
         }
+        // Words after `--` are build flags passed to the gems' extconf, not gems.
+        let end = c
+            .args()
+            .iter()
+            .position(|w| w.value == "--")
+            .map_or(usize::MAX, |i| c.args()[i].start);
         let unpinned: Vec<_> = c
             .operands(GEM_VALUE_FLAGS)
             .into_iter()
+            .filter(|w| w.start < end)
             .filter(|w| !is_unknown(w) && !w.value.contains(':') && !w.value.ends_with(".gem"))
             .collect();
         if let Some(first) = unpinned.first() {
@@ -73,6 +80,19 @@ mod tests {
         assert_eq!(
             positions("DL3028", "FROM ruby:3\nRUN gem i --no-document rake\n"),
             vec![(2, 25)]
+        );
+    }
+
+    #[test]
+    fn build_flags_after_double_dash_are_not_gems() {
+        assert!(positions(
+            "DL3028",
+            "FROM ruby:3\nRUN gem install bundler:2.0.1 -- --use-system-libraries true\n"
+        )
+        .is_empty());
+        assert_eq!(
+            positions("DL3028", "FROM ruby:3\nRUN gem install rake -- --with-x\n"),
+            vec![(2, 17)]
         );
     }
 

@@ -1,4 +1,5 @@
-//! DL3040: `dnf install` in a RUN that does not run `dnf clean all` afterwards.
+//! DL3040: `dnf install` (or `upgrade`, `reinstall` and their short aliases) in a RUN that does
+//! not run `dnf clean all` afterwards.
 use crate::lint::rules::packages::pm::{installs_without_clean, is_rm_of, rpm_sub};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -20,17 +21,35 @@ pub static RULE: Rule = Rule {
     check,
 };
 
+/// dnf subcommands that fill the package cache, with dnf's aliases (as hadolint lists them).
+const INSTALLS: &[&str] = &[
+    "install",
+    "in",
+    "upgrade",
+    "up",
+    "upgrade-minimal",
+    "up-min",
+    "reinstall",
+    "rei",
+];
+
 fn check(cx: &Context, d: &mut Diagnostics) {
     for tool in ["dnf", "microdnf"] {
         let found = installs_without_clean(
             cx,
-            |c| rpm_sub(c, &[tool], &["install"]),
+            |c| rpm_sub(c, &[tool], INSTALLS),
             |c| {
                 (rpm_sub(c, &[tool], &["clean"]) && c.has_arg("all"))
                     || is_rm_of(c, "/var/cache/yum")
                     || is_rm_of(c, "/var/cache/dnf")
+                    || is_rm_of(c, "/var/cache/libdnf5")
             },
-            &["/var/cache/dnf", "/var/cache/yum"],
+            &[
+                "/var/cache/dnf",
+                "/var/cache/yum",
+                "/var/cache/libdnf5",
+                ".cache/libdnf5",
+            ],
         );
         for c in found {
             d.report(
@@ -62,6 +81,10 @@ mod tests {
             ),
             vec![(2, 5)]
         );
+        for sub in ["in", "up", "upgrade-minimal", "up-min", "rei"] {
+            let src = format!("FROM fedora:42\nRUN dnf -y {sub} x-1.0\n");
+            assert_eq!(positions("DL3040", &src), vec![(2, 5)], "{sub}");
+        }
     }
 
     #[test]
@@ -71,6 +94,9 @@ mod tests {
             "FROM fedora:40\nRUN dnf install -y httpd-2.4.58 && rm -rf /var/cache/dnf\n",
             "FROM fedora:40\nRUN microdnf install -y x-1.0 && microdnf clean all\n",
             "FROM fedora:40\nRUN --mount=type=cache,target=/var/cache/dnf dnf install -y x-1.0\n",
+            "FROM fedora:42\nRUN --mount=type=tmpfs,target=/var/cache/libdnf5 dnf in -y x-1.0\n",
+            "FROM fedora:42\nRUN --mount=type=cache,target=/root/.cache/libdnf5 dnf up -y\n",
+            "FROM fedora:42\nRUN dnf rei -y x-1.0 && rm -rf /var/cache/libdnf5\n",
         ] {
             assert!(positions("DL3040", src).is_empty(), "{src}");
         }

@@ -1,7 +1,5 @@
 //! DL3041: `dnf install` of packages without a pinned version.
-use crate::lint::rules::packages::pm::{
-    module_version_fixed, rpm_install_operands, rpm_sub, rpm_version_fixed,
-};
+use crate::lint::rules::packages::pm::{rpm_install_operands, rpm_sub, rpm_word_pinned};
 use crate::lint::rules::shell::cmd::run_commands;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -24,15 +22,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             continue;
         }
         let (module, operands) = rpm_install_operands(&c);
-        let fixed = if module {
-            module_version_fixed
-        } else {
-            rpm_version_fixed
-        };
         // Group specs (`@core`) name no single package.
         let unpinned: Vec<_> = operands
             .into_iter()
-            .filter(|w| !w.value.starts_with('@') && !fixed(&w.value))
+            .filter(|w| !w.value.starts_with('@') && !rpm_word_pinned(cx, c.instr, w, module))
             .collect();
         if let Some(first) = unpinned.first() {
             let names: Vec<&str> = unpinned.iter().map(|w| w.value.as_str()).collect();

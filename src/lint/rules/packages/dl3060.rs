@@ -1,5 +1,5 @@
 //! DL3060: `yarn install` in a RUN that does not run `yarn cache clean` afterwards.
-use crate::lint::rules::packages::pm::installs_without_clean;
+use crate::lint::rules::packages::pm::{installs_without_clean, stage_is_kept};
 use crate::lint::rules::shell::cmd::Argv;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
@@ -37,7 +37,17 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             "/root/.yarn",
         ],
     );
-    for c in found {
+    // A stage that no image is built from takes its cache nowhere (hadolint's view too); an
+    // ONBUILD trigger runs in the child image, which is kept.
+    let kept = |i: usize| {
+        stage_is_kept(cx, i)
+            || cx
+                .df
+                .instructions
+                .get(i)
+                .is_some_and(|ins| ins.keyword == crate::dockerfile::Keyword::Onbuild)
+    };
+    for c in found.into_iter().filter(|c| kept(c.instr)) {
         d.report(
             c.name_span(cx),
             "`yarn cache clean` missing after `yarn install` was run.",
@@ -71,6 +81,7 @@ mod tests {
     fn accepts_clean() {
         for src in [
             "FROM node:20\nRUN yarn install && yarn cache clean\n",
+            "FROM node:20 AS deps\nRUN yarn install\nFROM scratch\nRUN hey\n",
             "FROM node:20\nRUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn install\n",
             "FROM node:20\nRUN yarn build\n",
         ] {

@@ -199,6 +199,7 @@ pub(crate) const PIP_VALUE_FLAGS: &[&str] = &[
     "exists-action",
     "global-option",
     "config-settings",
+    "root-user-action",
 ];
 
 /// The apt-get (or `apt`, when `with_apt`) subcommand of `c`.
@@ -265,6 +266,22 @@ pub(crate) fn rpm_version_fixed(package: &str) -> bool {
         && rest
             .iter()
             .any(|p| p.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Whether the yum/dnf package (or module, when `module`) word `w` of a RUN at instruction
+/// `instr` is pinned, looking through ARG/ENV variables in scope there
+/// (`git-core-${version}` with `ENV version=2.51.0-2.fc42`); an unset variable pins nothing.
+pub(crate) fn rpm_word_pinned(cx: &Context, instr: usize, w: &Word, module: bool) -> bool {
+    let fixed = if module {
+        module_version_fixed
+    } else {
+        rpm_version_fixed
+    };
+    fixed(&w.value)
+        || (w.dynamic
+            && cx
+                .expand(instr, &w.value)
+                .is_some_and(|v| v != w.value && fixed(&v)))
 }
 
 /// A yum/dnf module spec is pinned when it names a stream (`nodejs:18`).
@@ -355,6 +372,16 @@ pub(crate) fn pip_argv<'a>(c: &Argv<'a>) -> Option<Argv<'a>> {
 pub(crate) fn pip_install<'a>(c: &Argv<'a>) -> Option<Argv<'a>> {
     let pip = pip_argv(c)?;
     (pip.subcommand(PIP_VALUE_FLAGS) == Some("install")).then_some(pip)
+}
+
+/// Whether the stage of instruction `i` ends up in an image: the final stage, or a stage another
+/// stage is built FROM. Unknown stages count as kept.
+pub(crate) fn stage_is_kept(cx: &Context, i: usize) -> bool {
+    let Some(s) = cx.stage_of(i) else {
+        return true;
+    };
+    let last = cx.stages().len().saturating_sub(1);
+    s >= last || cx.stages().iter().any(|o| o.base == Some(s))
 }
 
 /// For the clean-after-install rules: the first install command (by `is_install`) of each RUN

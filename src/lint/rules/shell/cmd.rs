@@ -386,8 +386,15 @@ pub(crate) fn has_mount(ins: &Instruction, types: &[&str], dir: &str) -> bool {
             }
         }
         let dir = dir.trim_end_matches('/');
+        // A relative `dir` (`.cache/libdnf5`) matches under any home directory.
+        let relative = !dir.starts_with('/');
         types.contains(&kind)
-            && target.is_some_and(|t| t == dir || t.starts_with(&format!("{dir}/")))
+            && target.is_some_and(|t| {
+                t == dir
+                    || t.starts_with(&format!("{dir}/"))
+                    || (relative
+                        && (t.ends_with(&format!("/{dir}")) || t.contains(&format!("/{dir}/"))))
+            })
     })
 }
 

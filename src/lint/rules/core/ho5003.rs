@@ -1,15 +1,15 @@
-//! DL3063: the final image never switches to a non-root USER.
+//! HO5003: the final image never switches to a non-root USER.
 //!
-//! hadolint's DL3063 ("A USER instruction should be specified") is off by default there and is
-//! satisfied by a USER in any stage; here it is on by default and looks at what the shipped image
-//! runs as: the final stage, or the stage of this file it is built from.
+//! Once DL3063 here; that code is hadolint's "stage name is a reserved word" (see `DL3063` in the
+//! buildkit group), so this rule has its own code. On by default, it looks at what the shipped
+//! image runs as: the final stage, or the stage of this file it is built from.
 use super::users::effective_user;
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        code: "DL3063",
+        code: "HO5003",
         name: "no-user",
         severity: Severity::Warning,
         category: Category::User,
@@ -48,19 +48,19 @@ mod tests {
 
     #[test]
     fn flags_missing_user() {
-        assert_eq!(positions("DL3063", "FROM debian:12\nRUN x\n"), vec![(1, 1)]);
+        assert_eq!(positions("HO5003", "FROM debian:12\nRUN x\n"), vec![(1, 1)]);
         assert_eq!(
-            positions("DL3063", "FROM debian:12 AS b\nUSER app\nFROM debian:12\n"),
+            positions("HO5003", "FROM debian:12 AS b\nUSER app\nFROM debian:12\n"),
             vec![(3, 1)]
         );
     }
 
     #[test]
     fn accepts_a_user() {
-        assert!(positions("DL3063", "FROM debian:12\nUSER app\n").is_empty());
-        assert!(positions("DL3063", "FROM debian:12 AS b\nUSER app\nFROM b\nRUN x\n").is_empty());
+        assert!(positions("HO5003", "FROM debian:12\nUSER app\n").is_empty());
+        assert!(positions("HO5003", "FROM debian:12 AS b\nUSER app\nFROM b\nRUN x\n").is_empty());
         // Explicit root is reported by DL3002, not here.
-        assert!(positions("DL3063", "FROM debian:12\nUSER root\n").is_empty());
-        assert!(positions("DL3063", "FROM debian:12\nARG U\nUSER $U\n").is_empty());
+        assert!(positions("HO5003", "FROM debian:12\nUSER root\n").is_empty());
+        assert!(positions("HO5003", "FROM debian:12\nARG U\nUSER $U\n").is_empty());
     }
 }
