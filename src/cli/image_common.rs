@@ -28,6 +28,8 @@ pub struct CommonArgs {
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub net: super::network::NetworkArgs,
 }
 
 impl CommonArgs {
@@ -47,9 +49,7 @@ impl CommonArgs {
 
     /// Registry settings from the flags.
     pub fn remote(&self) -> RemoteOptions {
-        RemoteOptions {
-            insecure_hosts: self.insecure_registry.clone(),
-        }
+        self.net.remote(&self.insecure_registry)
     }
 }
 

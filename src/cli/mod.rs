@@ -13,6 +13,7 @@ mod inspect;
 mod key;
 mod lint;
 mod login;
+mod network;
 mod parse;
 mod prune;
 mod pull;
