@@ -13,6 +13,7 @@ mod conformance_parser;
 mod conformance_shell;
 mod core_corpus;
 mod corpus;
+mod hostile_registry;
 mod instr_rules_corpus;
 mod oci_cli;
 mod oci_fixtures;

@@ -110,6 +110,13 @@ impl HttpRegistry {
                 Ok(Some(b))
             }
             Ok(Ok(None)) => Ok(None),
+            // The client's own per-read timeout (the same idle window) is a stall too.
+            Ok(Err(source)) if source.is_timeout() => Err(RegistryError::Stalled {
+                method: method.to_string(),
+                url: url.to_string(),
+                idle,
+                received: watch.total,
+            }),
             Ok(Err(source)) => Err(RegistryError::Transport {
                 method: method.to_string(),
                 url: url.to_string(),

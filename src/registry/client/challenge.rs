@@ -37,21 +37,8 @@ impl HttpRegistry {
                     "token realm {realm:?} is not HTTP(S)"
                 )));
             }
-            if url.scheme() == "http" && self.scheme_for(r.api_host()) == "https" {
-                return Err(unauthorized(format!(
-                    "the HTTPS registry names a plain-HTTP token realm {realm}; hoist does not \
-                     follow an HTTPS registry's challenge to plain HTTP"
-                )));
-            }
-            let realm_host = url
-                .host_str()
-                .map(|h| format!("{h}:{}", url.port_or_known_default().unwrap_or(80)))
-                .unwrap_or_default();
-            if url.scheme() == "http" && cred.is_some() && !self.plain_http_allowed(&realm_host) {
-                return Err(unauthorized(format!(
-                    "the token realm {realm} is plain HTTP on a non-loopback host; hoist sends \
-                     credentials over plain HTTP only to hosts named by --insecure-registry"
-                )));
+            if let Some(why) = self.realm_refusal(r, &url, cred.is_some()) {
+                return Err(unauthorized(why));
             }
             let service = bearer.param("service").unwrap_or("");
             let value = self
@@ -80,6 +67,31 @@ impl HttpRegistry {
         Err(unauthorized(format!(
             "401 with no usable challenge (WWW-Authenticate: {header:?})"
         )))
+    }
+
+    /// Why registry `r`'s token realm `url` must not be asked (with credentials when
+    /// `with_credentials`), if it must not: an HTTPS registry's realm on plain HTTP, or
+    /// credentials over plain HTTP to a host that is neither loopback nor `--insecure-registry`.
+    fn realm_refusal(&self, r: &Reference, url: &Url, with_credentials: bool) -> Option<String> {
+        if url.scheme() != "http" {
+            return None;
+        }
+        if self.scheme_for(r.api_host()) == "https" {
+            return Some(format!(
+                "the HTTPS registry names a plain-HTTP token realm {url}; hoist does not \
+                 follow an HTTPS registry's challenge to plain HTTP"
+            ));
+        }
+        let realm_host = url
+            .host_str()
+            .map(|h| format!("{h}:{}", url.port_or_known_default().unwrap_or(80)))
+            .unwrap_or_default();
+        (with_credentials && !self.plain_http_allowed(&realm_host)).then(|| {
+            format!(
+                "the token realm {url} is plain HTTP on a non-loopback host; hoist sends \
+                 credentials over plain HTTP only to hosts named by --insecure-registry"
+            )
+        })
     }
 
     /// Answer the challenge of `origin`, which is not registry `r`'s own (a redirect target or
@@ -212,5 +224,48 @@ impl HttpRegistry {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| unauthorized(format!("token endpoint {realm}: no token")))?;
         Ok(format!("Bearer {token}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realms_that_may_not_get_credentials() {
+        let c = HttpRegistry::new(RegistryConfig {
+            insecure_hosts: vec!["lan.example:5000".into()],
+            credentials: CredentialSource::default(),
+            ..RegistryConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let r = |s: &str| s.parse::<Reference>().unwrap_or_else(|e| panic!("{e}"));
+        let u = |s: &str| Url::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        // An HTTPS registry is never followed to an HTTP realm, credentials or not.
+        let tls = r("ghcr.io/a/b:1");
+        assert!(c
+            .realm_refusal(&tls, &u("http://ghcr.io/token"), true)
+            .is_some());
+        assert!(c
+            .realm_refusal(&tls, &u("http://ghcr.io/token"), false)
+            .is_some());
+        assert!(c
+            .realm_refusal(&tls, &u("https://auth.example/token"), true)
+            .is_none());
+        // A plain-HTTP registry: credentials over HTTP only to loopback or listed hosts.
+        let lan = r("lan.example:5000/a:1");
+        assert!(c
+            .realm_refusal(&lan, &u("http://lan.example:5000/t"), true)
+            .is_none());
+        assert!(c
+            .realm_refusal(&lan, &u("http://auth.example/t"), true)
+            .is_some());
+        assert!(c
+            .realm_refusal(&lan, &u("http://auth.example/t"), false)
+            .is_none());
+        let local = r("localhost:5000/a:1");
+        assert!(c
+            .realm_refusal(&local, &u("http://127.0.0.2:9/t"), true)
+            .is_none());
     }
 }
