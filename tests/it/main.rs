@@ -15,6 +15,7 @@ mod core_corpus;
 mod corpus;
 mod hostile_registry;
 mod instr_rules_corpus;
+mod login_cli;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;
