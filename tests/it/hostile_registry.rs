@@ -561,3 +561,58 @@ fn plain_http_answering_anything() -> String {
     });
     host
 }
+
+#[test]
+fn a_corrupt_source_blob_is_named_after_the_source() {
+    let Some(reg) = crate::support::TestRegistry::start(
+        "a_corrupt_source_blob_is_named_after_the_source",
+        crate::support::AuthMode::Open,
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let layout = dir.path().join("layout");
+    crate::oci_fixtures::build_layout(&layout, "1", hoist::oci::layer::Compression::None);
+    let archive = dir.path().join("img.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(["copy", &format!("oci:{}:1", layout.display())])
+        .arg(format!("oci-archive:{}:1", archive.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Flip one byte inside the largest blob of the archive (same length: the tar stays valid).
+    let mut blobs: Vec<Vec<u8>> = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .collect();
+    blobs.sort_by_key(|b| std::cmp::Reverse(b.len()));
+    let victim = &blobs[0];
+    let victim_digest = digest_bytes(victim).to_string();
+    let mut tar = std::fs::read(&archive).unwrap_or_else(|e| panic!("{e}"));
+    let at = tar
+        .windows(victim.len())
+        .position(|w| w == victim.as_slice())
+        .unwrap_or_else(|| panic!("blob not found in the archive"));
+    tar[at + victim.len() / 2] ^= 0xff;
+    std::fs::write(&archive, &tar).unwrap_or_else(|e| panic!("{e}"));
+    let dest = format!("docker://{}/corrupt/app:1", reg.host);
+    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args([
+            "copy",
+            "-q",
+            &format!("oci-archive:{}:1", archive.display()),
+            &dest,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let first = err.lines().next().unwrap_or("");
+    assert!(
+        first.contains("oci-archive:") && first.contains(&victim_digest),
+        "{err}"
+    );
+    assert!(!first.contains("docker://"), "{err}");
+    assert!(err.contains("source may be corrupted"), "{err}");
+}
