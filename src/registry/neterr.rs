@@ -68,7 +68,7 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
                 .is_some_and(|h| super::client::is_loopback_host(&h));
             Some(match (classify(source), loopback) {
                 (NetFailure::Refused, true) => {
-                    "nothing listens on that port: is the registry running, and is the port right?"
+                    "check the host and port: nothing listens there (is the registry running?)"
                 }
                 (NetFailure::Refused, false) => {
                     "check the host and port, and that the registry is running"
