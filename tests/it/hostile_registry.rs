@@ -208,18 +208,24 @@ async fn credentials_never_go_to_a_plain_http_realm_on_another_host() {
     );
 }
 
-/// Run hoist with `args` under GNU time; (output, max RSS in KiB). The child is killed after
-/// `limit` (the test then fails: every case here must end by itself).
-fn hoist_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Output, u64) {
+/// Run hoist with `args`, under GNU time when installed; (output, max RSS in KiB if measured).
+/// The child is killed after `limit` (the test then fails: every case here must end by itself).
+fn hoist_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Output, Option<u64>) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let rss_file = dir.path().join("rss");
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss_file)
-        .arg(env!("CARGO_BIN_EXE_hoist"))
-        .args(args)
+    let timed = Path::new("/usr/bin/time").exists();
+    let mut cmd = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(&rss_file)
+            .arg(env!("CARGO_BIN_EXE_hoist"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_hoist"))
+    };
+    cmd.args(args)
         .env("HOME", dir.path())
         .env_remove("DOCKER_CONFIG")
         .env_remove("REGISTRY_AUTH_FILE")
@@ -246,10 +252,12 @@ fn hoist_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Out
     let out = child
         .wait_with_output()
         .unwrap_or_else(|e| panic!("output: {e}"));
-    let rss = std::fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or_else(|| panic!("no RSS from /usr/bin/time"));
+    let rss = timed.then(|| {
+        std::fs::read_to_string(&rss_file)
+            .ok()
+            .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no RSS from /usr/bin/time"))
+    });
     (out, rss)
 }
 
@@ -282,6 +290,7 @@ fn endless_error_and_token_bodies_do_not_grow_memory() {
     });
     let target = format!("{}/app:1", errors.host());
     let (out, rss) = hoist_measured(&["inspect", &target], &[], Duration::from_secs(60));
+    let rss = rss.unwrap_or_else(|| panic!("no RSS measured"));
     eprintln!(
         "endless error body: exit {:?}, max RSS {rss} KiB",
         out.status.code()
@@ -302,6 +311,7 @@ fn endless_error_and_token_bodies_do_not_grow_memory() {
     });
     let target = format!("{}/app:1", reg.host());
     let (out, rss) = hoist_measured(&["inspect", &target], &[], Duration::from_secs(60));
+    let rss = rss.unwrap_or_else(|| panic!("no RSS measured"));
     eprintln!(
         "endless token answer: exit {:?}, max RSS {rss} KiB",
         out.status.code()
@@ -615,4 +625,37 @@ fn a_corrupt_source_blob_is_named_after_the_source() {
     );
     assert!(!first.contains("docker://"), "{err}");
     assert!(err.contains("source may be corrupted"), "{err}");
+}
+
+#[test]
+fn unpack_refuses_an_oversized_config_before_downloading_it() {
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let reg = image_registry(config, 65 << 20, |s| {
+        stream_forever(
+            s,
+            200,
+            &[],
+            &[b' '; 65536],
+            Duration::ZERO,
+            Duration::from_secs(15),
+        )
+    });
+    let out_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = out_dir.path().join("root");
+    let src = format!("docker://{}/app:1", reg.host());
+    let root_arg = root.display().to_string();
+    let (out, rss) = hoist_measured(&["unpack", &src, &root_arg], &[], Duration::from_secs(60));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("over the 67108864-byte limit"), "{err}");
+    let d = digest_bytes(config).to_string();
+    assert!(
+        !reg.seen().iter().any(|r| r.target.contains(&d)),
+        "the config was fetched: {:?}",
+        reg.seen()
+    );
+    if let Some(rss) = rss {
+        assert!(rss < RSS_CEILING_KIB, "max RSS {rss} KiB");
+    }
 }
