@@ -33,6 +33,7 @@ use crate::oci::reference::Reference;
 
 mod body;
 mod challenge;
+mod exchange;
 mod hops;
 mod transfer;
 use body::{read_error_body, StallWatch};
@@ -82,8 +83,9 @@ pub struct RegistryConfig {
     pub credentials: CredentialSource,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
-    /// The idle window: longest wait for an answer's headers, and the time within which a
-    /// transfer must deliver [`MIN_PROGRESS_BYTES`] (else it is stalled and retried).
+    /// The idle window: longest wait for an answer's headers once the request is sent, and the
+    /// time within which an upload or download must move [`MIN_PROGRESS_BYTES`] (else it is
+    /// stalled and retried).
     pub read_timeout: Duration,
     /// Overall deadline for every request, body read and retry of this client.
     pub deadline: Option<Deadline>,
@@ -152,9 +154,10 @@ type Build<'a> = &'a (dyn Fn(RequestBuilder) -> RequestBuilder + Send + Sync);
 impl HttpRegistry {
     /// Build a client.
     pub fn new(config: RegistryConfig) -> Result<HttpRegistry> {
+        // No reqwest read timeout: it counts from the start of a request, so it would cut long
+        // uploads that are moving. The idle window is applied per exchange and per body read.
         let mut b = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
             .user_agent(config.user_agent.clone())
             // Redirects are followed hop by hop in `send`, which decides per hop whether
             // credentials may go along; token requests follow none.

@@ -86,7 +86,7 @@ pub enum RegistryError {
     /// A transfer stopped moving: less than [`client::MIN_PROGRESS_BYTES`] arrived within the
     /// idle window (retried; this is the error after the last attempt).
     #[error(
-        "{method} {url}: stalled: less than {} bytes arrived in {}s ({received} bytes received in all)",
+        "{method} {url}: stalled: less than {} bytes moved in {}s ({received} bytes in all)",
         client::MIN_PROGRESS_BYTES,
         fmt_secs(*idle)
     )]
@@ -97,8 +97,19 @@ pub enum RegistryError {
         url: String,
         /// The idle window.
         idle: std::time::Duration,
-        /// Bytes received in this attempt.
+        /// Bytes received (downloads) or sent (uploads) in this attempt.
         received: u64,
+    },
+    /// The answer's headers did not come within the idle window after the request was sent
+    /// (retried; this is the error after the last attempt).
+    #[error("{method} {url}: timed out: no answer within {}s", fmt_secs(*waited))]
+    NoAnswer {
+        /// HTTP method.
+        method: String,
+        /// URL requested.
+        url: String,
+        /// The idle window waited.
+        waited: std::time::Duration,
     },
     /// The overall deadline (`--timeout`) passed.
     #[error("gave up after the overall timeout of {}s, during {during}", fmt_secs(*limit))]

@@ -100,6 +100,10 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
             "the registry stopped sending data: retry later, or allow slower links more time \
              with --idle-timeout SECS (HOIST_IDLE_TIMEOUT)",
         ),
+        E::NoAnswer { .. } => Some(
+            "the registry did not answer in time: check the host and the network, or allow \
+             more time with --idle-timeout SECS (HOIST_IDLE_TIMEOUT)",
+        ),
         E::Deadline { .. } => {
             Some("the operation took longer than --timeout (HOIST_TIMEOUT): raise it or retry")
         }

@@ -75,7 +75,7 @@ pub fn is_retryable(err: &RegistryError) -> bool {
     match err {
         RegistryError::Status { status, .. } => is_retryable_status(*status),
         RegistryError::Transport { source, .. } => is_retryable_transport(source),
-        RegistryError::Stalled { .. } => true,
+        RegistryError::Stalled { .. } | RegistryError::NoAnswer { .. } => true,
         _ => false,
     }
 }

@@ -659,3 +659,112 @@ fn unpack_refuses_an_oversized_config_before_downloading_it() {
         assert!(rss < RSS_CEILING_KIB, "max RSS {rss} KiB");
     }
 }
+
+/// A registry on loopback that opens upload sessions and then reads each PUT body at
+/// `rate_per_100ms` bytes per 100 ms (0: not at all) before answering 201.
+fn slow_reader_registry(rate_per_100ms: usize) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let host = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let loc_host = host.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().take(4) {
+            let Ok(s) = s else { continue };
+            let loc_host = loc_host.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+                let mut w = match s.try_clone() {
+                    Ok(w) => w,
+                    Err(_) => return,
+                };
+                let mut r = BufReader::new(s);
+                loop {
+                    let mut head = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        head.push(line);
+                    }
+                    let len: usize = head
+                        .iter()
+                        .find_map(|h| {
+                            let (k, v) = h.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if head.first().is_some_and(|l| l.starts_with("POST")) {
+                        let _ = std::io::Write::write_all(
+                            &mut w,
+                            format!("HTTP/1.1 202 X\r\nLocation: http://{loc_host}/upload/1\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                        );
+                        continue;
+                    }
+                    if rate_per_100ms == 0 {
+                        std::thread::sleep(Duration::from_secs(15));
+                        return;
+                    }
+                    let mut left = len;
+                    let mut buf = vec![0u8; rate_per_100ms];
+                    while left > 0 {
+                        let n = left.min(rate_per_100ms);
+                        if r.read_exact(&mut buf[..n]).is_err() {
+                            return;
+                        }
+                        left -= n;
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    let _ = std::io::Write::write_all(
+                        &mut w,
+                        b"HTTP/1.1 201 X\r\nContent-Length: 0\r\n\r\n",
+                    );
+                }
+            });
+        }
+    });
+    host
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_judged_by_progress_not_by_their_length() {
+    // A 2 MiB upload read at 640 KiB/s takes about 3 s: longer than the 1 s idle window, but
+    // moving all the time, so it succeeds.
+    let host = slow_reader_registry(64 * 1024);
+    let c = client_for(&host, Duration::from_secs(1), RetryPolicy::none());
+    let r = reference(&format!("{host}/app:1"));
+    let data = vec![7u8; 2 << 20];
+    c.push_blob(
+        &r,
+        &digest_bytes(&data),
+        data.len() as u64,
+        &BlobSource::Bytes(data.clone()),
+        UploadMode::Monolithic,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("a slow but moving upload: {e}"));
+
+    // A registry that stops reading the upload: stalled after the idle window.
+    let host = slow_reader_registry(0);
+    let c = client_for(&host, Duration::from_secs(1), RetryPolicy::none());
+    let r = reference(&format!("{host}/app:1"));
+    let data = vec![9u8; 64 << 20];
+    let err = c
+        .push_blob(
+            &r,
+            &digest_bytes(&data),
+            data.len() as u64,
+            &BlobSource::Bytes(data.clone()),
+            UploadMode::Monolithic,
+        )
+        .await
+        .err();
+    match err {
+        Some(RegistryError::Stalled { ref method, .. }) => assert_eq!(method, "PUT"),
+        other => panic!("expected a stalled upload, got {other:?}"),
+    }
+}

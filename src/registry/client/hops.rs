@@ -85,13 +85,11 @@ impl HttpRegistry {
                 rb = rb.header(AUTHORIZATION, a);
             }
             let resp = self
-                .before_deadline(method.as_str(), current.as_str(), async {
-                    rb.send().await.map_err(|source| RegistryError::Transport {
-                        method: method.to_string(),
-                        url: current.to_string(),
-                        source,
-                    })
-                })
+                .before_deadline(
+                    method.as_str(),
+                    current.as_str(),
+                    self.exchange(rb, &method, &current),
+                )
                 .await?;
             let status = resp.status();
             if matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
