@@ -10,7 +10,6 @@ use clap::Args;
 use super::image_common::parse_ref;
 use super::key::{fail, load_signing_key, load_verifying_key};
 use hoist::supply::sign::dsse::{predicate_type_uri, MAX_ENVELOPE};
-use hoist::supply::sign::storage::RemoteOptions;
 use hoist::supply::sign::{attest_image, verify_attestations, AttestOptions};
 
 const TYPES_HELP: &str = "spdx, spdxjson, cyclonedx, slsaprovenance, slsaprovenance02, slsaprovenance1, link, vuln, openvex, custom, or a predicate type URI";
@@ -99,9 +98,7 @@ fn attest(a: &AttestArgs) -> Result<i32, i32> {
         ))
     })?;
     let key = load_signing_key(&a.key)?;
-    let remote = RemoteOptions {
-        insecure_hosts: a.insecure_registry.clone(),
-    };
+    let remote = super::network::NetworkArgs::from_env().remote(&a.insecure_registry);
     let opts = AttestOptions {
         predicate_type,
         predicate,
@@ -126,9 +123,7 @@ fn verify(a: &VerifyAttestationArgs) -> Result<i32, i32> {
     let image = parse_ref(&a.image, "image")?;
     let predicate_type = a.predicate_type.as_deref().map(type_uri).transpose()?;
     let key = load_verifying_key(&a.key)?;
-    let remote = RemoteOptions {
-        insecure_hosts: a.insecure_registry.clone(),
-    };
+    let remote = super::network::NetworkArgs::from_env().remote(&a.insecure_registry);
     let verified = verify_attestations(&image, &remote, &key, predicate_type.as_deref())
         .map_err(|e| fail(&e))?;
     let statements: Vec<_> = verified.iter().map(|v| &v.statement).collect();

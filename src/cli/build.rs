@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 use hoist::build::output::{self, metadata, write_file_atomic};
 use hoist::build::progress::{Event, Mode, Printer, Progress};
 use hoist::build::{BuildOptions, IsolationChoice, Network, SecretSource};
-use hoist::copy::RemoteOptions;
 use hoist::dockerfile::scope::Platform;
 use hoist::lint::config::{self, ConfigLayer, LintOptions, Resolver};
 use hoist::lint::engine::lint_source;
@@ -524,9 +523,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         IsolationArg::Rootless => IsolationChoice::Rootless,
         IsolationArg::Chroot => IsolationChoice::Chroot,
     };
-    opts.remote = RemoteOptions {
-        insecure_hosts: a.insecure_registry.clone(),
-    };
+    opts.remote = super::network::NetworkArgs::from_env().remote(&a.insecure_registry);
     opts.tags = tags.clone();
     let cache_from = a
         .cache_from

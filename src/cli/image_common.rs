@@ -3,18 +3,14 @@
 //! arguments ([`parse_ref`]) with usage errors, opening sources and
 //! destinations for every transport, progress display and error reporting.
 //!
-//! Progress goes to stderr: one indicatif bar per blob when stderr is a terminal, plain lines
-//! otherwise, nothing with `--quiet`. Results (digests, JSON) go to stdout.
+//! Progress goes to stderr (see `progress`); results (digests, JSON) go to stdout.
 
-use std::cell::RefCell;
-use std::io::IsTerminal;
 use std::path::Path;
 
 use clap::Args;
-use oci_spec::image::Descriptor;
 
-use hoist::copy::{self, CopyError, ImageDest, ImageSource, Progress, RemoteOptions};
-use hoist::oci::image::{Platform, RawManifest};
+use hoist::copy::{self, CopyError, ImageDest, ImageSource, RemoteOptions};
+use hoist::oci::image::Platform;
 use hoist::oci::reference::ImageRef;
 
 /// Flags shared by every image command.
@@ -29,6 +25,8 @@ pub struct CommonArgs {
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub net: super::network::NetworkArgs,
 }
 
 impl CommonArgs {
@@ -48,9 +46,7 @@ impl CommonArgs {
 
     /// Registry settings from the flags.
     pub fn remote(&self) -> RemoteOptions {
-        RemoteOptions {
-            insecure_hosts: self.insecure_registry.clone(),
-        }
+        self.net.remote(&self.insecure_registry)
     }
 }
 
@@ -186,6 +182,8 @@ pub fn open_dest(r: &ImageRef, common: &CommonArgs) -> Result<Box<dyn ImageDest>
     copy::open_dest(r, &common.remote())
 }
 
+pub use super::progress::CliProgress;
+
 /// Report a failed operation (exit 1).
 pub fn fail(e: &CopyError) -> i32 {
     super::report_error(&e.to_string(), e.hint());
@@ -235,11 +233,6 @@ impl DestState {
     }
 }
 
-fn short(d: &Descriptor) -> String {
-    let s = d.digest().to_string();
-    s.get(..19).unwrap_or(&s).to_string()
-}
-
 /// Human-readable byte count.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -253,83 +246,5 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS.get(u).unwrap_or(&"B"))
-    }
-}
-
-/// Progress shown on stderr.
-pub struct CliProgress {
-    mode: Mode,
-    bar: RefCell<Option<indicatif::ProgressBar>>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Quiet,
-    Lines,
-    Bars,
-}
-
-impl CliProgress {
-    /// Bars on a terminal, lines otherwise, nothing when `quiet`.
-    pub fn new(quiet: bool) -> CliProgress {
-        let mode = if quiet {
-            Mode::Quiet
-        } else if std::io::stderr().is_terminal() {
-            Mode::Bars
-        } else {
-            Mode::Lines
-        };
-        CliProgress {
-            mode,
-            bar: RefCell::new(None),
-        }
-    }
-}
-
-impl Progress for CliProgress {
-    fn blob_start(&self, desc: &Descriptor, what: &str) {
-        if self.mode != Mode::Bars {
-            return;
-        }
-        let bar = indicatif::ProgressBar::new(desc.size());
-        let style = indicatif::ProgressStyle::with_template(
-            "{msg:26} [{bar:24}] {bytes:>9}/{total_bytes:9} {bytes_per_sec}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar.set_message(format!("{what} {}", short(desc)));
-        *self.bar.borrow_mut() = Some(bar);
-    }
-
-    fn blob_bytes(&self, n: u64) {
-        if let Some(b) = self.bar.borrow().as_ref() {
-            b.inc(n);
-        }
-    }
-
-    fn blob_done(&self, desc: &Descriptor, skipped: bool) {
-        match self.mode {
-            Mode::Quiet => {}
-            Mode::Lines => {
-                let verb = if skipped { "exists " } else { "copied " };
-                eprintln!("{verb} {} ({})", desc.digest(), human_bytes(desc.size()));
-            }
-            Mode::Bars => {
-                if let Some(b) = self.bar.borrow_mut().take() {
-                    if skipped {
-                        b.finish_with_message(format!("exists {}", short(desc)));
-                    } else {
-                        b.finish();
-                    }
-                }
-            }
-        }
-    }
-
-    fn manifest_done(&self, m: &RawManifest) {
-        if self.mode != Mode::Quiet {
-            eprintln!("manifest {} ({})", m.digest, m.media_type);
-        }
     }
 }

@@ -1,9 +1,10 @@
 //! `hoist login REGISTRY` and `hoist logout REGISTRY`: store or remove registry credentials in
 //! the docker `config.json` hoist reads (`$REGISTRY_AUTH_FILE`, `$DOCKER_CONFIG/config.json` or
 //! `~/.docker/config.json`). Login checks the credentials against the registry first
-//! (`GET /v2/`) unless `--no-verify`.
+//! (`GET /v2/`) unless `--no-verify`. The password comes from `--password-stdin`, else a
+//! no-echo prompt on the terminal; `-p` works but warns (command lines are visible to others).
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -20,7 +21,7 @@ pub struct LoginArgs {
     /// User name
     #[arg(long, short)]
     pub username: Option<String>,
-    /// Password (prefer --password-stdin: command lines are visible to other users)
+    /// Password (discouraged: command lines are visible to other users; prompted for on a terminal)
     #[arg(long, short)]
     pub password: Option<String>,
     /// Read the password from the first line of stdin
@@ -75,15 +76,26 @@ pub fn run_login(a: LoginArgs) -> i32 {
 
 fn login(a: &LoginArgs) -> Result<i32, i32> {
     let host = registry_host(a.registry.as_deref())?;
-    let Some(user) = a.username.clone().filter(|u| !u.is_empty()) else {
-        super::report_error(
-            "login needs --username",
-            Some("hoist login -u USER --password-stdin REGISTRY"),
-        );
-        return Err(super::EXIT_USAGE);
+    let tty = std::io::stdin().is_terminal();
+    let user = match a.username.clone().filter(|u| !u.is_empty()) {
+        Some(u) => u,
+        None if tty && !a.password_stdin => prompt_username()?,
+        None => {
+            super::report_error(
+                "login needs --username",
+                Some("hoist login -u USER --password-stdin REGISTRY"),
+            );
+            return Err(super::EXIT_USAGE);
+        }
     };
     let password = match (&a.password, a.password_stdin) {
-        (Some(p), _) => p.clone(),
+        (Some(p), _) => {
+            eprintln!(
+                "warning: a password given with --password/-p is visible to other users of this \
+                 machine (process list, shell history); prefer --password-stdin or the prompt"
+            );
+            p.clone()
+        }
         (None, true) => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -92,9 +104,13 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
             })?;
             line.trim_end_matches(['\n', '\r']).to_string()
         }
+        (None, false) if tty => rpassword::prompt_password("Password: ").map_err(|e| {
+            super::report_error(&format!("cannot read the password: {e}"), None);
+            super::EXIT_USAGE
+        })?,
         (None, false) => {
             super::report_error(
-                "login needs a password",
+                "login needs a password, and stdin is not a terminal to prompt on",
                 Some("pass it on stdin with --password-stdin"),
             );
             return Err(super::EXIT_USAGE);
@@ -123,14 +139,21 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
                 .map_err(|e| hoist::registry::RegistryError::Setup(e.to_string()))?
         });
         if let Err(e) = checked {
-            super::report_error(
-                &format!("login to {host} failed: {e}"),
-                Some("check the user name and password (or token); --no-verify stores them unchecked"),
+            let hint = hoist::registry::neterr::network_hint(&e).unwrap_or(
+                "check the user name and password (or token); --no-verify stores them unchecked",
             );
+            super::report_error(&format!("login to {host} failed: {e}"), Some(hint));
             return Err(super::EXIT_FINDINGS);
         }
     }
     match auth::login(&host, &user, &password, a.authfile.as_deref()) {
+        Ok(path) if a.no_verify => {
+            eprintln!(
+                "Credentials for {host} saved unchecked (--no-verify) in {}",
+                path.display()
+            );
+            Ok(super::EXIT_OK)
+        }
         Ok(path) => {
             eprintln!(
                 "Login succeeded; credentials for {host} stored in {}",
@@ -143,6 +166,22 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
             Err(super::EXIT_FINDINGS)
         }
     }
+}
+
+/// Ask for the user name on the terminal (echoed).
+fn prompt_username() -> Result<String, i32> {
+    eprint!("Username: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        super::report_error(&format!("cannot read the user name: {e}"), None);
+        super::EXIT_USAGE
+    })?;
+    let user = line.trim().to_string();
+    if user.is_empty() {
+        super::report_error("the user name is empty", None);
+        return Err(super::EXIT_USAGE);
+    }
+    Ok(user)
 }
 
 pub fn run_logout(a: LogoutArgs) -> i32 {

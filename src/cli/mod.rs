@@ -14,7 +14,9 @@ mod inspect;
 mod key;
 mod lint;
 mod login;
+mod network;
 mod parse;
+mod progress;
 mod prune;
 mod pull;
 mod push;
@@ -140,6 +142,7 @@ pub fn main() -> i32 {
 /// Prints `error: <msg>` and an optional hint to stderr.
 pub(crate) fn report_error(msg: &str, hint: Option<&str>) {
     use std::io::Write;
+    progress::end_line();
     let mut err = anstream::stderr();
     let red = anstyle::Style::new()
         .bold()

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{annotations, fail, load_signing_key};
-use hoist::supply::sign::storage::RemoteOptions;
 use hoist::supply::sign::{sign_image, SignOptions};
 
 #[derive(Args, Debug)]
@@ -45,9 +44,7 @@ fn inner(a: &SignArgs) -> Result<i32, i32> {
         registry_referrers: a.registry_referrers,
     };
     let key = load_signing_key(&a.key)?;
-    let remote = RemoteOptions {
-        insecure_hosts: a.insecure_registry.clone(),
-    };
+    let remote = super::network::NetworkArgs::from_env().remote(&a.insecure_registry);
     let report = sign_image(&image, &remote, &key, &opts).map_err(|e| fail(&e))?;
     if report.written {
         eprintln!(

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::image_common::parse_ref;
 use super::key::{annotations, fail, load_verifying_key};
-use hoist::supply::sign::storage::RemoteOptions;
 use hoist::supply::sign::verify_image;
 
 #[derive(Args, Debug)]
@@ -39,9 +38,7 @@ fn inner(a: &VerifyArgs) -> Result<i32, i32> {
     let image = parse_ref(&a.image, "image")?;
     let required = annotations(&a.annotations)?;
     let key = load_verifying_key(&a.key)?;
-    let remote = RemoteOptions {
-        insecure_hosts: a.insecure_registry.clone(),
-    };
+    let remote = super::network::NetworkArgs::from_env().remote(&a.insecure_registry);
     let verified = verify_image(&image, &remote, &key, &required).map_err(|e| fail(&e))?;
     let payloads: Vec<&serde_json::Value> = verified.iter().map(|v| &v.payload_json).collect();
     eprintln!(

@@ -503,10 +503,20 @@ fn skip_if_present(
     Ok(true)
 }
 
-/// Read a whole blob (a config) from a source, verified against its descriptor.
+/// Read a whole blob (a config) from a source, verified against its descriptor; blobs over
+/// [`MAX_CONFIG_SIZE`] are refused before anything is read.
 pub fn read_verified(src: &mut dyn ImageSource, desc: &Descriptor) -> Result<Vec<u8>, CopyError> {
     let digest = Digest::from_oci(desc.digest())?;
     let reference = src.describe();
+    if desc.size() > MAX_CONFIG_SIZE {
+        return Err(CopyError::Unsupported {
+            reference,
+            reason: format!(
+                "config {digest} is {} bytes, over the {MAX_CONFIG_SIZE}-byte limit",
+                desc.size()
+            ),
+        });
+    }
     let raw = src.blob(desc)?;
     let mut r =
         VerifyingReader::new(raw, &digest, desc.size()).map_err(|source| CopyError::Blob {
@@ -521,6 +531,23 @@ pub fn read_verified(src: &mut dyn ImageSource, desc: &Descriptor) -> Result<Vec
         source,
     })?;
     Ok(out)
+}
+
+/// Remembers the first read error of the source stream, so that a failure the destination
+/// reports while reading it (a corrupt source blob) can be named after the source.
+struct ErrorTap<R> {
+    inner: R,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl<R: Read> Read for ErrorTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some((e.kind(), e.to_string()));
+            }
+        })
+    }
 }
 
 struct CountingReader<'a, R> {
@@ -562,7 +589,10 @@ fn copy_blob(
             source,
         })?;
     let mut counting = CountingReader {
-        inner: verifying,
+        inner: ErrorTap {
+            inner: verifying,
+            failed: None,
+        },
         progress,
         count: 0,
     };
@@ -588,7 +618,14 @@ fn copy_blob(
         progress.blob_done(desc, false);
         return Ok(());
     }
-    dst.put_blob(desc, kind, &mut counting, path.as_deref())?;
+    if let Err(e) = dst.put_blob(desc, kind, &mut counting, path.as_deref()) {
+        // The source stream failed (corrupt or unreadable): name the source, not the
+        // destination that was reading it.
+        return Err(match counting.inner.failed.take() {
+            Some((kind, message)) => blob_err(io::Error::new(kind, message)),
+            None => e,
+        });
+    }
     // Make sure the whole stream was read and verified even if the destination stopped early.
     io::copy(&mut counting, &mut io::sink()).map_err(|source| CopyError::Blob {
         reference: reference.clone(),

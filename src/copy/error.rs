@@ -132,6 +132,9 @@ impl CopyError {
 
 /// What to try for a registry failure, by kind.
 fn registry_hint(e: &RegistryError) -> Option<&'static str> {
+    if let Some(h) = crate::registry::neterr::network_hint(e) {
+        return Some(h);
+    }
     match e {
         RegistryError::Unauthorized { .. } | RegistryError::Auth(_) => Some(
             "log in with `hoist login -u USER --password-stdin HOST`, or check the credentials",
@@ -144,9 +147,6 @@ fn registry_hint(e: &RegistryError) -> Option<&'static str> {
         e if e.is_not_found() => Some("check the repository name and the tag or digest"),
         RegistryError::Status { status: 429, .. } => {
             Some("the registry is rate limiting; wait and retry, or log in")
-        }
-        RegistryError::Transport { .. } => {
-            Some("check the host and port; a registry without TLS needs --insecure-registry HOST")
         }
         RegistryError::DigestMismatch { .. } | RegistryError::SizeMismatch { .. } => {
             Some("the registry served content that does not match its digest")

@@ -74,12 +74,19 @@ impl UploadPolicy {
 pub struct RemoteOptions {
     /// Hosts reached over plain HTTP.
     pub insecure_hosts: Vec<String>,
+    /// Idle window of every transfer (default [`crate::registry::client::DEFAULT_IDLE_TIMEOUT`]).
+    pub idle_timeout: Option<std::time::Duration>,
+    /// Overall deadline of every registry operation.
+    pub deadline: Option<crate::registry::client::Deadline>,
 }
 
 fn client(reference: &Reference, opts: &RemoteOptions) -> Result<Arc<HttpRegistry>, CopyError> {
+    let defaults = RegistryConfig::default();
     let config = RegistryConfig {
         insecure_hosts: opts.insecure_hosts.clone(),
-        ..RegistryConfig::default()
+        read_timeout: opts.idle_timeout.unwrap_or(defaults.read_timeout),
+        deadline: opts.deadline,
+        ..defaults
     };
     HttpRegistry::new(config)
         .map(Arc::new)
@@ -103,6 +110,9 @@ pub struct RegistrySource<R: Registry = HttpRegistry> {
     /// Where downloads go when the destination gave a directory. Declared after `cached` so
     /// the download is dropped before its directory.
     scratch: Option<ScratchDir>,
+    /// The last download that failed (its digest and error), so that `blob` after a failed
+    /// `blob_path` reports the failure instead of starting the whole download over.
+    failed: Option<(Digest, CopyError)>,
 }
 
 impl RegistrySource<HttpRegistry> {
@@ -123,6 +133,7 @@ impl<R: Registry> RegistrySource<R> {
             client,
             cached: None,
             scratch: None,
+            failed: None,
         }
     }
 
@@ -137,6 +148,11 @@ impl<R: Registry> RegistrySource<R> {
         if let Some(b) = self.cached.take() {
             if b.digest == d {
                 return Ok(b);
+            }
+        }
+        if let Some((fd, e)) = self.failed.take() {
+            if fd == d {
+                return Err(e);
             }
         }
         let tmp = match &self.scratch {
@@ -221,7 +237,16 @@ impl<R: Registry> ImageSource for RegistrySource<R> {
 
     fn blob_path(&mut self, desc: &Descriptor) -> Option<PathBuf> {
         // Only worth a download ahead of `blob` for blobs that will be uploaded from a file.
-        let blob = self.download(desc).ok()?;
+        // A failure is kept for `blob` to report: the client already retried it.
+        let blob = match self.download(desc) {
+            Ok(b) => b,
+            Err(e) => {
+                if let Ok(d) = Digest::from_oci(desc.digest()) {
+                    self.failed = Some((d, e));
+                }
+                return None;
+            }
+        };
         let path = blob.file.path().to_path_buf();
         self.cached = Some(blob);
         Some(path)

@@ -10,7 +10,8 @@
 //! `registry-1.docker.io`, `docker.io`) are one registry.
 //!
 //! [`login`] and [`logout`] edit such a file atomically (temporary file in the same directory,
-//! mode 0600, rename), keeping every other field as it was. Credential helpers are only read:
+//! rename; a symlinked file is written through the link, an existing file keeps its mode, a new
+//! one is 0600), keeping every other field as it was. Credential helpers are only read:
 //! `login` always writes the file.
 //!
 //! [`parse_www_authenticate`] reads `WWW-Authenticate` challenges (`Basic realm=…`,
@@ -409,10 +410,32 @@ pub fn logout(registry: &str, auth_file: Option<&Path>) -> Result<bool, AuthErro
     Ok(removed)
 }
 
+/// Write `value` to `path` through a temporary file and a rename. A symlinked `path` stays a
+/// symlink: the file it points to is replaced. An existing file keeps its mode; a new one is
+/// created 0600 (it holds passwords).
 fn write_atomically(path: &Path, value: &Value) -> Result<(), AuthError> {
     let io = |source: std::io::Error| AuthError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = resolve_symlink(path).map_err(io)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    let io = |source: std::io::Error| AuthError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    #[cfg(unix)]
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o600)
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -426,7 +449,7 @@ fn write_atomically(path: &Path, value: &Value) -> Result<(), AuthError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode)).map_err(io)?;
     }
     let mut text = serde_json::to_vec_pretty(value).map_err(|e| AuthError::Format {
         path: path.to_path_buf(),
@@ -440,6 +463,27 @@ fn write_atomically(path: &Path, value: &Value) -> Result<(), AuthError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The file a symlink chain ends at (which need not exist yet), following at most 40 links.
+fn resolve_symlink(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
 }
 
 /// One authentication challenge from a `WWW-Authenticate` header.
@@ -605,8 +649,12 @@ mod tests {
         assert!(text.contains(DOCKER_HUB_AUTH_KEY));
         #[cfg(unix)]
         {
+            // A file login creates is 0600.
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&file)
+            let fresh = dir.path().join("new").join("config.json");
+            login("localhost:5000", "alice", "p:ss", Some(&fresh))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mode = std::fs::metadata(&fresh)
                 .map(|m| m.permissions().mode())
                 .unwrap_or(0);
             assert_eq!(mode & 0o777, 0o600);
@@ -619,6 +667,38 @@ mod tests {
             .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
             .unwrap_or_default();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_auth_file_stays_a_symlink_and_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let real_dir = dir.path().join("dotfiles");
+        std::fs::create_dir_all(&real_dir).unwrap_or_else(|e| panic!("{e}"));
+        let real = real_dir.join("docker-config.json");
+        std::fs::write(&real, r#"{"psFormat":"x"}"#).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let link = dir.path().join("config.json");
+        std::os::unix::fs::symlink("dotfiles/docker-config.json", &link)
+            .unwrap_or_else(|e| panic!("{e}"));
+        login("r.example", "u", "p", Some(&link)).unwrap_or_else(|e| panic!("{e}"));
+        let meta = std::fs::symlink_metadata(&link).unwrap_or_else(|e| panic!("{e}"));
+        assert!(meta.file_type().is_symlink(), "the link was replaced");
+        let text = std::fs::read_to_string(&real).unwrap_or_default();
+        assert!(
+            text.contains("r.example") && text.contains("psFormat"),
+            "{text}"
+        );
+        let mode = std::fs::metadata(&real)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o640);
+        assert!(logout("r.example", Some(&link)).unwrap_or(false));
+        assert!(std::fs::symlink_metadata(&link)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false));
     }
 
     #[test]

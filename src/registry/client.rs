@@ -31,14 +31,41 @@ use super::{
 use crate::oci::digest::{digest_bytes, Algorithm, Digest, Sha256Writer};
 use crate::oci::reference::Reference;
 
+mod body;
 mod challenge;
+mod exchange;
+mod hops;
 mod transfer;
+use body::{read_error_body, StallWatch};
+pub use body::{MAX_TAG_LIST_BYTES, MAX_TAG_PAGE_BYTES, MAX_TOKEN_BYTES, MIN_PROGRESS_BYTES};
 use transfer::*;
 
 /// Default chunk size for chunked uploads. Chunks are streamed from their file, so the size
 /// costs no memory; large chunks mean few round trips (8 MiB chunks made a 300 MB push to a
 /// local registry about 25% slower than 64 MiB ones).
 pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024 * 1024;
+
+/// Default idle window ([`RegistryConfig::read_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An overall deadline: the instant, and the limit it came from (for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// When everything must be done.
+    pub at: std::time::Instant,
+    /// The configured limit (`--timeout`).
+    pub limit: Duration,
+}
+
+impl Deadline {
+    /// `limit` from now.
+    pub fn after(limit: Duration) -> Deadline {
+        Deadline {
+            at: std::time::Instant::now() + limit,
+            limit,
+        }
+    }
+}
 
 /// Settings for [`HttpRegistry`].
 #[derive(Debug, Clone)]
@@ -56,8 +83,12 @@ pub struct RegistryConfig {
     pub credentials: CredentialSource,
     /// TCP connect timeout.
     pub connect_timeout: Duration,
-    /// Longest wait for the next bytes of an answer.
+    /// The idle window: longest wait for an answer's headers once the request is sent, and the
+    /// time within which an upload or download must move [`MIN_PROGRESS_BYTES`] (else it is
+    /// stalled and retried).
     pub read_timeout: Duration,
+    /// Overall deadline for every request, body read and retry of this client.
+    pub deadline: Option<Deadline>,
     /// `User-Agent` header.
     pub user_agent: String,
 }
@@ -71,7 +102,8 @@ impl Default for RegistryConfig {
             retry: RetryPolicy::default(),
             credentials: CredentialSource::from_env(),
             connect_timeout: Duration::from_secs(30),
-            read_timeout: Duration::from_secs(120),
+            read_timeout: DEFAULT_IDLE_TIMEOUT,
+            deadline: None,
             user_agent: format!("hoist/{}", env!("CARGO_PKG_VERSION")),
         }
     }
@@ -122,11 +154,14 @@ type Build<'a> = &'a (dyn Fn(RequestBuilder) -> RequestBuilder + Send + Sync);
 impl HttpRegistry {
     /// Build a client.
     pub fn new(config: RegistryConfig) -> Result<HttpRegistry> {
+        // No reqwest read timeout: it counts from the start of a request, so it would cut long
+        // uploads that are moving. The idle window is applied per exchange and per body read.
         let mut b = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
             .user_agent(config.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::limited(10));
+            // Redirects are followed hop by hop in `send`, which decides per hop whether
+            // credentials may go along; token requests follow none.
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(ca) = &config.ca_file {
             let pem = std::fs::read(ca).map_err(|source| RegistryError::Io {
                 path: ca.clone(),
@@ -209,20 +244,27 @@ impl HttpRegistry {
         let scope = pull_scope(repo.repository());
         let mut url = self.repo_url(repo, &format!("tags/list?n={}", page.max(1)));
         let mut tags = Vec::new();
+        let mut total = 0usize;
         for _page in 0..10_000 {
-            let resp = self
-                .retrying(|| self.send(repo, &scope, Method::GET, &url, &|b| b))
+            let (next, body) = self
+                .retrying(|| async {
+                    let resp = self.send(repo, &scope, Method::GET, &url, &|b| b).await?;
+                    let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+                    let next = header_str(resp.headers(), "link").and_then(next_link);
+                    let body = self
+                        .read_capped(resp, MAX_TAG_PAGE_BYTES, "tag list page", &url)
+                        .await?;
+                    Ok((next, body))
+                })
                 .await?;
-            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
-            let next = header_str(resp.headers(), "link").and_then(next_link);
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    method: "GET".into(),
-                    url: url.clone(),
-                    source,
-                })?;
+            total += body.len();
+            if total > MAX_TAG_LIST_BYTES {
+                return Err(RegistryError::TooLarge {
+                    url,
+                    what: "tag list (all pages)".into(),
+                    limit: MAX_TAG_LIST_BYTES,
+                });
+            }
             let v: serde_json::Value =
                 serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
                     url: url.clone(),
@@ -256,52 +298,6 @@ impl HttpRegistry {
         Ok(self.config.credentials.lookup(r.domain())?)
     }
 
-    /// Send once (plus one re-send after answering an auth challenge). Retryable statuses come
-    /// back as errors; every other status is returned for the caller to judge.
-    async fn send(
-        &self,
-        r: &Reference,
-        scope: &str,
-        method: Method,
-        url: &str,
-        build: Build<'_>,
-    ) -> Result<Response> {
-        let host = r.api_host().to_string();
-        let mut auth = self.cached_auth(&host, scope);
-        let mut answered_challenge = false;
-        loop {
-            let mut rb = build(self.http.request(method.clone(), url));
-            if let Some(a) = &auth {
-                rb = rb.header(AUTHORIZATION, a);
-            }
-            let resp = rb.send().await.map_err(|source| RegistryError::Transport {
-                method: method.to_string(),
-                url: url.to_string(),
-                source,
-            })?;
-            let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED && !answered_challenge {
-                answered_challenge = true;
-                let header = resp
-                    .headers()
-                    .get_all(reqwest::header::WWW_AUTHENTICATE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                auth = Some(self.answer_challenge(r, &host, scope, &header).await?);
-                continue;
-            }
-            if status == StatusCode::UNAUTHORIZED {
-                return Err(status_error(resp, method.as_str(), url).await);
-            }
-            if super::retry::is_retryable_status(status.as_u16()) {
-                return Err(status_error(resp, method.as_str(), url).await);
-            }
-            return Ok(resp);
-        }
-    }
-
     /// Run `op` until it succeeds, fails for good, or the attempts run out.
     async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T>
     where
@@ -314,7 +310,7 @@ impl HttpRegistry {
             match op().await {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt < policy.max_attempts && is_retryable(&e) => {
-                    tokio::time::sleep(policy.delay(attempt, retry_after(&e))).await;
+                    self.backoff(attempt, &e).await?;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -394,7 +390,7 @@ impl Registry for HttpRegistry {
             {
                 Ok(()) => break,
                 Err(e) if attempt < policy.max_attempts && is_retryable(&e) => {
-                    tokio::time::sleep(policy.delay(attempt, retry_after(&e))).await;
+                    self.backoff(attempt, &e).await?;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),
@@ -506,26 +502,11 @@ impl Registry for HttpRegistry {
                         b.header(ACCEPT, accept.as_str())
                     })
                     .await?;
-                let mut resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+                let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
                 let headers = resp.headers().clone();
-                let mut body = Vec::new();
-                while let Some(c) =
-                    resp.chunk()
-                        .await
-                        .map_err(|source| RegistryError::Transport {
-                            method: "GET".into(),
-                            url: url.clone(),
-                            source,
-                        })?
-                {
-                    body.extend_from_slice(&c);
-                    if body.len() > MAX_MANIFEST_BYTES {
-                        return Err(RegistryError::Protocol {
-                            url: url.clone(),
-                            detail: format!("manifest larger than {MAX_MANIFEST_BYTES} bytes"),
-                        });
-                    }
-                }
+                let body = self
+                    .read_capped(resp, MAX_MANIFEST_BYTES, "manifest", &url)
+                    .await?;
                 Ok((headers, body))
             })
             .await?;
@@ -660,14 +641,25 @@ impl Registry for HttpRegistry {
             u.query_pairs_mut().append_pair("artifactType", at);
             url = u.to_string();
         }
-        let resp = self
-            .retrying(|| {
-                self.send(repo, &scope, Method::GET, &url, &|b| {
-                    b.header(ACCEPT, crate::oci::media::OCI_INDEX)
-                })
+        let answer = self
+            .retrying(|| async {
+                let resp = self
+                    .send(repo, &scope, Method::GET, &url, &|b| {
+                        b.header(ACCEPT, crate::oci::media::OCI_INDEX)
+                    })
+                    .await?;
+                if resp.status() == StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
+                self.read_capped(resp, MAX_MANIFEST_BYTES, "referrers index", &url)
+                    .await
+                    .map(Some)
             })
             .await?;
-        let (bytes, via_tag_schema) = if resp.status() == StatusCode::NOT_FOUND {
+        let (bytes, via_tag_schema) = if let Some(b) = answer {
+            (b, false)
+        } else {
             let tag = format!("{}-{}", subject.algorithm().as_str(), subject.hex());
             match self.get_manifest(&repo.with_tag(&tag)?).await {
                 Ok(m) => (m.bytes, true),
@@ -679,17 +671,6 @@ impl Registry for HttpRegistry {
                 }
                 Err(e) => return Err(e),
             }
-        } else {
-            let resp = expect(resp, "GET", &url, &[StatusCode::OK]).await?;
-            let b = resp
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    method: "GET".into(),
-                    url: url.clone(),
-                    source,
-                })?;
-            (b.to_vec(), false)
         };
         let index: oci_spec::image::ImageIndex =
             serde_json::from_slice(&bytes).map_err(|e| RegistryError::Protocol {

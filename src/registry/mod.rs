@@ -29,6 +29,7 @@ use crate::oci::reference::{Reference, ReferenceError};
 
 pub mod auth;
 pub mod client;
+pub mod neterr;
 pub mod retry;
 
 pub use client::{HttpRegistry, RegistryConfig};
@@ -72,7 +73,7 @@ pub enum RegistryError {
         detail: String,
     },
     /// The request did not get an answer (connection refused/reset, timeout, TLS).
-    #[error("{method} {url}: {source}")]
+    #[error("{method} {url}: {}", neterr::classify(source))]
     Transport {
         /// HTTP method.
         method: String,
@@ -81,6 +82,52 @@ pub enum RegistryError {
         /// The underlying error.
         #[source]
         source: reqwest::Error,
+    },
+    /// A transfer stopped moving: less than [`client::MIN_PROGRESS_BYTES`] arrived within the
+    /// idle window (retried; this is the error after the last attempt).
+    #[error(
+        "{method} {url}: stalled: less than {} bytes moved in {}s ({received} bytes in all)",
+        client::MIN_PROGRESS_BYTES,
+        fmt_secs(*idle)
+    )]
+    Stalled {
+        /// HTTP method.
+        method: String,
+        /// URL of the transfer (names the host and the blob or manifest).
+        url: String,
+        /// The idle window.
+        idle: std::time::Duration,
+        /// Bytes received (downloads) or sent (uploads) in this attempt.
+        received: u64,
+    },
+    /// The answer's headers did not come within the idle window after the request was sent
+    /// (retried; this is the error after the last attempt).
+    #[error("{method} {url}: timed out: no answer within {}s", fmt_secs(*waited))]
+    NoAnswer {
+        /// HTTP method.
+        method: String,
+        /// URL requested.
+        url: String,
+        /// The idle window waited.
+        waited: std::time::Duration,
+    },
+    /// The overall deadline (`--timeout`) passed.
+    #[error("gave up after the overall timeout of {}s, during {during}", fmt_secs(*limit))]
+    Deadline {
+        /// The configured limit.
+        limit: std::time::Duration,
+        /// What was under way (method and URL, or the error being retried).
+        during: String,
+    },
+    /// An answer body was larger than hoist accepts for its kind.
+    #[error("{url}: {what} larger than {limit} bytes; refusing to read more")]
+    TooLarge {
+        /// URL of the answer.
+        url: String,
+        /// What the body is (manifest, tag list, token answer, …).
+        what: String,
+        /// The cap in bytes.
+        limit: usize,
     },
     /// Content did not hash to the digest that names it.
     #[error("content of {expected} from {origin} does not match its digest (got {actual})")]
@@ -144,7 +191,25 @@ fn fmt_detail(code: &Option<String>, message: &str) -> String {
     }
 }
 
+/// Seconds for messages: `30`, `1.5`.
+fn fmt_secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
 impl RegistryError {
+    /// What kind of network failure this is, for transport errors.
+    pub fn net_failure(&self) -> Option<neterr::NetFailure> {
+        match self {
+            RegistryError::Transport { source, .. } => Some(neterr::classify(source)),
+            _ => None,
+        }
+    }
+
     /// HTTP status of the failure, when the registry answered.
     pub fn status(&self) -> Option<u16> {
         match self {

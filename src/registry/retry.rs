@@ -1,7 +1,7 @@
 //! Retry policy for registry requests.
 //!
-//! Retried: HTTP 408, 429, 500, 502, 503 and 504, and transport failures (connection refused or
-//! reset, timeouts, bodies cut short). Not retried: other 4xx answers, digest or size mismatches,
+//! Retried: HTTP 408, 429, 500, 502, 503 and 504, transport failures (connection refused or
+//! reset, timeouts, bodies cut short) and stalled transfers. Not retried: other 4xx answers, digest or size mismatches,
 //! local I/O errors. Delays grow exponentially from `base_delay` up to `max_delay`, with up to
 //! 50% random jitter taken from the clock; a `Retry-After` in seconds from the registry is
 //! honoured when it is within `max_delay`.
@@ -75,6 +75,7 @@ pub fn is_retryable(err: &RegistryError) -> bool {
     match err {
         RegistryError::Status { status, .. } => is_retryable_status(*status),
         RegistryError::Transport { source, .. } => is_retryable_transport(source),
+        RegistryError::Stalled { .. } | RegistryError::NoAnswer { .. } => true,
         _ => false,
     }
 }

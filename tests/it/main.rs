@@ -27,6 +27,8 @@ mod hadolint_spec;
 mod instr_rules_corpus;
 mod lint_hadolint_cli;
 mod lint_output_details;
+mod hostile_registry;
+mod login_cli;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;

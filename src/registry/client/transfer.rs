@@ -97,7 +97,7 @@ impl HttpRegistry {
                 }
                 Err(e) if is_retryable(&e) && failures + 1 < policy.max_attempts => {
                     failures += 1;
-                    tokio::time::sleep(policy.delay(failures, retry_after(&e))).await;
+                    self.backoff(failures, &e).await?;
                     // Ask the registry how much of the session it kept and go on from there.
                     // Registries report `Range: 0-0` both for zero and for one byte held,
                     // so only the two offsets that can be true are accepted: the chunk was
@@ -207,15 +207,9 @@ impl HttpRegistry {
             path: path.to_path_buf(),
             source,
         };
+        let mut watch = StallWatch::new();
         loop {
-            let chunk = resp
-                .chunk()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    method: "GET".into(),
-                    url: url.to_string(),
-                    source,
-                })?;
+            let chunk = self.next_chunk(&mut resp, &mut watch, "GET", url).await?;
             let Some(bytes) = chunk else {
                 break;
             };
@@ -297,7 +291,7 @@ pub(super) async fn status_error(resp: Response, method: &str, url: &str) -> Reg
     let status = resp.status().as_u16();
     let retry_after =
         crate::registry::retry::parse_retry_after(header_str(resp.headers(), "retry-after"));
-    let body = resp.text().await.unwrap_or_default();
+    let body = read_error_body(resp).await;
     let (code, message) = match serde_json::from_str::<serde_json::Value>(&body) {
         Ok(v) => {
             let first = v.get("errors").and_then(|e| e.get(0));

@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
+pub mod hostile;
+
 /// Path of Debian's registry binary.
 pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 
