@@ -250,32 +250,40 @@ enum Failure {
     Config(std::sync::Arc<ConfigError>),
 }
 
-/// A DL1000 finding for bytes that are not UTF-8 text, at the first bad byte.
-fn undecodable(bytes: &[u8], nul: bool) -> (String, Finding) {
+/// The one DL1000 finding for bytes that are not UTF-8 text, at the first bad byte. The bytes
+/// themselves are never shown: the report's source is left empty.
+fn undecodable(bytes: &[u8], nul: bool) -> Finding {
     let valid = match std::str::from_utf8(bytes) {
         Ok(_) => bytes.iter().position(|&b| b == 0).unwrap_or(0),
         Err(e) => e.valid_up_to(),
     };
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or(&[])).into_owned();
-    let index = LineIndex::new(&prefix);
-    let mut pos = index.pos(&prefix, prefix.len());
+    let valid = if nul {
+        valid.min(bytes.iter().position(|&b| b == 0).unwrap_or(valid))
+    } else {
+        valid
+    };
+    // The valid prefix is text (up to the first NUL or invalid byte): positions count in it.
+    let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or("");
+    let index = LineIndex::new(prefix);
+    let mut pos = index.pos(prefix, prefix.len());
     pos.offset = valid as u32;
     let message = if nul {
-        "file is binary, not text (it contains a NUL byte)"
+        "not a text file: it contains a NUL byte"
     } else {
-        "file is not valid UTF-8 text"
+        "not a text file: it is not valid UTF-8"
     };
-    let finding = Finding {
+    Finding {
         code: Cow::Borrowed("DL1000"),
         level: Severity::Error,
         category: Category::Syntax,
         message: message.to_string(),
         span: Span::new(pos, pos),
-        help: Some("hoist reads Dockerfiles as UTF-8 text; re-encode the file".into()),
+        help: Some(
+            "hoist lints Dockerfiles, which are UTF-8 text; check the path, or re-encode the file"
+                .into(),
+        ),
         fix: None,
-    };
-    (text, finding)
+    }
 }
 
 fn lint_one(
@@ -308,11 +316,10 @@ fn lint_one(
     let source = match std::str::from_utf8(&bytes) {
         Ok(s) if !has_nul => s,
         _ => {
-            let (text, finding) = undecodable(&bytes, has_nul);
             let report = FileReport {
                 path: shown,
-                source: text,
-                findings: vec![finding],
+                source: String::new(),
+                findings: vec![undecodable(&bytes, has_nul)],
             };
             return Ok(Linted {
                 report,
@@ -522,11 +529,16 @@ mod tests {
 
     #[test]
     fn undecodable_position() {
-        let (_, f) = undecodable(b"FROM a\nRUN \xff\n", false);
+        let f = undecodable(b"FROM a\nRUN \xff\n", false);
         assert_eq!((f.span.start.line, f.span.start.column), (2, 5));
         assert_eq!(f.code, "DL1000");
-        let (_, f) = undecodable(b"FROM a\0", true);
+        let f = undecodable(b"FROM a\0", true);
         assert_eq!((f.span.start.line, f.span.start.column), (1, 7));
+        // A NUL after an invalid byte: the first of the two.
+        let f = undecodable(b"FROM a\0\xff", true);
+        assert_eq!((f.span.start.line, f.span.start.column), (1, 7));
+        let f = undecodable(b"\xffFROM a\0", true);
+        assert_eq!((f.span.start.line, f.span.start.column), (1, 1));
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //!
 //! Every format renders every finding of every report, in the order given; filtering by level
 //! happens before. [`OutputOptions::threshold`] is only used by formats that mark pass/fail.
+//! Every format renders the findings as [`redact`] leaves them: no secret value and no
+//! unbounded text reaches any output.
 
 mod checkstyle;
 mod github;
 mod gitlab;
 mod json;
 mod junit;
+mod redact;
 mod sarif;
 mod tty;
 
@@ -64,6 +67,7 @@ pub fn write(
     opts: &OutputOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    let reports = &redact::sanitize(reports)[..];
     match format {
         Format::Tty => tty::write(reports, opts, w),
         Format::Json => json::write(reports, w),
