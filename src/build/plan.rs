@@ -155,6 +155,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             message: e.message.clone(),
         });
     }
+    // Substitution syntax errors fail the build up front, as in BuildKit, wherever they are.
+    if let Some(e) = dockerfile::expand_check::expansion_errors(&df, &input.text).first() {
+        return Err(BuildError::Parse {
+            loc: loc(e.span.start.line),
+            message: e.message.clone(),
+        });
+    }
     let mut notes = Vec::new();
     for d in &df.directives {
         if d.name == "syntax" {

@@ -350,6 +350,55 @@ fn lint_one(
     })
 }
 
+/// The stack of each linting thread: what the main thread gets on Linux.
+const STACK_SIZE: usize = 8 << 20;
+
+/// Runs `lint` for `input`; should it panic (a bug in hoist, never expected), the file gets one
+/// DL1000 error finding that says so, and the other files are still linted and reported.
+fn guarded(
+    input: &Input,
+    lint: impl FnOnce() -> Result<Linted, Failure>,
+) -> Result<Linted, Failure> {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(lint));
+    caught.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let path = match input {
+            Input::Stdin => PathBuf::from("-"),
+            Input::File(p) => p.clone(),
+        };
+        let start = hoist::dockerfile::Pos {
+            line: 1,
+            column: 1,
+            offset: 0,
+        };
+        let finding = Finding {
+            code: Cow::Borrowed("DL1000"),
+            level: Severity::Error,
+            category: Category::Syntax,
+            message: format!("hoist failed while linting this file (internal error: {what})"),
+            span: Span::new(start, start),
+            help: Some(
+                "the other files were linted; please report this file to the hoist issue tracker"
+                    .into(),
+            ),
+            fix: None,
+        };
+        Ok(Linted {
+            report: FileReport {
+                path,
+                source: String::new(),
+                findings: vec![finding],
+            },
+            options: LintOptions::default(),
+            fixed: 0,
+        })
+    })
+}
+
 fn use_color(args: &LintArgs) -> bool {
     if args.no_color {
         return false;
@@ -397,13 +446,23 @@ pub fn run(args: LintArgs) -> i32 {
             errors.push((format!("cannot read stdin: {e}"), None));
         }
     }
-    let lint = |i: &Input| (i.clone(), lint_one(i, &stdin, &args, &resolver, &cwd));
+    let lint = |i: &Input| {
+        let r = guarded(i, || lint_one(i, &stdin, &args, &resolver, &cwd));
+        (i.clone(), r)
+    };
     // One file (the pre-commit case) is linted on this thread: starting a thread pool would cost
-    // more than the lint itself.
-    let results: Vec<(Input, Result<Linted, Failure>)> = if inputs.len() > 1 {
-        inputs.par_iter().map(lint).collect()
-    } else {
-        inputs.iter().map(lint).collect()
+    // more than the lint itself. Pool threads get the main thread's stack size.
+    let pool = (inputs.len() > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .stack_size(STACK_SIZE)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let results: Vec<(Input, Result<Linted, Failure>)> = match pool {
+        Some(pool) => pool.install(|| inputs.par_iter().map(lint).collect()),
+        None => inputs.iter().map(lint).collect(),
     };
 
     for w in resolver.take_warnings() {
@@ -539,6 +598,23 @@ mod tests {
         assert_eq!((f.span.start.line, f.span.start.column), (1, 7));
         let f = undecodable(b"\xffFROM a\0", true);
         assert_eq!((f.span.start.line, f.span.start.column), (1, 1));
+    }
+
+    #[test]
+    fn a_panic_in_one_file_becomes_a_finding() {
+        let input = Input::File(PathBuf::from("bad/Dockerfile"));
+        let r = guarded(&input, || panic!("boom at line 3"));
+        let Ok(l) = r else {
+            panic!("a panic must become a report")
+        };
+        assert_eq!(l.report.path, PathBuf::from("bad/Dockerfile"));
+        assert_eq!(l.report.findings.len(), 1);
+        let f = &l.report.findings[0];
+        assert_eq!((f.code.as_ref(), f.level), ("DL1000", Severity::Error));
+        assert!(f.message.contains("boom at line 3"), "{}", f.message);
+        assert!(l.report.fails(Severity::Error));
+        let ok = guarded(&input, || Err(Failure::Io("x".into())));
+        assert!(matches!(ok, Err(Failure::Io(m)) if m == "x"));
     }
 
     #[test]

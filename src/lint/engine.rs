@@ -1,5 +1,5 @@
 //! Runs the rules on one file: parse, build the [`Context`], run every enabled rule, add parse
-//! errors as DL1000, run ShellCheck when asked, then apply suppression pragmas and level overrides.
+//! errors and substitution syntax errors (which fail a BuildKit build) as DL1000, run ShellCheck when asked, then apply suppression pragmas and level overrides.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -59,7 +59,8 @@ pub fn lint_parsed(
     options: &LintOptions,
 ) -> Vec<Finding> {
     let mut diags = Diagnostics::new();
-    for e in &df.errors {
+    let expansion = dockerfile::expand_check::expansion_errors(df, source);
+    for e in df.errors.iter().chain(&expansion) {
         diags.push(Finding {
             code: Cow::Borrowed("DL1000"),
             level: Severity::Error,

@@ -14,6 +14,7 @@ mod conformance_shell;
 mod core_corpus;
 mod corpus;
 mod instr_rules_corpus;
+mod lint_pathological;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;
