@@ -155,8 +155,10 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             message: e.message.clone(),
         });
     }
-    // Substitution syntax errors fail the build up front, as in BuildKit, wherever they are.
-    if let Some(e) = dockerfile::expand_check::expansion_errors(&df, &input.text).first() {
+    // Unknown flags and substitution syntax errors fail the build up front, as in BuildKit.
+    let flag_errors = dockerfile::flags::unknown_flag_errors(&df);
+    let expansion = dockerfile::expand_check::expansion_errors(&df, &input.text);
+    if let Some(e) = flag_errors.first().or(expansion.first()) {
         return Err(BuildError::Parse {
             loc: loc(e.span.start.line),
             message: e.message.clone(),

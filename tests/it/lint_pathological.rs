@@ -309,3 +309,26 @@ fn a_binary_file_is_one_finding_without_its_bytes() {
     let out = lint(d.path(), &["-f", "json", "Dockerfile"]);
     assert_eq!(json(&out).len(), 1);
 }
+
+#[test]
+fn a_flag_an_instruction_does_not_take_is_a_finding_and_a_build_error() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("Dockerfile"), "FROM scratch\nCMD --verbose\n").unwrap();
+    let out = lint(d.path(), &["-f", "json", "Dockerfile"]);
+    let f = json(&out);
+    assert!(
+        f.iter().any(|x| field(x, "code") == "DL1000"
+            && x["line"] == 2
+            && field(x, "message").starts_with("unknown flag: verbose")),
+        "{f:?}"
+    );
+    let out = hoist()
+        .env("HOIST_HOME", d.path().join("home"))
+        .arg("build")
+        .arg(d.path())
+        .output()
+        .expect("run hoist build");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Dockerfile:2: unknown flag: verbose"), "{err}");
+}
