@@ -155,6 +155,15 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             message: e.message.clone(),
         });
     }
+    // Unknown flags and substitution syntax errors fail the build up front, as in BuildKit.
+    let flag_errors = dockerfile::flags::unknown_flag_errors(&df);
+    let expansion = dockerfile::expand_check::expansion_errors(&df, &input.text);
+    if let Some(e) = flag_errors.first().or(expansion.first()) {
+        return Err(BuildError::Parse {
+            loc: loc(e.span.start.line),
+            message: e.message.clone(),
+        });
+    }
     let mut notes = Vec::new();
     for d in &df.directives {
         if d.name == "syntax" {

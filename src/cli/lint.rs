@@ -260,32 +260,40 @@ enum Failure {
     Config(std::sync::Arc<ConfigError>),
 }
 
-/// A DL1000 finding for bytes that are not UTF-8 text, at the first bad byte.
-fn undecodable(bytes: &[u8], nul: bool) -> (String, Finding) {
+/// The one DL1000 finding for bytes that are not UTF-8 text, at the first bad byte. The bytes
+/// themselves are never shown: the report's source is left empty.
+fn undecodable(bytes: &[u8], nul: bool) -> Finding {
     let valid = match std::str::from_utf8(bytes) {
         Ok(_) => bytes.iter().position(|&b| b == 0).unwrap_or(0),
         Err(e) => e.valid_up_to(),
     };
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or(&[])).into_owned();
-    let index = LineIndex::new(&prefix);
-    let mut pos = index.pos(&prefix, prefix.len());
+    let valid = if nul {
+        valid.min(bytes.iter().position(|&b| b == 0).unwrap_or(valid))
+    } else {
+        valid
+    };
+    // The valid prefix is text (up to the first NUL or invalid byte): positions count in it.
+    let prefix = std::str::from_utf8(bytes.get(..valid).unwrap_or(&[])).unwrap_or("");
+    let index = LineIndex::new(prefix);
+    let mut pos = index.pos(prefix, prefix.len());
     pos.offset = valid as u32;
     let message = if nul {
-        "file is binary, not text (it contains a NUL byte)"
+        "not a text file: it contains a NUL byte"
     } else {
-        "file is not valid UTF-8 text"
+        "not a text file: it is not valid UTF-8"
     };
-    let finding = Finding {
+    Finding {
         code: Cow::Borrowed("DL1000"),
         level: Severity::Error,
         category: Category::Syntax,
         message: message.to_string(),
         span: Span::new(pos, pos),
-        help: Some("hoist reads Dockerfiles as UTF-8 text; re-encode the file".into()),
+        help: Some(
+            "hoist lints Dockerfiles, which are UTF-8 text; check the path, or re-encode the file"
+                .into(),
+        ),
         fix: None,
-    };
-    (text, finding)
+    }
 }
 
 fn lint_one(
@@ -318,11 +326,10 @@ fn lint_one(
     let source = match std::str::from_utf8(&bytes) {
         Ok(s) if !has_nul => s,
         _ => {
-            let (text, finding) = undecodable(&bytes, has_nul);
             let report = FileReport {
                 path: shown,
-                source: text,
-                findings: vec![finding],
+                source: String::new(),
+                findings: vec![undecodable(&bytes, has_nul)],
             };
             return Ok(Linted {
                 report,
@@ -350,6 +357,55 @@ fn lint_one(
         report: outcome.report,
         options,
         fixed: outcome.applied,
+    })
+}
+
+/// The stack of each linting thread: what the main thread gets on Linux.
+const STACK_SIZE: usize = 8 << 20;
+
+/// Runs `lint` for `input`; should it panic (a bug in hoist, never expected), the file gets one
+/// DL1000 error finding that says so, and the other files are still linted and reported.
+fn guarded(
+    input: &Input,
+    lint: impl FnOnce() -> Result<Linted, Failure>,
+) -> Result<Linted, Failure> {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(lint));
+    caught.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let path = match input {
+            Input::Stdin => PathBuf::from("-"),
+            Input::File(p) => p.clone(),
+        };
+        let start = hoist::dockerfile::Pos {
+            line: 1,
+            column: 1,
+            offset: 0,
+        };
+        let finding = Finding {
+            code: Cow::Borrowed("DL1000"),
+            level: Severity::Error,
+            category: Category::Syntax,
+            message: format!("hoist failed while linting this file (internal error: {what})"),
+            span: Span::new(start, start),
+            help: Some(
+                "the other files were linted; please report this file to the hoist issue tracker"
+                    .into(),
+            ),
+            fix: None,
+        };
+        Ok(Linted {
+            report: FileReport {
+                path,
+                source: String::new(),
+                findings: vec![finding],
+            },
+            options: LintOptions::default(),
+            fixed: 0,
+        })
     })
 }
 
@@ -472,13 +528,23 @@ pub fn run(args: LintArgs) -> i32 {
             errors.push((format!("cannot read stdin: {e}"), None));
         }
     }
-    let lint = |i: &Input| (i.clone(), lint_one(i, &stdin, &args, &resolver, &cwd));
+    let lint = |i: &Input| {
+        let r = guarded(i, || lint_one(i, &stdin, &args, &resolver, &cwd));
+        (i.clone(), r)
+    };
     // One file (the pre-commit case) is linted on this thread: starting a thread pool would cost
-    // more than the lint itself.
-    let results: Vec<(Input, Result<Linted, Failure>)> = if inputs.len() > 1 {
-        inputs.par_iter().map(lint).collect()
-    } else {
-        inputs.iter().map(lint).collect()
+    // more than the lint itself. Pool threads get the main thread's stack size.
+    let pool = (inputs.len() > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .stack_size(STACK_SIZE)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let results: Vec<(Input, Result<Linted, Failure>)> = match pool {
+        Some(pool) => pool.install(|| inputs.par_iter().map(lint).collect()),
+        None => inputs.iter().map(lint).collect(),
     };
 
     for w in resolver.take_warnings() {
@@ -612,11 +678,33 @@ mod tests {
 
     #[test]
     fn undecodable_position() {
-        let (_, f) = undecodable(b"FROM a\nRUN \xff\n", false);
+        let f = undecodable(b"FROM a\nRUN \xff\n", false);
         assert_eq!((f.span.start.line, f.span.start.column), (2, 5));
         assert_eq!(f.code, "DL1000");
-        let (_, f) = undecodable(b"FROM a\0", true);
+        let f = undecodable(b"FROM a\0", true);
         assert_eq!((f.span.start.line, f.span.start.column), (1, 7));
+        // A NUL after an invalid byte: the first of the two.
+        let f = undecodable(b"FROM a\0\xff", true);
+        assert_eq!((f.span.start.line, f.span.start.column), (1, 7));
+        let f = undecodable(b"\xffFROM a\0", true);
+        assert_eq!((f.span.start.line, f.span.start.column), (1, 1));
+    }
+
+    #[test]
+    fn a_panic_in_one_file_becomes_a_finding() {
+        let input = Input::File(PathBuf::from("bad/Dockerfile"));
+        let r = guarded(&input, || panic!("boom at line 3"));
+        let Ok(l) = r else {
+            panic!("a panic must become a report")
+        };
+        assert_eq!(l.report.path, PathBuf::from("bad/Dockerfile"));
+        assert_eq!(l.report.findings.len(), 1);
+        let f = &l.report.findings[0];
+        assert_eq!((f.code.as_ref(), f.level), ("DL1000", Severity::Error));
+        assert!(f.message.contains("boom at line 3"), "{}", f.message);
+        assert!(l.report.fails(Severity::Error));
+        let ok = guarded(&input, || Err(Failure::Io("x".into())));
+        assert!(matches!(ok, Err(Failure::Io(m)) if m == "x"));
     }
 
     #[test]

@@ -6,9 +6,15 @@
 //! were not, for the undefined-variable check.
 //!
 //! The lexer never panics: any input either expands or yields an [`ExpandError`] with the byte
-//! offset (in the input word) where the problem was seen.
+//! offset (in the input word) where the problem was seen. `${…}` substitutions nest by recursion,
+//! so nesting deeper than [`MAX_NESTING`] levels is an error at the `$` that goes one level too
+//! deep (BuildKit has no limit; no real Dockerfile comes near it, and an unbounded depth lets one
+//! line overflow the stack).
 
 use std::collections::{BTreeMap, HashMap};
+
+/// How deeply `${…}` substitutions may nest inside one another.
+pub const MAX_NESTING: usize = 256;
 
 /// Where variable values come from.
 pub trait Env {
@@ -141,6 +147,7 @@ impl Lexer {
             env,
             matched: Vec::new(),
             unmatched: Vec::new(),
+            depth: 0,
         };
         let outcome = run.stop_on(None, self.raw_escapes);
         let (value, words, error) = match outcome {
@@ -214,6 +221,8 @@ struct Run<'a> {
     env: &'a dyn Env,
     matched: Vec<String>,
     unmatched: Vec<String>,
+    /// How many `${` the current position is inside.
+    depth: usize,
 }
 
 type Stopped = (String, Vec<String>);
@@ -403,6 +412,23 @@ impl Run<'_> {
             }
             return Ok(self.get_env(&name).unwrap_or_default());
         }
+        if self.depth >= MAX_NESTING {
+            return Err(ExpandError::new(
+                format!(
+                    "variable substitutions nested more than {MAX_NESTING} levels deep; \
+                     flatten them into separate ARG or ENV steps"
+                ),
+                dollar_at,
+            ));
+        }
+        self.depth += 1;
+        let out = self.braced(dollar_at);
+        self.depth -= 1;
+        out
+    }
+
+    /// `${…}` after the `$` at `dollar_at`, with the position just after the `$`.
+    fn braced(&mut self, dollar_at: usize) -> Result<String, ExpandError> {
         self.bump();
         match self.peek() {
             None => {
@@ -666,6 +692,21 @@ mod tests {
         assert_eq!(lx.process_word("a`$A", &e).unwrap().value, "a$A");
         assert_eq!(lx.process_word("C:\\$A", &e).unwrap().value, "C:\\v");
         assert_eq!(lx.process_word("\"q`\"x\"", &e).unwrap().value, "q\"x");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let e = env(&[]);
+        let nest = |n: usize| format!("{}x{}", "${a:-".repeat(n), "}".repeat(n));
+        assert_eq!(word(&nest(MAX_NESTING), &e).unwrap(), "x");
+        let err = word(&nest(100_000), &e).unwrap_err();
+        assert!(err.message.contains("nested more than"), "{}", err.message);
+        assert_eq!(err.offset, MAX_NESTING * "${a:-".len());
+        // Inside quotes and replacement patterns too.
+        let quoted = format!("\"{}\"", nest(100_000));
+        assert!(word(&quoted, &e).is_err());
+        let replace = format!("{}x{}", "${a/b/".repeat(100_000), "}".repeat(100_000));
+        assert!(word(&replace, &e).unwrap_err().message.contains("nested"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Dockerfile front end shared by `hoist lint` and `hoist build`: a BuildKit-faithful lexer
 //! and parser ([`parse`]), the typed AST ([`ast`]), typed flags ([`flags`]), the variable engine
-//! ([`expand`]), ARG/ENV scoping ([`scope`]) and the model of a file's meaning ([`model`]: stages,
+//! ([`expand`], its syntax check [`expand_check`]), ARG/ENV scoping ([`scope`]) and the model of a file's meaning ([`model`]: stages,
 //! their edges, scopes and shells per instruction) that lint reads and the builder plans from.
 //!
 //! The parser is written by hand: the only crate for this (`dockerfile-parser`) is deprecated and
@@ -11,6 +11,7 @@ pub mod ast;
 pub mod dockerignore;
 pub mod dump;
 pub mod expand;
+pub mod expand_check;
 pub mod flags;
 pub mod model;
 mod parser;

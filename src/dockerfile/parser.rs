@@ -235,7 +235,13 @@ struct Parser<'a> {
     escape: char,
     directives_done: bool,
     df: Dockerfile,
+    /// How many `ONBUILD`s the instruction being parsed is inside.
+    onbuild_depth: usize,
 }
+
+/// `ONBUILD ONBUILD …` is parsed (and rejected) this many levels deep; the rest of a longer chain
+/// is kept as words, so a chain of any length cannot overflow the stack.
+const MAX_ONBUILD_DEPTH: usize = 8;
 
 fn go_space(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\u{c}' | '\r' | ' ')
@@ -257,6 +263,7 @@ impl<'a> Parser<'a> {
                 escape: '\\',
                 ..Default::default()
             },
+            onbuild_depth: 0,
         }
     }
 
@@ -799,8 +806,18 @@ impl<'a> Parser<'a> {
                 if r.is_empty() {
                     self.error("ONBUILD requires at least one argument", arg_err_span);
                     InstructionKind::Other(Vec::new())
+                } else if self.onbuild_depth >= MAX_ONBUILD_DEPTH {
+                    self.error(
+                        format!("ONBUILD nested more than {MAX_ONBUILD_DEPTH} levels deep"),
+                        args_span,
+                    );
+                    let words = self.ws_words(lg, aa, ab);
+                    args.extend(words.iter().map(|w| w.value.clone()));
+                    InstructionKind::Other(words)
                 } else {
+                    self.onbuild_depth += 1;
                     let inner = self.instruction(lg, aa, ab);
+                    self.onbuild_depth -= 1;
                     let trigger = inner.keyword_word.value.to_uppercase();
                     match trigger.as_str() {
                         "ONBUILD" => self.error(

@@ -43,22 +43,52 @@ impl Span {
     }
 }
 
-/// Maps byte offsets of one source text to line/column positions.
+/// Bytes per block of [`LineIndex::block_chars`].
+const BLOCK: usize = 1024;
+
+/// Maps byte offsets of one source text to line/column positions. A column costs at most two
+/// scans of [`BLOCK`] bytes whatever the line length (a 10 MB line with thousands of findings
+/// stays linear).
 #[derive(Clone, Debug)]
 pub struct LineIndex {
     /// Byte offset where each line starts.
     line_starts: Vec<u32>,
+    /// `block_chars[k]`: how many characters start in the first `k * BLOCK` bytes.
+    block_chars: Vec<u32>,
+}
+
+/// Whether `b` starts a UTF-8 character (is not a continuation byte).
+fn starts_char(b: u8) -> bool {
+    (b as i8) >= -0x40
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0u32];
+        let mut block_chars = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0u32;
         for (i, b) in text.bytes().enumerate() {
+            if i % BLOCK == 0 {
+                block_chars.push(chars);
+            }
             if b == b'\n' {
                 line_starts.push((i + 1) as u32);
             }
+            chars += u32::from(starts_char(b));
         }
-        LineIndex { line_starts }
+        LineIndex {
+            line_starts,
+            block_chars,
+        }
+    }
+
+    /// How many characters start in `text[..offset]`.
+    fn chars_before(&self, text: &str, offset: usize) -> u32 {
+        let block = offset / BLOCK;
+        let base = self.block_chars.get(block).copied().unwrap_or(0);
+        let from = (block * BLOCK).min(offset);
+        let rest = text.as_bytes().get(from..offset).unwrap_or(&[]);
+        base + rest.iter().filter(|&&b| starts_char(b)).count() as u32
     }
 
     /// The position of byte `offset` in `text` (the text this index was built from).
@@ -69,7 +99,7 @@ impl LineIndex {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let mut start = self.line_starts[line] as usize;
+        let mut start = self.line_starts.get(line).copied().unwrap_or(0) as usize;
         if line == 0 && text.starts_with('\u{feff}') {
             // A leading BOM is not a column.
             start = '\u{feff}'.len_utf8().min(offset);
@@ -78,7 +108,7 @@ impl LineIndex {
         while end > start && !text.is_char_boundary(end) {
             end -= 1;
         }
-        let column = text[start..end].chars().count() as u32 + 1;
+        let column = self.chars_before(text, end) - self.chars_before(text, start) + 1;
         Pos {
             line: line as u32 + 1,
             column,
@@ -139,5 +169,22 @@ mod tests {
             }
         );
         assert_eq!(idx.pos(text, text.len()).line, 3);
+    }
+
+    #[test]
+    fn columns_on_long_lines_match_a_char_count() {
+        let line = "é漢x\t".repeat(1500);
+        let text = format!("FROM a\nRUN {line}\nRUN b\n");
+        let idx = LineIndex::new(&text);
+        let start = text.find("RUN").unwrap();
+        for offset in (start..text.len()).step_by(97) {
+            let mut end = offset;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let p = idx.pos(&text, offset);
+            let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(p.column as usize, text[line_start..end].chars().count() + 1);
+        }
     }
 }

@@ -29,6 +29,7 @@ mod lint_hadolint_cli;
 mod lint_output_details;
 mod hostile_registry;
 mod login_cli;
+mod lint_pathological;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;

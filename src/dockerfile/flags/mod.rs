@@ -6,7 +6,7 @@
 //! stand alone), boolean flags accept a bare `--flag` or `true`/`false`, durations use Go's
 //! syntax (`1m30s`, `500ms`). Every error names the flag and repeats its value.
 
-use super::ast::Flag;
+use super::ast::{Dockerfile, Flag, Keyword, ParseError};
 use crate::oci::image::Platform;
 
 mod healthcheck;
@@ -39,6 +39,62 @@ impl FlagError {
             message: message.into(),
         }
     }
+}
+
+/// The flags an instruction takes, for the instructions whose flags are checked here: every
+/// leading `--word` is a flag in BuildKit's parser, so `CMD --verbose` fails the build with
+/// `unknown flag`. RUN, COPY, ADD and HEALTHCHECK check their own flags where they are read.
+fn known_flags(keyword: Keyword) -> Option<&'static [&'static str]> {
+    match keyword {
+        Keyword::From => Some(&["platform"]),
+        Keyword::Cmd
+        | Keyword::Entrypoint
+        | Keyword::Env
+        | Keyword::Label
+        | Keyword::Maintainer
+        | Keyword::Expose
+        | Keyword::User
+        | Keyword::Workdir
+        | Keyword::Volume
+        | Keyword::Stopsignal
+        | Keyword::Arg
+        | Keyword::Shell
+        | Keyword::Onbuild => Some(&[]),
+        _ => None,
+    }
+}
+
+/// `unknown flag` errors, as BuildKit reports them, for flags an instruction does not take.
+pub fn unknown_flag_errors(df: &Dockerfile) -> Vec<ParseError> {
+    let mut out = Vec::new();
+    for ins in &df.instructions {
+        let Some(known) = known_flags(ins.keyword) else {
+            continue;
+        };
+        for f in ins
+            .flags
+            .iter()
+            .filter(|f| !known.contains(&f.name.as_str()))
+        {
+            out.push(ParseError {
+                message: format!(
+                    "unknown flag: {} ({} takes {})",
+                    f.name,
+                    ins.keyword.as_str(),
+                    match known {
+                        [] => "no flags".to_string(),
+                        k => k
+                            .iter()
+                            .map(|n| format!("--{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    }
+                ),
+                span: f.span,
+            });
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,6 +409,25 @@ pub fn parse_from(value: &str) -> Result<FromRef, FlagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leading_words_are_flags_of_every_instruction() {
+        let df = crate::dockerfile::parse(
+            "FROM --platform=linux/amd64 a\nCMD --verbose\nENV --x=1 A=b\nRUN --network=none x\n",
+        );
+        let e = unknown_flag_errors(&df);
+        let got: Vec<(u32, &str)> = e
+            .iter()
+            .map(|e| (e.span.start.line, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "unknown flag: verbose (CMD takes no flags)"),
+                (3, "unknown flag: x (ENV takes no flags)"),
+            ]
+        );
+    }
 
     #[test]
     fn network_security() {

@@ -9,6 +9,8 @@
 //! (`end_column`) and `sarif` (SARIF 2.1.0 §3.30.8), inclusive in `github` (the annotation's
 //! `endColumn` is the last column marked). `gnu`, `codacy`, `checkstyle` and `gitlab` give a
 //! start line (and column) only; `sonarqube` gives hadolint's fixed columns 0–1.
+//! Every format renders the findings as [`redact`] leaves them: no secret value and no
+//! unbounded text reaches any output.
 
 mod checkstyle;
 mod codacy;
@@ -17,6 +19,7 @@ mod gitlab;
 mod gnu;
 mod json;
 mod junit;
+mod redact;
 mod sarif;
 mod sonarqube;
 mod tty;
@@ -79,6 +82,7 @@ pub fn write(
     opts: &OutputOptions,
     w: &mut dyn Write,
 ) -> io::Result<()> {
+    let reports = &redact::sanitize(reports)[..];
     match format {
         Format::Tty => tty::write(reports, opts, w),
         Format::Json => json::write(reports, w),

@@ -104,6 +104,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         }
         for h in &ins.heredocs {
             let src_body = cx.source.get(h.body_span.range()).unwrap_or("");
+            // Matches come in order: each is looked for after the previous one (linear), at
+            // the same place when it starts where the previous one did.
+            let mut from = 0;
+            let mut last_start = None;
             for m in scan(&h.body) {
                 if m.rule_id == URL_CREDENTIALS && heredoc_parsed(&h.body) {
                     continue;
@@ -111,9 +115,19 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                 let Some(secret) = h.body.get(m.start..m.end) else {
                     continue;
                 };
-                let span = match src_body.find(secret) {
-                    Some(at) => {
-                        let s = h.body_span.start.offset as usize + at;
+                let skip = if last_start.is_some_and(|l| m.start > l) {
+                    let next = src_body.get(from..).and_then(|r| r.chars().next());
+                    next.map_or(0, char::len_utf8)
+                } else {
+                    0
+                };
+                let at = from + skip;
+                let found = src_body.get(at..).and_then(|rest| rest.find(secret));
+                let span = match found {
+                    Some(rel) => {
+                        from = at + rel;
+                        last_start = Some(m.start);
+                        let s = h.body_span.start.offset as usize + from;
                         cx.span(s, s + secret.len())
                     }
                     None => h.body_span,
@@ -129,6 +143,12 @@ mod tests {
     use crate::lint::testing::{findings_of, positions};
 
     const GH: &str = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5";
+
+    #[test]
+    fn repeated_heredoc_secrets_each_at_their_place() {
+        let src = format!("FROM a:1\nRUN <<EOF\necho {GH}\necho {GH}\nEOF\n");
+        assert_eq!(positions("HO3001", &src), vec![(3, 6), (4, 6)]);
+    }
 
     #[test]
     fn flags_values() {
