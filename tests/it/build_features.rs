@@ -222,14 +222,14 @@ fn lint_summary_before_a_build_follows_the_project_config() {
     fs::write(ctx.path().join("Dockerfile"), df).unwrap();
     let (_, stderr) = build_ok(home.path(), &[], ctx.path());
     assert!(
-        stderr.contains("DL3063") && stderr.contains("HO1010"),
+        stderr.contains("HO5003") && stderr.contains("HO1010"),
         "{stderr}"
     );
     // The project's .hadolint.yaml (found as `hoist lint` finds it) ignores a rule.
-    fs::write(ctx.path().join(".hadolint.yaml"), "ignored:\n  - DL3063\n").unwrap();
+    fs::write(ctx.path().join(".hadolint.yaml"), "ignored:\n  - HO5003\n").unwrap();
     let (_, stderr) = build_ok(home.path(), &[], ctx.path());
     assert!(
-        !stderr.contains("DL3063") && stderr.contains("HO1010"),
+        !stderr.contains("HO5003") && stderr.contains("HO1010"),
         "{stderr}"
     );
     // A pragma silences the other one; nothing left, no summary.
@@ -248,7 +248,7 @@ fn lint_summary_before_a_build_follows_the_project_config() {
     fs::write(sub.join("Dockerfile"), df).unwrap();
     fs::write(
         ctx.path().join(".hoist.toml"),
-        "ignore = [\"HO1010\"]\n[override]\nDL3063 = \"error\"\n",
+        "ignore = [\"HO1010\"]\n[override]\nHO5003 = \"error\"\n",
     )
     .unwrap();
     let f = sub.join("Dockerfile");
@@ -259,7 +259,7 @@ fn lint_summary_before_a_build_follows_the_project_config() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("error DL3063") && !stdout.contains("HO1010"),
+        stdout.contains("error HO5003") && !stdout.contains("HO1010"),
         "{stdout}"
     );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
