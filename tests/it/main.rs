@@ -5,6 +5,7 @@
 mod build;
 mod build_cache;
 mod build_out;
+mod build_perf;
 mod build_support;
 mod buildfs;
 mod cli_lint;

@@ -412,6 +412,10 @@ impl Store {
 
     fn ns_set(&self, ns: &str, name: &str, d: &Digest) -> Result<(), StoreError> {
         let dest = self.ns_path(ns, name)?;
+        if matches!(self.ns_get(ns, name), Ok(Some(cur)) if cur == *d) {
+            // Unchanged (a no-op rebuild re-tags the same image): no write, no fsync.
+            return Ok(());
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix("ref-")
             .tempfile_in(self.tmp_dir())
@@ -749,10 +753,18 @@ impl BlobWriter {
                 "blob writer already finished",
             )));
         };
+        let dest = self.store.blob_path(&actual);
+        if dest.is_file() {
+            // Already stored (blobs are immutable): drop the temporary file, skip the fsyncs.
+            drop(tmp);
+            return Ok(BlobInfo {
+                digest: actual,
+                size: self.count,
+            });
+        }
         let tpath = tmp.path().to_path_buf();
         tmp.as_file().sync_all().map_err(io_err(&tpath))?;
         fs::set_permissions(&tpath, fs::Permissions::from_mode(0o444)).map_err(io_err(&tpath))?;
-        let dest = self.store.blob_path(&actual);
         tmp.persist(&dest).map_err(|e| io_err(&dest)(e.error))?;
         if let Some(parent) = dest.parent() {
             fsync_dir(parent)?;
