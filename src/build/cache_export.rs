@@ -363,17 +363,26 @@ impl CacheHook {
             return Ok(false);
         };
         let fetch = || -> Result<(), CopyError> {
-            let r = location.image_ref()?;
-            let mut src = open_source(&r, &self.remote)?;
-            let reader = src.blob(&desc)?;
-            store.put_blob(
-                reader,
-                Some(&Expected {
-                    digest: d.clone(),
-                    size: Some(desc.size()),
-                }),
-            )?;
-            Ok(())
+            OPEN.with(|cell| {
+                let mut open = cell.borrow_mut();
+                // One source (one registry client and token) per thread and location.
+                if !matches!(&*open, Some((l, _)) if *l == location) {
+                    let r = location.image_ref()?;
+                    *open = Some((location.clone(), open_source(&r, &self.remote)?));
+                }
+                let Some((_, src)) = open.as_mut() else {
+                    return Ok(());
+                };
+                let reader = src.blob(&desc)?;
+                store.put_blob(
+                    reader,
+                    Some(&Expected {
+                        digest: d.clone(),
+                        size: Some(desc.size()),
+                    }),
+                )?;
+                Ok(())
+            })
         };
         fetch().map_err(cache_err(&location))?;
         Ok(true)
@@ -528,6 +537,12 @@ fn add_record(
         );
     }
     Ok(())
+}
+
+thread_local! {
+    /// The source lazy fetches of this thread read from (sources are not `Send`).
+    static OPEN: std::cell::RefCell<Option<(CacheLocation, Box<dyn ImageSource>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// Where the builder keeps `RUN --mount=type=cache` directories: `mounts/<sha256 of id>/data`.
