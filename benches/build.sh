@@ -158,7 +158,7 @@ hf() {
 echo "## Build: hoist vs buildah"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
-echo "- hoist $(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet HEAD -- src || echo ' + working tree') (release); $(buildah --version); buildah storage: $STORAGE"
+echo "- hoist $(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet HEAD -- src || echo ' + working tree') ($hoist); $(buildah --version); buildah storage: $STORAGE"
 echo
 
 if want two; then
