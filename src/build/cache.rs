@@ -89,6 +89,16 @@ pub fn entry_name(key: &str) -> String {
 
 /// Look a step up. A record whose blobs are missing from the store counts as a miss.
 pub fn lookup(store: &Store, key: &str) -> Result<Option<CacheRecord>, BuildError> {
+    lookup_lazy(store, key, &|_| false)
+}
+
+/// [`lookup`], also accepting layer blobs that are not stored yet but `remote` says can be
+/// fetched when needed (a lazily imported `--cache-from`).
+pub fn lookup_lazy(
+    store: &Store,
+    key: &str,
+    remote: &dyn Fn(&Digest) -> bool,
+) -> Result<Option<CacheRecord>, BuildError> {
     let Some(d) = store.get_cache(&entry_name(key))? else {
         return Ok(None);
     };
@@ -104,7 +114,7 @@ pub fn lookup(store: &Store, key: &str) -> Result<Option<CacheRecord>, BuildErro
     }
     let mut layers = Vec::new();
     for (l, diff_id) in doc.layers.into_iter().zip(doc.rootfs.diff_ids) {
-        if !store.has_blob(&l.digest) {
+        if !store.has_blob(&l.digest) && !remote(&l.digest) {
             return Ok(None);
         }
         layers.push(LayerRef {
@@ -118,6 +128,50 @@ pub fn lookup(store: &Store, key: &str) -> Result<Option<CacheRecord>, BuildErro
         layers,
         history: doc.history,
     }))
+}
+
+/// Media type of an alias record: another key of a recorded step (`{"aliasOf": KEY}`).
+pub const ALIAS_MEDIA_TYPE: &str = "application/vnd.hoist.build.cache.alias.v1+json";
+
+#[derive(Serialize, Deserialize)]
+struct AliasDoc {
+    #[serde(rename = "mediaType")]
+    media_type: String,
+    #[serde(rename = "aliasOf")]
+    alias_of: String,
+}
+
+/// Record `alias` as another key of the recorded step `key`: a step whose inputs can be named
+/// more cheaply than by hashing its content (COPY --from by the source's layer diff IDs) is
+/// looked up by the alias first, and the build continues under `key`.
+pub fn record_alias(store: &Store, alias: &str, key: &str) -> Result<(), BuildError> {
+    let doc = AliasDoc {
+        media_type: ALIAS_MEDIA_TYPE.to_string(),
+        alias_of: key.to_string(),
+    };
+    let bytes = to_canonical_vec(&doc).map_err(crate::oci::assemble::AssembleError::from)?;
+    let info = store.put_bytes(&bytes)?;
+    store.set_cache(&entry_name(alias), &info.digest)?;
+    Ok(())
+}
+
+/// The key an alias names, if `alias` is recorded as one.
+pub fn lookup_alias(store: &Store, alias: &str) -> Result<Option<String>, BuildError> {
+    let Some(d) = store.get_cache(&entry_name(alias))? else {
+        return Ok(None);
+    };
+    if !store.has_blob(&d) {
+        return Ok(None);
+    }
+    Ok(alias_target(&store.read_blob(&d)?))
+}
+
+/// The key an alias record's bytes name (None: not an alias record).
+pub fn alias_target(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<AliasDoc>(bytes)
+        .ok()
+        .filter(|d| d.media_type == ALIAS_MEDIA_TYPE)
+        .map(|d| d.alias_of)
 }
 
 /// Record a finished step (its layer blobs must already be in the store).

@@ -12,9 +12,11 @@
 //!
 //! Import is lazy: `--cache-from` only reads the manifest and the key map at the start. When a
 //! step's key is in the map and not in the local cache, [`CacheHook::prepare`] fetches that
-//! record and the layer blobs it names (verified), then the builder's ordinary lookup hits. A
-//! step the build never reaches costs nothing. (Layers are fetched at the hit, not deferred
-//! further to when their bytes are first read.)
+//! record (small JSON), and the builder's lookup hits when each layer blob it names is stored
+//! or listed by the import. A layer blob is fetched (verified) only when its bytes are needed:
+//! a later step that misses unpacks the rootfs, the final image must be complete in the store,
+//! a `--cache-to` re-exports it. A step the build never reaches costs nothing, and cached
+//! layers of a stage whose files nothing reads are never downloaded.
 //!
 //! `mode=max` exports every step this build used; `mode=min` only the steps whose layers are in
 //! the final image (steps that changed no file are `max` only).
@@ -313,57 +315,77 @@ impl CacheHook {
     }
 
     /// Before the builder looks `key` up locally: when the local cache lacks it and an
-    /// imported cache has it, fetch its record and the blobs it names into `store`.
+    /// imported cache has it, fetch its record (a small JSON blob) into `store`. The layer
+    /// blobs the record names are not fetched here: [`fetch_blob`](Self::fetch_blob) gets
+    /// each one when its bytes are first needed.
     pub fn prepare(&self, store: &Store, key: &str) -> Result<(), BuildError> {
         if store.get_cache(&entry_name(key))?.is_some() {
             return Ok(());
         }
         let found = {
             let st = self.state();
-            st.imported.iter().find_map(|i| {
-                i.records
-                    .get(key)
-                    .map(|d| (i.location.clone(), d.clone(), i.blobs.clone()))
-            })
+            st.imported.iter().find_map(|i| i.records.get(key).cloned())
         };
-        let Some((location, rec, blobs)) = found else {
+        let Some(rec) = found else {
             return Ok(());
         };
-        let r = location.image_ref().map_err(cache_err(&location))?;
-        let mut src: Option<Box<dyn ImageSource>> = None;
-        let mut fetch = |d: &Digest| -> Result<(), CopyError> {
-            if store.has_blob(d) {
-                return Ok(());
-            }
-            let desc = blobs.get(d).ok_or_else(|| CopyError::Unsupported {
-                reference: location.describe(),
-                reason: format!("the cache names blob {d} but does not list it"),
-            })?;
-            if src.is_none() {
-                src = Some(open_source(&r, &self.remote)?);
-            }
-            let Some(s) = src.as_mut() else {
-                return Ok(());
-            };
-            let reader = s.blob(desc)?;
-            store.put_blob(
-                reader,
-                Some(&Expected {
-                    digest: d.clone(),
-                    size: Some(desc.size()),
-                }),
-            )?;
-            Ok(())
-        };
-        fetch(&rec).map_err(cache_err(&location))?;
-        let doc: Value = serde_json::from_slice(&store.read_blob(&rec)?).unwrap_or(Value::Null);
-        for l in doc["layers"].as_array().into_iter().flatten() {
-            if let Some(d) = desc_of(l).and_then(|d| Digest::from_oci(d.digest()).ok()) {
-                fetch(&d).map_err(cache_err(&location))?;
-            }
+        if !self.fetch_blob(store, &rec)? {
+            return Ok(());
         }
         store.set_cache(&entry_name(key), &rec)?;
         Ok(())
+    }
+
+    /// Whether an imported cache lists the blob `d` (so [`fetch_blob`](Self::fetch_blob) can
+    /// get it).
+    pub fn has_remote(&self, d: &Digest) -> bool {
+        self.state()
+            .imported
+            .iter()
+            .any(|i| i.blobs.contains_key(d))
+    }
+
+    /// Make sure the blob `d` is in `store`, fetching it (verified) from the imported cache
+    /// that lists it. False when it is neither stored nor listed.
+    pub fn fetch_blob(&self, store: &Store, d: &Digest) -> Result<bool, BuildError> {
+        if store.has_blob(d) {
+            return Ok(true);
+        }
+        let found = {
+            let st = self.state();
+            st.imported.iter().find_map(|i| {
+                i.blobs
+                    .get(d)
+                    .map(|desc| (i.location.clone(), desc.clone()))
+            })
+        };
+        let Some((location, desc)) = found else {
+            return Ok(false);
+        };
+        let fetch = || -> Result<(), CopyError> {
+            OPEN.with(|cell| {
+                let mut open = cell.borrow_mut();
+                // One source (one registry client and token) per thread and location.
+                if !matches!(&*open, Some((l, _)) if *l == location) {
+                    let r = location.image_ref()?;
+                    *open = Some((location.clone(), open_source(&r, &self.remote)?));
+                }
+                let Some((_, src)) = open.as_mut() else {
+                    return Ok(());
+                };
+                let reader = src.blob(&desc)?;
+                store.put_blob(
+                    reader,
+                    Some(&Expected {
+                        digest: d.clone(),
+                        size: Some(desc.size()),
+                    }),
+                )?;
+                Ok(())
+            })
+        };
+        fetch().map_err(cache_err(&location))?;
+        Ok(true)
     }
 
     /// The builder used `key` (a hit, or a step it recorded).
@@ -391,6 +413,13 @@ impl CacheHook {
                 continue;
             };
             let bytes = store.read_blob(&rec)?;
+            if let Some(target) = super::cache::alias_target(&bytes) {
+                // An alias goes wherever the step it names goes.
+                if records.contains_key(&target) {
+                    add_record(&mut records, &mut record_descs, key, &rec, &bytes, to)?;
+                }
+                continue;
+            }
             let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             let layers: Vec<Descriptor> = doc["layers"]
                 .as_array()
@@ -405,22 +434,18 @@ impl CacheHook {
             if to.mode == CacheMode::Min && !in_final {
                 continue;
             }
-            if layers
-                .iter()
-                .any(|l| Digest::from_oci(l.digest()).map_or(true, |d| !store.has_blob(&d)))
-            {
+            // Layers of lazily imported hits are fetched now (or this step is left out).
+            let mut complete = true;
+            for l in &layers {
+                match Digest::from_oci(l.digest()) {
+                    Ok(d) if self.fetch_blob(store, &d)? => {}
+                    _ => complete = false,
+                }
+            }
+            if !complete {
                 continue;
             }
-            records.insert(key, json!(rec.to_string()));
-            if !record_descs
-                .iter()
-                .any(|d: &Descriptor| d.digest().to_string() == rec.to_string())
-            {
-                record_descs.push(
-                    media::descriptor(super::cache::RECORD_MEDIA_TYPE, &rec, bytes.len() as u64)
-                        .map_err(|e| cache_err(&to.location)(e.into()))?,
-                );
-            }
+            add_record(&mut records, &mut record_descs, key, &rec, &bytes, to)?;
             for l in layers {
                 if let Ok(d) = Digest::from_oci(l.digest()) {
                     layer_descs.entry(d).or_insert(l);
@@ -490,6 +515,34 @@ impl CacheHook {
         };
         run().map_err(err)
     }
+}
+
+/// Put the record blob `rec` (`bytes`) of `key` into an export's key map and blob list.
+fn add_record(
+    records: &mut BTreeMap<String, Value>,
+    descs: &mut Vec<Descriptor>,
+    key: String,
+    rec: &Digest,
+    bytes: &[u8],
+    to: &CacheTo,
+) -> Result<(), BuildError> {
+    records.insert(key, json!(rec.to_string()));
+    if !descs
+        .iter()
+        .any(|d| d.digest().to_string() == rec.to_string())
+    {
+        descs.push(
+            media::descriptor(super::cache::RECORD_MEDIA_TYPE, rec, bytes.len() as u64)
+                .map_err(|e| cache_err(&to.location)(e.into()))?,
+        );
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// The source lazy fetches of this thread read from (sources are not `Send`).
+    static OPEN: std::cell::RefCell<Option<(CacheLocation, Box<dyn ImageSource>)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// Where the builder keeps `RUN --mount=type=cache` directories: `mounts/<sha256 of id>/data`.

@@ -13,6 +13,7 @@ mod build_memory;
 mod build_features;
 mod build_out;
 mod build_supply;
+mod build_perf;
 mod build_support;
 mod build_tree;
 mod buildfs;

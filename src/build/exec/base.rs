@@ -152,7 +152,10 @@ pub fn ensure_lowers(ctx: &Ctx, state: &mut StageState) -> Result<(), BuildError
     for l in &state.layers {
         let p = match ctx.store.unpacked_layer(&l.diff_id) {
             Some(p) => p,
-            None => ctx.store.unpack_layer(&l.digest, &l.diff_id)?,
+            None => {
+                super::layer::fetch_layers(ctx, std::slice::from_ref(l))?;
+                ctx.store.unpack_layer(&l.digest, &l.diff_id)?
+            }
         };
         lowers.push(p);
     }

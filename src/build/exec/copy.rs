@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::base::{ensure_lowers, from_image, image, lowers_top_first, root_key};
-use super::layer::{commit_dir_owned, try_cache};
+use super::layer::{commit_dir_owned, record_alias, try_alias, try_cache};
 use super::mounts::{plan_options, state_platform};
 use super::rootless::Owners;
 use super::Ctx;
@@ -121,6 +121,49 @@ pub fn copy_step(
     }
     let dest = ex(&args.dest.value)?;
     let workdir = state.workdir();
+    // The --from source (a stage or an image), nothing unpacked yet.
+    let mut from_state = match &from {
+        Some(f) if heredoc_dir.is_none() => Some(match ctx.plan.find_stage(f) {
+            Some(i) => (*ctx.stage_result(i).ok_or(BuildError::Cancelled)?).clone(),
+            None => {
+                let platform = state_platform(ctx, state);
+                let img = image(ctx, &loc, f, &platform)?;
+                from_image(ctx, &img, &platform)
+            }
+        }),
+        _ => None,
+    };
+    // Its layers' diff IDs name its files exactly: a step seen before with the same ones (and
+    // the same request on the same parent) hits by this alias without unpacking or hashing
+    // the source; the content key below stays the one the chain continues with.
+    // Not for `--link`: its record key is not the key later steps chain from.
+    let alias = from_state.as_ref().filter(|_| !link).map(|st| {
+        let layers: Vec<String> = st.layers.iter().map(|l| l.diff_id.to_string()).collect();
+        step_key(
+            &state.key,
+            &json!({
+                "op": what,
+                "alias": "from-layers",
+                "sources": sources,
+                "dest": dest,
+                "workdir": workdir,
+                "from": from,
+                "fromLayers": layers,
+                "chown": chown,
+                "chmod": chmod,
+                "link": link,
+                "parents": parents,
+                "excludes": excludes,
+                "checksum": checksum,
+                "unpack": unpack,
+            }),
+        )
+    });
+    if let Some(a) = &alias {
+        if try_alias(ctx, state, a, no_cache)? {
+            return Ok(true);
+        }
+    }
     ensure_lowers(ctx, state)?;
     let view = LayerStack::new(lowers_top_first(state));
     let chown_ids = match &chown {
@@ -139,17 +182,10 @@ pub fn copy_step(
             dir: d.path(),
             ignore: &empty_ignore,
         }
-    } else if let Some(f) = &from {
-        let mut st = match ctx.plan.find_stage(f) {
-            Some(i) => (*ctx.stage_result(i).ok_or(BuildError::Cancelled)?).clone(),
-            None => {
-                let platform = state_platform(ctx, state);
-                let img = image(ctx, &loc, f, &platform)?;
-                from_image(ctx, &img, &platform)
-            }
-        };
-        ensure_lowers(ctx, &mut st)?;
-        from_view = LayerStack::new(lowers_top_first(&st)).named(format!("stage {f}"));
+    } else if let Some(st) = from_state.as_mut() {
+        ensure_lowers(ctx, st)?;
+        let name = from.as_deref().unwrap_or_default();
+        from_view = LayerStack::new(lowers_top_first(st)).named(format!("stage {name}"));
         SourceRoot::Layers(&from_view)
     } else {
         SourceRoot::Context {
@@ -207,6 +243,9 @@ pub fn copy_step(
     shown.push(dest.clone());
     let created_by = format!("{} # buildkit", shown.join(" "));
     if try_cache(ctx, state, &key, no_cache)? {
+        if let Some(a) = &alias {
+            record_alias(ctx, a, &key)?;
+        }
         state.key = chain_key;
         return Ok(true);
     }
@@ -221,6 +260,9 @@ pub fn copy_step(
         &key,
         Some((&Owners::of_plan(&plan), &loc)),
     )?;
+    if let Some(a) = &alias {
+        record_alias(ctx, a, &key)?;
+    }
     state.key = chain_key;
     Ok(false)
 }

@@ -51,7 +51,11 @@ pub fn try_cache(
     if let Some(hook) = &ctx.opts.cache_hook {
         hook.prepare(&ctx.store, key)?;
     }
-    let Some(rec) = cache::lookup(&ctx.store, key)? else {
+    let found = match &ctx.opts.cache_hook {
+        Some(hook) => cache::lookup_lazy(&ctx.store, key, &|d| hook.has_remote(d))?,
+        None => cache::lookup(&ctx.store, key)?,
+    };
+    let Some(rec) = found else {
         return Ok(false);
     };
     if let Some(hook) = &ctx.opts.cache_hook {
@@ -60,6 +64,41 @@ pub fn try_cache(
     apply_record(state, rec);
     state.key = key.to_string();
     Ok(true)
+}
+
+/// Like [`try_cache`] for an alias key (see [`record_alias`]): on a hit the stage continues
+/// under the key the alias names, exactly as if that key had been looked up.
+pub fn try_alias(
+    ctx: &Ctx,
+    state: &mut StageState,
+    alias: &str,
+    no_cache: bool,
+) -> Result<bool, BuildError> {
+    if no_cache {
+        return Ok(false);
+    }
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.prepare(&ctx.store, alias)?;
+    }
+    let Some(key) = cache::lookup_alias(&ctx.store, alias)? else {
+        return Ok(false);
+    };
+    if !try_cache(ctx, state, &key, no_cache)? {
+        return Ok(false);
+    }
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.used(alias);
+    }
+    Ok(true)
+}
+
+/// Record `alias` as another name of the step `key` (recorded already).
+pub fn record_alias(ctx: &Ctx, alias: &str, key: &str) -> Result<(), BuildError> {
+    cache::record_alias(&ctx.store, alias, key)?;
+    if let Some(hook) = &ctx.opts.cache_hook {
+        hook.used(alias);
+    }
+    Ok(())
 }
 
 fn apply_record(state: &mut StageState, rec: CacheRecord) {
@@ -77,6 +116,18 @@ fn apply_record(state: &mut StageState, rec: CacheRecord) {
     if !complete {
         state.lowers.clear();
     }
+}
+
+/// Make sure each of `layers` has its blob in the store: blobs of lazily imported cache hits
+/// are fetched from the `--cache-from` that lists them.
+pub fn fetch_layers(ctx: &Ctx, layers: &[LayerRef]) -> Result<(), BuildError> {
+    let Some(hook) = &ctx.opts.cache_hook else {
+        return Ok(());
+    };
+    for l in layers {
+        hook.fetch_blob(&ctx.store, &l.digest)?;
+    }
+    Ok(())
 }
 
 fn is_empty_dir(dir: &Path) -> Result<bool, BuildError> {

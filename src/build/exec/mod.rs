@@ -147,6 +147,8 @@ pub fn build(
     run_stages(&ctx)?;
     let target = ctx.plan.target;
     let state = ctx.stage_result(target).ok_or(BuildError::Cancelled)?;
+    // The image must be complete in the store: fetch lazily imported cache layers it holds.
+    layer::fetch_layers(&ctx, &state.layers)?;
     output::finish(&ctx, &state)
 }
 

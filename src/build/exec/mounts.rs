@@ -1,8 +1,9 @@
 //! `RUN --mount`: turn each mount into a sandbox bind or tmpfs. Cache mounts are directories
 //! under the store (`mounts/<sha256 of id>`), never in a layer; secrets are 0400 files in a
 //! temporary directory outside every layer (or environment variables), never in a key or log;
-//! bind mounts are a copy of their source (context after `.dockerignore`, a stage or an image)
-//! so writes are discarded and the source's content digest goes into the step's key; ssh
+//! bind mounts are a snapshot of their source (context after `.dockerignore`, a stage or an
+//! image; read-only ones hard-link unchanged files, writable ones are a copy whose writes are
+//! discarded) and the source's content digest goes into the step's key; ssh
 //! mounts forward an agent socket. Also removes the empty mount points a step leaves in its
 //! upper directory.
 
@@ -312,7 +313,12 @@ fn bind_source(
     };
     let plan = plan_copy_with(&root, None, &req, &plan_options(ctx)).map_err(copy_err)?;
     let dir = ctx.store.temp_dir("bind-")?;
-    plan.materialize(dir.path()).map_err(copy_err)?;
+    if m.read_only {
+        // Nothing writes through a read-only bind: link unchanged files instead of copying.
+        plan.materialize_readonly(dir.path()).map_err(copy_err)?;
+    } else {
+        plan.materialize(dir.path()).map_err(copy_err)?;
+    }
     let digest = plan.digest().to_string();
     // A single file source lands as /<name>; bind that file.
     let host = match m.from.as_deref() {

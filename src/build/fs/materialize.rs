@@ -1,4 +1,5 @@
-//! Writing a [`CopyPlan`] into an empty directory (the new layer in overlay form): files are
+//! Writing a [`CopyPlan`] into an empty directory (the new layer in overlay form, or a
+//! read-only snapshot whose unchanged files are hard links to their sources): files are
 //! streamed (the kernel's `copy_file_range` through `std::io::copy`, never buffered whole),
 //! symlinks and hardlinks recreated as such, owner, mode, security/user xattrs and mtimes set.
 //! Directories are made first, then files in parallel, then hardlinks; directory modes are
@@ -21,6 +22,14 @@ use super::{io_err, CopyPlan, FileKind, FsError};
 use crate::oci::unpack::{is_root, unpack_tar, UnpackOptions, WhiteoutMode};
 
 pub(crate) fn materialize(plan: &CopyPlan, out: &Path) -> Result<(), FsError> {
+    materialize_with(plan, out, false)
+}
+
+/// Like [`materialize`], but with `link`, a regular file whose source already has exactly the
+/// planned owner, mode, mtime and no extended attributes becomes a hard link to that source
+/// instead of a copy (for read-only snapshots such as `RUN --mount=type=bind`: nothing may
+/// write through them). Falls back to copying when linking fails (another filesystem).
+pub(crate) fn materialize_with(plan: &CopyPlan, out: &Path, link: bool) -> Result<(), FsError> {
     let root = is_root();
     // 1. Directories, parents first (the map is sorted, so a parent precedes its children).
     let mut dirs: Vec<(PathBuf, &PEntry)> = Vec::new();
@@ -54,7 +63,7 @@ pub(crate) fn materialize(plan: &CopyPlan, out: &Path) -> Result<(), FsError> {
         .collect();
     leaves
         .par_iter()
-        .try_for_each(|(k, e)| write_leaf(out, k, e, &made, root))?;
+        .try_for_each(|(k, e)| write_leaf(out, k, e, &made, root, link))?;
     // 3. Hardlinks to the files written above.
     for (k, e) in &plan.entries {
         if let Some(primary) = &e.hardlink_to {
@@ -104,6 +113,7 @@ fn write_leaf(
     e: &PEntry,
     made: &HashSet<&str>,
     root: bool,
+    link: bool,
 ) -> Result<(), FsError> {
     check_parent(out, k, made)?;
     let target = out.join(k);
@@ -113,6 +123,9 @@ fn write_leaf(
             let Some(src) = &e.src else {
                 return Ok(());
             };
+            if link && linkable(src, e) && std::fs::hard_link(src, &target).is_ok() {
+                return Ok(());
+            }
             // Metadata through the open descriptor: no further path lookups.
             let w = copy_bytes(src, &target)?;
             match std::os::unix::fs::fchown(&w, Some(e.uid), Some(e.gid)) {
@@ -168,6 +181,22 @@ fn write_leaf(
         }
     }
     Ok(())
+}
+
+/// Whether `src` already looks exactly like the planned entry `e` (so a hard link to it is
+/// indistinguishable from a copy, as long as nothing writes through it).
+fn linkable(src: &Path, e: &PEntry) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(md) = std::fs::symlink_metadata(src) else {
+        return false;
+    };
+    md.is_file()
+        && md.uid() == e.uid
+        && md.gid() == e.gid
+        && md.mode() & 0o7777 == e.mode
+        && e.mtime == Some((md.mtime(), md.mtime_nsec()))
+        && e.xattrs.is_empty()
+        && rustix::fs::llistxattr(src, &mut [0u8; 1][..]).is_ok_and(|n| n == 0)
 }
 
 /// Replace a file or symlink an earlier source of the same COPY put here.

@@ -178,6 +178,14 @@ impl CopyPlan {
     pub fn materialize(&self, out: &Path) -> Result<(), FsError> {
         super::materialize::materialize(self, out)
     }
+
+    /// A read-only snapshot of the result in an empty directory: like
+    /// [`materialize`](Self::materialize), but files whose source already has the planned
+    /// owner, mode and time are hard links to it. Only for views nothing writes through
+    /// (read-only bind mounts); the sources stay shared.
+    pub fn materialize_readonly(&self, out: &Path) -> Result<(), FsError> {
+        super::materialize::materialize_with(self, out, true)
+    }
 }
 
 /// Mark hardlinks, hash the file contents (through the stat cache) and compute the digest.

@@ -6,6 +6,8 @@
 //!   (whiteouts as 0/0 character devices, opaque dirs marked by the `overlay.opaque` xattr),
 //!   ready to be stacked as a lower dir; `…/complete` is written before the directory is
 //!   renamed into place, so a visible layer directory is always whole. Never modified after.
+//!   Trees are not synced: the marker names the boot, and after a reboot a layer is extracted
+//!   again from its blob (see `complete`).
 //! - `refs/<name>` and `cache/<key>`: one digest each, the roots [`Store::prune`] keeps.
 //! - `tmp/`: in-progress blobs and layer extractions; `locks/`: lock files.
 //! - `hoist-store`: the marker written at creation. [`Store::open_existing`] (what `prune`
@@ -24,6 +26,7 @@
 //! unpacking a layer takes a per-layer exclusive lock so each layer is extracted once.
 //! Locks are `flock(2)` via `rustix`; temp files come from `tempfile`.
 
+mod complete;
 mod marker;
 use marker::{classify, Kind};
 mod prune;
@@ -460,7 +463,7 @@ impl Store {
     /// The unpacked tree of a layer if it has been extracted (complete) already.
     pub fn unpacked_layer(&self, diff_id: &Digest) -> Option<PathBuf> {
         let dir = self.layer_root(diff_id);
-        dir.join("complete").is_file().then(|| dir.join("rootfs"))
+        complete::is_complete(&dir).then(|| dir.join("rootfs"))
     }
 
     /// Extract the layer blob `blob` (whose uncompressed stream must hash to `diff_id`) once
@@ -509,18 +512,13 @@ impl Store {
             expected_diff_id: Some(diff_id.clone()),
         };
         unpack::unpack_layer(io::BufReader::with_capacity(BUF, blob_file), &rootfs, &opts)?;
-        // Make the extracted tree durable before it becomes visible (one syncfs instead of an
-        // fsync per file).
-        rustix::fs::syncfs(&dir_handle).map_err(|e| io_err(&rootfs)(e.into()))?;
-        let marker = work_path.join("complete");
-        let mut m = File::create(&marker).map_err(io_err(&marker))?;
-        writeln!(m, "{diff_id}\n{blob}").map_err(io_err(&marker))?;
-        m.sync_all().map_err(io_err(&marker))?;
-        fsync_dir(&work_path)?;
+        let durable = complete::write(&work_path, &dir_handle, diff_id, &blob.to_string())?;
         fs::rename(&work_path, &final_dir).map_err(io_err(&final_dir))?;
         work.disarm();
         drop(dir_handle);
-        fsync_dir(&self.root.join("layers/sha256"))?;
+        if durable {
+            fsync_dir(&self.root.join("layers/sha256"))?;
+        }
         Ok(final_dir.join("rootfs"))
     }
 
@@ -562,15 +560,12 @@ impl Store {
         let rootfs = work_path.join("rootfs");
         fs::rename(dir, &rootfs).map_err(io_err(dir))?;
         let handle = File::open(&work_path).map_err(io_err(&work_path))?;
-        rustix::fs::syncfs(&handle).map_err(|e| io_err(&rootfs)(e.into()))?;
-        let marker = work_path.join("complete");
-        let mut m = File::create(&marker).map_err(io_err(&marker))?;
-        writeln!(m, "{diff_id}\nadopted").map_err(io_err(&marker))?;
-        m.sync_all().map_err(io_err(&marker))?;
-        fsync_dir(&work_path)?;
+        let durable = complete::write(&work_path, &handle, diff_id, "adopted")?;
         fs::rename(&work_path, &final_dir).map_err(io_err(&final_dir))?;
         work.disarm();
-        fsync_dir(&self.root.join("layers/sha256"))?;
+        if durable {
+            fsync_dir(&self.root.join("layers/sha256"))?;
+        }
         Ok(final_dir.join("rootfs"))
     }
 
@@ -695,10 +690,18 @@ impl BlobWriter {
                 "blob writer already finished",
             )));
         };
+        let dest = self.store.blob_path(&actual);
+        if dest.is_file() {
+            // Already stored (blobs are immutable): drop the temporary file, skip the fsyncs.
+            drop(tmp);
+            return Ok(BlobInfo {
+                digest: actual,
+                size: self.count,
+            });
+        }
         let tpath = tmp.path().to_path_buf();
         tmp.as_file().sync_all().map_err(io_err(&tpath))?;
         fs::set_permissions(&tpath, fs::Permissions::from_mode(0o444)).map_err(io_err(&tpath))?;
-        let dest = self.store.blob_path(&actual);
         tmp.persist(&dest).map_err(|e| io_err(&dest)(e.error))?;
         if let Some(parent) = dest.parent() {
             fsync_dir(parent)?;

@@ -44,6 +44,10 @@ impl Store {
 
     fn ns_set(&self, ns: &str, name: &str, d: &Digest) -> Result<(), StoreError> {
         let dest = self.ns_path(ns, name)?;
+        if matches!(self.ns_get(ns, name), Ok(Some(cur)) if cur == *d) {
+            // Unchanged (a no-op rebuild re-tags the same image): no write, no fsync.
+            return Ok(());
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix("ref-")
             .tempfile_in(self.tmp_dir())
