@@ -170,16 +170,18 @@ fn foreign_arch_run_goes_through_qemu() {
     )
     .unwrap();
     let home = tempfile::tempdir().unwrap();
-    let build = |platforms: &str| {
+    let build_in = |home: &Path, platforms: &str, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_hoist"))
             .args(["build", "--progress=plain", "--isolation=namespaces"])
+            .args(extra)
             .args(["--platform", platforms, "--build-arg"])
             .arg(format!("BASE={base}"))
             .arg(&ctx)
-            .env("HOIST_HOME", home.path())
+            .env("HOIST_HOME", home)
             .output()
             .unwrap()
     };
+    let build = |platforms: &str| build_in(home.path(), platforms, &[]);
     // Without a handler, the arm64 RUN fails naming the package that provides one.
     if fs::read_to_string(HANDLER).is_err() {
         let o = build("linux/arm64");
@@ -197,6 +199,15 @@ fn foreign_arch_run_goes_through_qemu() {
     let o = build("linux/amd64,linux/arm64");
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
+    // Each platform's steps are labelled with it, as buildx does.
+    for p in ["linux/amd64", "linux/arm64"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(&format!("[{p} ")) && l.contains("RUN uname -m")),
+            "no {p} RUN step in: {stderr}"
+        );
+    }
     let digest: Digest = String::from_utf8(o.stdout).unwrap().trim().parse().unwrap();
     let store = hoist::oci::Store::open(home.path()).unwrap();
     let idx: serde_json::Value =
@@ -217,4 +228,12 @@ fn foreign_arch_run_goes_through_qemu() {
         seen.push(arch.to_string());
     }
     assert_eq!(seen, ["amd64", "arm64"]);
+    // One platform at a time (own store) gives the same index as the concurrent build.
+    let home1 = tempfile::tempdir().unwrap();
+    let o = build_in(home1.path(), "linux/amd64,linux/arm64", &["--jobs", "1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().trim(),
+        digest.to_string()
+    );
 }
