@@ -70,77 +70,9 @@ pub fn busybox() -> Option<&'static str> {
             .join(format!("hoist-it-busybox-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let layout = OciLayout::create(&root).unwrap();
-        let mut w = LayerWriter::new(Vec::new(), &LayerOptions::default()).unwrap();
-        dir(&mut w, "bin", 0o755);
-        file(&mut w, "bin/busybox", &bytes, 0o755);
-        let mut applets: Vec<&str> = APPLETS.to_vec();
-        applets.sort();
-        for a in applets {
-            w.append(
-                &LayerEntry {
-                    path: PathBuf::from(format!("bin/{a}")),
-                    kind: EntryKind::Symlink {
-                        target: PathBuf::from("busybox"),
-                    },
-                    meta: meta(0o777),
-                },
-                None,
-            )
-            .unwrap();
-        }
-        dir(&mut w, "etc", 0o755);
-        file(
-            &mut w,
-            "etc/group",
-            b"root:x:0:\nstaff:x:50:bob\nbob:x:1000:\n",
-            0o644,
-        );
-        file(
-            &mut w,
-            "etc/passwd",
-            b"root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000:bob:/home/bob:/bin/sh\n",
-            0o644,
-        );
-        dir(&mut w, "home", 0o755);
-        dir(&mut w, "home/bob", 0o755);
-        dir(&mut w, "root", 0o700);
-        dir(&mut w, "tmp", 0o1777);
-        let (blob, info) = w.finish().unwrap();
-        let digest = layout.write_blob_bytes(&blob).unwrap();
-        let mut config = ImageConfig::scratch(
-            "linux",
-            &hoist::oci::image::Platform::host().architecture,
-            None,
-        );
-        config.config.env = vec!["PATH=/bin".to_string()];
-        config.config.cmd = Some(vec!["sh".to_string()]);
-        config.push_layer(
-            info.diff_id.clone(),
-            History {
-                created_by: Some("busybox-static".to_string()),
-                ..History::default()
-            },
-        );
-        let image = assemble(
-            &config,
-            &[LayerRef {
-                media_type: media::OCI_LAYER_GZIP.to_string(),
-                digest,
-                size: blob.len() as u64,
-                diff_id: info.diff_id,
-            }],
-            &BTreeMap::new(),
-            MediaFlavor::Oci,
-        )
-        .unwrap();
-        layout.write_blob_bytes(&image.config.bytes).unwrap();
-        layout.write_blob_bytes(&image.manifest.bytes).unwrap();
-        let desc = media::descriptor(
-            media::OCI_MANIFEST,
-            &image.manifest.digest,
-            image.manifest.bytes.len() as u64,
-        )
-        .unwrap();
+        let arch = hoist::oci::image::Platform::host().architecture;
+        let (digest, size) = write_busybox_image(&layout, &bytes, &arch, &[]);
+        let desc = media::descriptor(media::OCI_MANIFEST, &digest, size).unwrap();
         layout.set_ref(&desc, Some("latest")).unwrap();
         Some(format!("oci:{}:latest", root.display()))
     })
@@ -149,6 +81,80 @@ pub fn busybox() -> Option<&'static str> {
         eprintln!("note: busybox-static is not installed; skipping");
         None
     })
+}
+
+/// Write into `layout` a one-layer busybox image for `arch` whose `/bin/busybox` is `bytes`;
+/// `extra_applets` are linked besides the usual ones. Returns the manifest's digest and size (no
+/// tag is set).
+pub fn write_busybox_image(
+    layout: &OciLayout,
+    bytes: &[u8],
+    arch: &str,
+    extra_applets: &[&str],
+) -> (Digest, u64) {
+    let mut w = LayerWriter::new(Vec::new(), &LayerOptions::default()).unwrap();
+    dir(&mut w, "bin", 0o755);
+    file(&mut w, "bin/busybox", bytes, 0o755);
+    let mut applets: Vec<&str> = APPLETS.to_vec();
+    applets.extend_from_slice(extra_applets);
+    applets.sort();
+    for a in applets {
+        w.append(
+            &LayerEntry {
+                path: PathBuf::from(format!("bin/{a}")),
+                kind: EntryKind::Symlink {
+                    target: PathBuf::from("busybox"),
+                },
+                meta: meta(0o777),
+            },
+            None,
+        )
+        .unwrap();
+    }
+    dir(&mut w, "etc", 0o755);
+    file(
+        &mut w,
+        "etc/group",
+        b"root:x:0:\nstaff:x:50:bob\nbob:x:1000:\n",
+        0o644,
+    );
+    file(
+        &mut w,
+        "etc/passwd",
+        b"root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000:bob:/home/bob:/bin/sh\n",
+        0o644,
+    );
+    dir(&mut w, "home", 0o755);
+    dir(&mut w, "home/bob", 0o755);
+    dir(&mut w, "root", 0o700);
+    dir(&mut w, "tmp", 0o1777);
+    let (blob, info) = w.finish().unwrap();
+    let digest = layout.write_blob_bytes(&blob).unwrap();
+    let mut config = ImageConfig::scratch("linux", arch, None);
+    config.config.env = vec!["PATH=/bin".to_string()];
+    config.config.cmd = Some(vec!["sh".to_string()]);
+    config.push_layer(
+        info.diff_id.clone(),
+        History {
+            created_by: Some("busybox-static".to_string()),
+            ..History::default()
+        },
+    );
+    let image = assemble(
+        &config,
+        &[LayerRef {
+            media_type: media::OCI_LAYER_GZIP.to_string(),
+            digest,
+            size: blob.len() as u64,
+            diff_id: info.diff_id,
+        }],
+        &BTreeMap::new(),
+        MediaFlavor::Oci,
+    )
+    .unwrap();
+    layout.write_blob_bytes(&image.config.bytes).unwrap();
+    layout.write_blob_bytes(&image.manifest.bytes).unwrap();
+    (image.manifest.digest, image.manifest.bytes.len() as u64)
 }
 
 /// Root (and so namespaces) is what these tests need; others skip.

@@ -7,6 +7,7 @@ mod base;
 mod copy;
 mod layer;
 mod mounts;
+mod platforms;
 mod rootless;
 mod run;
 mod stage;
@@ -165,15 +166,7 @@ pub fn build_platforms(
         o.platform = single.clone();
         return build(store, &o, progress);
     }
-    let mut images = Vec::new();
-    for p in platforms {
-        progress.event(Event::Note {
-            text: format!("building for {p}"),
-        });
-        let mut o = opts.clone();
-        o.platform = p.clone();
-        images.push((p.clone(), build(store, &o, progress)?));
-    }
+    let images = platforms::build_each(store, opts, platforms, progress, build)?;
     output::index(store, &images, &opts.annotations)
 }
 
