@@ -1,5 +1,8 @@
 //! `hoist parse`: parse one Dockerfile and print its syntax tree, either as BuildKit's AST dump
 //! or as JSON with every span. Parse errors go to stderr as `FILE:LINE:COL: error: MESSAGE`.
+//! The BuildKit format mirrors BuildKit's parser: a line it accepts (e.g. `HEALTHCHECK` with no
+//! arguments) is dumped, and only errors of the parser itself fail the command; errors of the
+//! later instruction-level checks are `hoist lint`'s job.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -67,7 +70,13 @@ pub fn run(args: ParseArgs) -> i32 {
     };
     let df = parse(&source);
     let mut err = anstream::stderr();
-    for e in &df.errors {
+    let buildkit = args.format == ParseFormat::Buildkit;
+    let errors: Vec<_> = df
+        .errors
+        .iter()
+        .filter(|e| !(buildkit && e.instruction_level))
+        .collect();
+    for e in &errors {
         let _ = writeln!(
             err,
             "{name}:{}:{}: error: {}",
@@ -81,7 +90,7 @@ pub fn run(args: ParseArgs) -> i32 {
             w.span.start.line, w.span.start.column, w.message
         );
     }
-    let has_errors = !df.errors.is_empty();
+    let has_errors = !errors.is_empty();
     let out = match args.format {
         ParseFormat::Json => {
             let mut s = dump::json(&df);

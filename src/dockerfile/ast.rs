@@ -46,6 +46,10 @@ pub struct Comment {
 pub struct ParseError {
     pub message: String,
     pub span: Span,
+    /// True when BuildKit's parser accepts the line and only its instruction-level checks
+    /// (argument counts, unknown instructions and flags, variable expansion) reject it.
+    #[serde(skip)]
+    pub instruction_level: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

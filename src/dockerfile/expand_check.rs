@@ -48,6 +48,7 @@ pub fn expansion_errors(df: &Dockerfile, source: &str) -> Vec<ParseError> {
             out.push(ParseError {
                 message: format!("failed to process {}: {}", quote(&w.value), e.message),
                 span: index.span(source, at, end),
+                instruction_level: true,
             });
         }
     }

@@ -267,10 +267,21 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// An error BuildKit's parser itself reports.
     fn error(&mut self, message: impl Into<String>, span: Span) {
         self.df.errors.push(ParseError {
             message: message.into(),
             span,
+            instruction_level: false,
+        });
+    }
+
+    /// An error BuildKit reports only when it turns the parsed line into an instruction.
+    fn instr_error(&mut self, message: impl Into<String>, span: Span) {
+        self.df.errors.push(ParseError {
+            message: message.into(),
+            span,
+            instruction_level: true,
         });
     }
 
@@ -577,9 +588,9 @@ impl<'a> Parser<'a> {
                 args = w.iter().map(|w| w.value.clone()).collect();
                 let has_as = w.len() >= 3 && w[1].value.eq_ignore_ascii_case("as");
                 if !(w.len() == 1 || (w.len() == 3 && has_as)) {
-                    self.error("FROM requires either one or three arguments", arg_err_span);
+                    self.instr_error("FROM requires either one or three arguments", arg_err_span);
                 } else if has_as && !valid_stage_name(&w[2].value.to_lowercase()) {
-                    self.error(
+                    self.instr_error(
                         format!(
                             "invalid name for build stage: {}, name can't start with a number or contain symbols",
                             go_quote(&w[2].value)
@@ -600,7 +611,7 @@ impl<'a> Parser<'a> {
                 args = m.words.iter().map(|w| w.value.clone()).collect();
                 json = m.json;
                 if keyword == Keyword::Run && m.words.is_empty() && !m.bad {
-                    self.error("RUN requires at least one argument", arg_err_span);
+                    self.instr_error("RUN requires at least one argument", arg_err_span);
                 }
                 if m.bad {
                     InstructionKind::Other(Vec::new())
@@ -623,9 +634,9 @@ impl<'a> Parser<'a> {
                     InstructionKind::Shell(m.words)
                 } else {
                     if m.words.is_empty() {
-                        self.error("SHELL requires at least one argument", arg_err_span);
+                        self.instr_error("SHELL requires at least one argument", arg_err_span);
                     } else {
-                        self.error(
+                        self.instr_error(
                             "SHELL requires the arguments to be in JSON form",
                             arg_err_span,
                         );
@@ -635,7 +646,7 @@ impl<'a> Parser<'a> {
             }
             Keyword::Healthcheck => {
                 if r.is_empty() {
-                    self.error("HEALTHCHECK requires at least one argument", arg_err_span);
+                    self.instr_error("HEALTHCHECK requires at least one argument", arg_err_span);
                     InstructionKind::Healthcheck(Healthcheck::Empty)
                 } else {
                     let sep = r.find(char::is_whitespace).unwrap_or(r.len());
@@ -651,19 +662,25 @@ impl<'a> Parser<'a> {
                         match typ.value.to_uppercase().as_str() {
                             "NONE" => {
                                 if !m.words.is_empty() {
-                                    self.error("HEALTHCHECK NONE takes no arguments", args_span);
+                                    self.instr_error(
+                                        "HEALTHCHECK NONE takes no arguments",
+                                        args_span,
+                                    );
                                 }
                                 InstructionKind::Healthcheck(Healthcheck::None)
                             }
                             "CMD" => {
                                 if m.words.is_empty() {
-                                    self.error("Missing command after HEALTHCHECK CMD", args_span);
+                                    self.instr_error(
+                                        "Missing command after HEALTHCHECK CMD",
+                                        args_span,
+                                    );
                                 }
                                 let c = self.command(lg, aa + next, ab, &m);
                                 InstructionKind::Healthcheck(Healthcheck::Cmd(c))
                             }
                             _ => {
-                                self.error(
+                                self.instr_error(
                                     format!(
                                         "Unknown type {} in HEALTHCHECK (try CMD)",
                                         go_quote(&typ.value.to_uppercase())
@@ -691,7 +708,7 @@ impl<'a> Parser<'a> {
             Keyword::Arg => {
                 let ws = parse_words(&r, self.escape);
                 if ws.is_empty() {
-                    self.error("ARG requires at least one argument", arg_err_span);
+                    self.instr_error("ARG requires at least one argument", arg_err_span);
                     InstructionKind::Other(Vec::new())
                 } else {
                     let mut decls = Vec::new();
@@ -702,7 +719,7 @@ impl<'a> Parser<'a> {
                             Some(eq) => {
                                 let name = self.word(lg, s, s + eq, w.text[..eq].to_string());
                                 if eq == 0 {
-                                    self.error("ARG names can not be blank", name.span);
+                                    self.instr_error("ARG names can not be blank", name.span);
                                 }
                                 let default =
                                     self.word(lg, s + eq + 1, e, w.text[eq + 1..].to_string());
@@ -722,7 +739,7 @@ impl<'a> Parser<'a> {
             }
             Keyword::Maintainer | Keyword::User | Keyword::Workdir | Keyword::Stopsignal => {
                 if r.is_empty() {
-                    self.error(
+                    self.instr_error(
                         format!("{name} requires exactly one argument"),
                         arg_err_span,
                     );
@@ -742,7 +759,7 @@ impl<'a> Parser<'a> {
                 let w = self.ws_words(lg, aa, ab);
                 args = w.iter().map(|w| w.value.clone()).collect();
                 if w.is_empty() {
-                    self.error("EXPOSE requires at least one argument", arg_err_span);
+                    self.instr_error("EXPOSE requires at least one argument", arg_err_span);
                     InstructionKind::Other(w)
                 } else {
                     InstructionKind::Expose(w)
@@ -755,7 +772,7 @@ impl<'a> Parser<'a> {
                 if m.bad {
                     InstructionKind::Other(Vec::new())
                 } else if m.words.len() < 2 {
-                    self.error(
+                    self.instr_error(
                         format!("{name} requires at least two arguments, but only one was provided. Destination could not be determined"),
                         arg_err_span,
                     );
@@ -764,7 +781,7 @@ impl<'a> Parser<'a> {
                     let mut sources = m.words;
                     let dest = sources.pop().unwrap_or_default();
                     if matches!(heredoc_marker(&dest.value), Ok(Some(_))) {
-                        self.error(
+                        self.instr_error(
                             format!("{name} cannot accept a heredoc as a destination"),
                             dest.span,
                         );
@@ -788,12 +805,12 @@ impl<'a> Parser<'a> {
                 if m.bad {
                     InstructionKind::Other(Vec::new())
                 } else if m.words.is_empty() {
-                    self.error("VOLUME requires at least one argument", arg_err_span);
+                    self.instr_error("VOLUME requires at least one argument", arg_err_span);
                     InstructionKind::Other(Vec::new())
                 } else {
                     for w in &m.words {
                         if w.value.trim().is_empty() {
-                            self.error("VOLUME specified can not be an empty string", w.span);
+                            self.instr_error("VOLUME specified can not be an empty string", w.span);
                         }
                     }
                     InstructionKind::Volume {
@@ -804,7 +821,7 @@ impl<'a> Parser<'a> {
             }
             Keyword::Onbuild => {
                 if r.is_empty() {
-                    self.error("ONBUILD requires at least one argument", arg_err_span);
+                    self.instr_error("ONBUILD requires at least one argument", arg_err_span);
                     InstructionKind::Other(Vec::new())
                 } else if self.onbuild_depth >= MAX_ONBUILD_DEPTH {
                     self.error(
@@ -820,11 +837,11 @@ impl<'a> Parser<'a> {
                     self.onbuild_depth -= 1;
                     let trigger = inner.keyword_word.value.to_uppercase();
                     match trigger.as_str() {
-                        "ONBUILD" => self.error(
+                        "ONBUILD" => self.instr_error(
                             "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
                             inner.keyword_word.span,
                         ),
-                        "FROM" | "MAINTAINER" => self.error(
+                        "FROM" | "MAINTAINER" => self.instr_error(
                             format!("{trigger} isn't allowed as an ONBUILD trigger"),
                             inner.keyword_word.span,
                         ),
@@ -840,7 +857,7 @@ impl<'a> Parser<'a> {
                 if let Some(s) = suggest_keyword(&keyword_word.value) {
                     msg.push_str(&format!(" (did you mean {s}?)"));
                 }
-                self.error(msg, keyword_word.span);
+                self.instr_error(msg, keyword_word.span);
                 args.push(String::new());
                 InstructionKind::Other(self.ws_words(lg, aa, ab))
             }
@@ -872,7 +889,7 @@ impl<'a> Parser<'a> {
         let r = lg.text.get(aa..ab).unwrap_or("");
         let ws = parse_words(r, self.escape);
         let Some(first) = ws.first() else {
-            self.error(format!("{name} requires at least one argument"), err_span);
+            self.instr_error(format!("{name} requires at least one argument"), err_span);
             return (None, Vec::new());
         };
         if !first.text.contains('=') {

@@ -19,6 +19,7 @@ mod build_support;
 mod build_tree;
 mod buildfs;
 mod cli_lint;
+mod cli_parse_buildkit;
 mod config;
 mod conformance_parser;
 mod conformance_shell;

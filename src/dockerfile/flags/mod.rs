@@ -91,6 +91,7 @@ pub fn unknown_flag_errors(df: &Dockerfile) -> Vec<ParseError> {
                     }
                 ),
                 span: f.span,
+                instruction_level: true,
             });
         }
     }
