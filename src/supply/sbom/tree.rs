@@ -110,6 +110,15 @@ pub trait FileTree: Sync {
         read_capped(f, path, max).map(Some)
     }
 
+    /// Calls `f` for every entry of the merged view, as [`walk`] from `/` does, but with
+    /// [`Entry::size`] and [`Entry::mode`] filled in for regular files only (see
+    /// [`super::fastwalk`]).
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError>;
+
+    /// Opens, without resolving it again, the regular file `path` that [`FileTree::walk_all`]
+    /// found visible in layer `layer`; `None` when it is no longer a regular file there.
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError>;
+
     /// Index of the layer holding the visible copy of `path` (0 = bottom).
     fn layer_of(&self, path: &str) -> Result<Option<usize>, TreeError> {
         Ok(self.lstat(path)?.map(|e| e.layer))
@@ -334,6 +343,40 @@ impl FileTree for DirTree {
         }
         self.read_file(path, max)
     }
+
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError> {
+        super::fastwalk::walk(std::slice::from_ref(&self.root), false, f)
+    }
+
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+        if layer != 0 {
+            return Ok(None);
+        }
+        let mut p = self.root.clone();
+        p.extend(components(path));
+        open_regular(&p)
+    }
+}
+
+/// Opens the host file `p` when it is a regular file, never following a symlink there.
+fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(p)
+    {
+        Ok(f) => f,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(io(p, e)),
+    };
+    let m = f.metadata().map_err(|e| io(p, e))?;
+    Ok(m.is_file().then_some(f))
 }
 
 /// A stack of overlay-form layer directories, topmost first (as `oci::Store::unpack_layer`
@@ -523,5 +566,16 @@ impl FileTree for LayersTree {
             }
             _ => Ok(None),
         }
+    }
+
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError> {
+        super::fastwalk::walk(&self.layers, true, f)
+    }
+
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+        if layer >= self.layers.len() {
+            return Ok(None);
+        }
+        open_regular(&self.host(layer, &components(path)))
     }
 }
