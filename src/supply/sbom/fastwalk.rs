@@ -134,3 +134,46 @@ pub fn walk(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tree::{walk as slow_walk, FileTree, LayersTree};
+    use super::*;
+
+    fn entries(
+        run: impl FnOnce(&mut dyn FnMut(&str, &Entry) -> Visit),
+    ) -> Vec<(String, Kind, usize)> {
+        let mut out = Vec::new();
+        run(&mut |p, e| {
+            out.push((p.to_string(), e.kind, e.layer));
+            if p == "/skip" {
+                Visit::Skip
+            } else {
+                Visit::Continue
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn same_entries_as_the_resolving_walk() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (lower, upper) = (dir.path().join("lower"), dir.path().join("upper"));
+        for p in ["a/b", "a/c", "d/e", "skip/x"] {
+            std::fs::create_dir_all(lower.join(p)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::create_dir_all(upper.join("a/b")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(lower.join("a/b/f"), b"low").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(upper.join("a/b/g"), b"up").unwrap_or_else(|e| panic!("{e}"));
+        // A file in the upper layer hides the lower directory of the same name.
+        std::fs::write(upper.join("d"), b"file").unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink("a", upper.join("l")).unwrap_or_else(|e| panic!("{e}"));
+        let tree = LayersTree::new(vec![upper, lower]);
+        let fast = entries(|f| tree.walk_all(f).unwrap_or_else(|e| panic!("{e}")));
+        let slow = entries(|f| slow_walk(&tree, "/", f).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(fast, slow);
+        assert!(fast.contains(&("/a/b/f".to_string(), Kind::File, 0)));
+        assert!(fast.contains(&("/d".to_string(), Kind::File, 1)));
+        assert!(!fast.iter().any(|(p, _, _)| p == "/d/e" || p == "/skip/x"));
+    }
+}
