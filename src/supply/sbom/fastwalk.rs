@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::fs::{FileType, Metadata};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::tree::{join, Entry, Kind, TreeError, Visit};
+use super::tree::{io, is_opaque, join, Entry, Kind, TreeError, Visit};
 
 /// What one layer holds under a name.
 enum Held {
@@ -20,22 +20,6 @@ enum Held {
     File(Metadata),
     Symlink,
     Other,
-}
-
-fn io(path: &Path, source: std::io::Error) -> TreeError {
-    TreeError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn opaque(p: &Path) -> bool {
-    ["trusted.overlay.opaque", "user.overlay.opaque"]
-        .iter()
-        .any(|k| {
-            let mut v = [0u8; 4];
-            matches!(rustix::fs::lgetxattr(p, *k, &mut v), Ok(1) if v[0] == b'y')
-        })
 }
 
 fn classify(t: FileType, d: &std::fs::DirEntry, overlay: bool) -> Result<Held, TreeError> {
@@ -122,7 +106,7 @@ pub fn walk(
                     break;
                 };
                 let host = parent.join(&entry.name);
-                let stop = overlay && *cl > 0 && opaque(&host);
+                let stop = overlay && *cl > 0 && is_opaque(&host);
                 below.push((*cl, host));
                 if stop {
                     break;

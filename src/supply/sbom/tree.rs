@@ -216,7 +216,7 @@ fn components(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn io(path: &Path, source: std::io::Error) -> TreeError {
+pub(super) fn io(path: &Path, source: std::io::Error) -> TreeError {
     TreeError::Io {
         path: path.to_path_buf(),
         source,
@@ -234,6 +234,16 @@ fn host_lstat(p: &Path) -> Result<Option<std::fs::Metadata>, TreeError> {
         }
         Err(e) => Err(io(p, e)),
     }
+}
+
+/// True when the host directory `p` is marked opaque (`overlay.opaque` xattr = `y`).
+pub(super) fn is_opaque(p: &Path) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|k| {
+            let mut v = [0u8; 4];
+            matches!(rustix::fs::lgetxattr(p, *k, &mut v), Ok(1) if v[0] == b'y')
+        })
 }
 
 fn kind_of(m: &std::fs::Metadata) -> Kind {
@@ -417,13 +427,7 @@ impl LayersTree {
         }
         if t.is_dir() {
             // Opaqueness hides lower layers only: the bottom layer needs no xattr lookups.
-            let opaque = layer > 0
-                && ["trusted.overlay.opaque", "user.overlay.opaque"]
-                    .iter()
-                    .any(|k| {
-                        let mut v = [0u8; 4];
-                        matches!(rustix::fs::lgetxattr(&p, *k, &mut v), Ok(1) if v[0] == b'y')
-                    });
+            let opaque = layer > 0 && is_opaque(&p);
             return Ok(Here::Dir { opaque });
         }
         Ok(Here::NonDir(m))
