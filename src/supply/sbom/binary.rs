@@ -6,20 +6,20 @@ use super::elf::Elf;
 use super::tree::{FileTree, TreeError};
 use super::Found;
 
-/// Catalogs one executable (anything that is not ELF is ignored).
-pub fn catalog_file(tree: &dyn FileTree, path: &str) -> Result<Found, TreeError> {
+/// Catalogs one executable, visible in layer `layer` as the walk found it (anything that is
+/// not ELF is ignored).
+pub fn catalog_file(tree: &dyn FileTree, path: &str, layer: usize) -> Result<Found, TreeError> {
     let mut found = Found::default();
-    let Some(file) = tree.open(path)? else {
+    let Some(file) = tree.open_walked(path, layer)? else {
         return Ok(found);
     };
     let Some(elf) = Elf::parse(file) else {
         return Ok(found);
     };
-    let layer = tree.layer_of(path)?;
     let mut sub = super::golang::from_elf(&elf, path);
     sub.extend(super::auditable::from_elf(&elf, path));
     for p in &mut sub.packages {
-        p.layer = layer;
+        p.layer = Some(layer);
     }
     found.extend(sub);
     Ok(found)

@@ -26,17 +26,17 @@ pub fn is_archive_name(name: &str) -> bool {
     EXTENSIONS.iter().any(|e| lower.ends_with(e))
 }
 
-/// Catalogs the archive at `path` and the archives nested in it.
-pub fn catalog_file(tree: &dyn FileTree, path: &str) -> Result<Found, TreeError> {
+/// Catalogs the archive at `path` (visible in layer `layer`, as the walk found it) and the
+/// archives nested in it.
+pub fn catalog_file(tree: &dyn FileTree, path: &str, layer: usize) -> Result<Found, TreeError> {
     let mut found = Found::default();
-    let Some(file) = tree.open(path)? else {
+    let Some(file) = tree.open_walked(path, layer)? else {
         return Ok(found);
     };
-    let layer = tree.layer_of(path)?;
     let mut budget = MAX_NESTED_COUNT;
     archive(file, path, 0, &mut budget, &mut found);
     for p in &mut found.packages {
-        p.layer = layer;
+        p.layer = Some(layer);
     }
     Ok(found)
 }

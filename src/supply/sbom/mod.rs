@@ -13,6 +13,7 @@ pub mod cyclonedx;
 pub mod document;
 pub mod dpkg;
 pub mod elf;
+pub mod fastwalk;
 pub mod golang;
 pub mod image;
 pub mod java;
@@ -72,8 +73,10 @@ struct Candidates {
     python: Vec<String>,
     npm_packages: Vec<String>,
     npm_locks: Vec<String>,
-    java: Vec<String>,
-    executables: Vec<String>,
+    /// Path and the layer of its visible copy.
+    java: Vec<(String, usize)>,
+    /// Path and the layer of its visible copy.
+    executables: Vec<(String, usize)>,
 }
 
 /// Directories never walked (kernel file systems that may be mounted in a root dir).
@@ -81,7 +84,7 @@ const SKIP_DIRS: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 fn collect(tree: &dyn FileTree) -> Result<Candidates, TreeError> {
     let mut c = Candidates::default();
-    tree::walk(tree, "/", &mut |path, e| {
+    tree.walk_all(&mut |path, e| {
         match e.kind {
             Kind::Dir => {
                 if SKIP_DIRS.contains(&path) {
@@ -105,9 +108,9 @@ fn collect(tree: &dyn FileTree) -> Result<Candidates, TreeError> {
                         c.npm_locks.push(path.to_string());
                     }
                 } else if java::is_archive_name(name) {
-                    c.java.push(path.to_string());
+                    c.java.push((path.to_string(), e.layer));
                 } else if e.mode & 0o111 != 0 && e.size >= 64 {
-                    c.executables.push(path.to_string());
+                    c.executables.push((path.to_string(), e.layer));
                 }
             }
             _ => {}
@@ -132,11 +135,11 @@ pub fn catalog(tree: &dyn FileTree, layer_digests: &[String]) -> Result<Catalog,
     let per_file: Vec<Result<Found, TreeError>> = c
         .java
         .par_iter()
-        .map(|p| java::catalog_file(tree, p))
+        .map(|(p, l)| java::catalog_file(tree, p, *l))
         .chain(
             c.executables
                 .par_iter()
-                .map(|p| binary::catalog_file(tree, p)),
+                .map(|(p, l)| binary::catalog_file(tree, p, *l)),
         )
         .collect();
     for f in per_file {

@@ -110,6 +110,15 @@ pub trait FileTree: Sync {
         read_capped(f, path, max).map(Some)
     }
 
+    /// Calls `f` for every entry of the merged view, as [`walk`] from `/` does, but with
+    /// [`Entry::size`] and [`Entry::mode`] filled in for regular files only (see
+    /// [`super::fastwalk`]).
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError>;
+
+    /// Opens, without resolving it again, the regular file `path` that [`FileTree::walk_all`]
+    /// found visible in layer `layer`; `None` when it is no longer a regular file there.
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError>;
+
     /// Index of the layer holding the visible copy of `path` (0 = bottom).
     fn layer_of(&self, path: &str) -> Result<Option<usize>, TreeError> {
         Ok(self.lstat(path)?.map(|e| e.layer))
@@ -207,7 +216,7 @@ fn components(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn io(path: &Path, source: std::io::Error) -> TreeError {
+pub(super) fn io(path: &Path, source: std::io::Error) -> TreeError {
     TreeError::Io {
         path: path.to_path_buf(),
         source,
@@ -225,6 +234,16 @@ fn host_lstat(p: &Path) -> Result<Option<std::fs::Metadata>, TreeError> {
         }
         Err(e) => Err(io(p, e)),
     }
+}
+
+/// True when the host directory `p` is marked opaque (`overlay.opaque` xattr = `y`).
+pub(super) fn is_opaque(p: &Path) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|k| {
+            let mut v = [0u8; 4];
+            matches!(rustix::fs::lgetxattr(p, *k, &mut v), Ok(1) if v[0] == b'y')
+        })
 }
 
 fn kind_of(m: &std::fs::Metadata) -> Kind {
@@ -334,6 +353,40 @@ impl FileTree for DirTree {
         }
         self.read_file(path, max)
     }
+
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError> {
+        super::fastwalk::walk(std::slice::from_ref(&self.root), false, f)
+    }
+
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+        if layer != 0 {
+            return Ok(None);
+        }
+        let mut p = self.root.clone();
+        p.extend(components(path));
+        open_regular(&p)
+    }
+}
+
+/// Opens the host file `p` when it is a regular file, never following a symlink there.
+fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(p)
+    {
+        Ok(f) => f,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                || e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(io(p, e)),
+    };
+    let m = f.metadata().map_err(|e| io(p, e))?;
+    Ok(m.is_file().then_some(f))
 }
 
 /// A stack of overlay-form layer directories, topmost first (as `oci::Store::unpack_layer`
@@ -374,13 +427,7 @@ impl LayersTree {
         }
         if t.is_dir() {
             // Opaqueness hides lower layers only: the bottom layer needs no xattr lookups.
-            let opaque = layer > 0
-                && ["trusted.overlay.opaque", "user.overlay.opaque"]
-                    .iter()
-                    .any(|k| {
-                        let mut v = [0u8; 4];
-                        matches!(rustix::fs::lgetxattr(&p, *k, &mut v), Ok(1) if v[0] == b'y')
-                    });
+            let opaque = layer > 0 && is_opaque(&p);
             return Ok(Here::Dir { opaque });
         }
         Ok(Here::NonDir(m))
@@ -523,5 +570,16 @@ impl FileTree for LayersTree {
             }
             _ => Ok(None),
         }
+    }
+
+    fn walk_all(&self, f: &mut dyn FnMut(&str, &Entry) -> Visit) -> Result<(), TreeError> {
+        super::fastwalk::walk(&self.layers, true, f)
+    }
+
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+        if layer >= self.layers.len() {
+            return Ok(None);
+        }
+        open_regular(&self.host(layer, &components(path)))
     }
 }
