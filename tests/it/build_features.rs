@@ -264,3 +264,42 @@ fn lint_summary_before_a_build_follows_the_project_config() {
     );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
+
+/// A relative `HOIST_HOME` names the same store for every step, RUN included (the sandbox
+/// mounts its overlay after changing directory).
+#[test]
+fn a_relative_store_path_builds_and_caches() {
+    let Some(base) = can_build() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let ctx = work.path().join("ctx");
+    fs::create_dir(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nRUN echo one > /one\nRUN cat /one > /two\n",
+    )
+    .unwrap();
+    let build = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+            .args(["build", "--progress=plain", "--isolation=namespaces"])
+            .arg("--build-arg")
+            .arg(format!("BASE={base}"))
+            .arg("ctx")
+            .current_dir(work.path())
+            .env("HOIST_HOME", "homes/rel")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap()
+    };
+    let first = build();
+    let err = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(first.status.success(), "{err}");
+    let second = build();
+    let err2 = String::from_utf8_lossy(&second.stderr).into_owned();
+    assert!(second.status.success(), "{err2}");
+    assert_eq!(first.stdout, second.stdout);
+    assert!(
+        ran_steps(&err2).is_empty(),
+        "a rebuild re-ran steps: {err2}"
+    );
+    assert!(work.path().join("homes/rel").is_dir());
+}

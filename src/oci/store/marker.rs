@@ -23,6 +23,9 @@ impl Store {
     }
 
     pub(super) fn init(root: PathBuf) -> Result<Store, StoreError> {
+        // Absolute, so that paths handed to the sandbox (overlay lower/upper dirs, mounted
+        // after it changes directory) and to other processes mean the same place.
+        let root = std::path::absolute(&root).map_err(io_err(&root))?;
         for sub in SUBDIRS {
             let p = root.join(sub);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
