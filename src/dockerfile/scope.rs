@@ -9,6 +9,9 @@
 //! * `ENV` sets values (expanded when declared, quotes removed) and always wins over an `ARG` of
 //!   the same name.
 //! * A stage `FROM <earlier stage>` starts with that stage's ENV, not its ARGs.
+//! * Before the first FROM (other instructions there make BuildKit reject the file; lint checks
+//!   them like a stage), an instruction sees the global ARGs and ENVs declared before it; FROM
+//!   lines never see such an ENV.
 //!
 //! Expansion failures never abort: the variable is left unset (ENV keeps its raw text).
 //!
@@ -20,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rpds::{RedBlackTreeMapSync, RedBlackTreeSetSync};
 
-use super::ast::{Dockerfile, InstructionKind};
+use super::ast::{Dockerfile, InstructionKind, KeyValue};
 use super::expand::{Env, Lexer};
 use super::model::Stage;
 pub use crate::oci::image::Platform;
@@ -214,6 +217,25 @@ impl StageScope {
         self.vars.declared.insert_mut(name);
     }
 
+    /// Applies one ENV: every pair is expanded with the variables from before the instruction.
+    fn apply_env(&mut self, pairs: &[KeyValue], lexer: &Lexer) {
+        let env = self.vars.clone();
+        for kv in pairs {
+            let key = lexer
+                .process_word(&kv.key.value, &env)
+                .map(|e| e.value)
+                .unwrap_or_else(|_| kv.key.value.clone());
+            if key.is_empty() {
+                continue;
+            }
+            let value = lexer
+                .process_word(&kv.value.value, &env)
+                .map(|e| e.value)
+                .unwrap_or_else(|_| kv.value.value.clone());
+            self.set_env(key, value);
+        }
+    }
+
     fn set_env(&mut self, name: String, value: String) {
         self.vars.values.insert_mut(name.clone(), value.clone());
         self.vars.declared.insert_mut(name.clone());
@@ -236,12 +258,27 @@ pub fn vars_per_instruction(
     let first = first_from(df);
     let mut out = Vec::with_capacity(n);
 
-    // Before the first FROM: the global scope as it grows.
+    // Before the first FROM: the global scope as it grows. An ENV there (a file BuildKit
+    // rejects, which lint checks like a stage: the model's prelude) sets values for the
+    // instructions after it, never for FROM lines.
     let mut global = automatic.clone();
+    let mut prelude = StageScope {
+        vars: automatic.clone(),
+        envs: Vars::default(),
+    };
     for ins in &df.instructions[..first] {
-        out.push(global.clone());
-        if let InstructionKind::Arg(decls) = &ins.kind {
-            apply_global_arg(&mut global, decls, &lexer, build_args);
+        out.push(prelude.vars.clone());
+        match &ins.kind {
+            InstructionKind::Arg(decls) => {
+                apply_global_arg(&mut global, decls, &lexer, build_args);
+                for d in decls.iter().filter(|d| !d.name.value.is_empty()) {
+                    let name = d.name.value.clone();
+                    let value = global.get(&name).map(str::to_string);
+                    prelude.set_arg(name, value);
+                }
+            }
+            InstructionKind::Env(pairs) => prelude.apply_env(pairs, &lexer),
+            _ => {}
         }
     }
 
@@ -284,24 +321,7 @@ pub fn vars_per_instruction(
                     scope.set_arg(name, value);
                 }
             }
-            InstructionKind::Env(pairs) => {
-                // Every pair of one ENV is expanded with the variables from before it.
-                let env = scope.vars.clone();
-                for kv in pairs {
-                    let key = lexer
-                        .process_word(&kv.key.value, &env)
-                        .map(|e| e.value)
-                        .unwrap_or_else(|_| kv.key.value.clone());
-                    if key.is_empty() {
-                        continue;
-                    }
-                    let value = lexer
-                        .process_word(&kv.value.value, &env)
-                        .map(|e| e.value)
-                        .unwrap_or_else(|_| kv.value.value.clone());
-                    scope.set_env(key, value);
-                }
-            }
+            InstructionKind::Env(pairs) => scope.apply_env(pairs, &lexer),
             _ => {}
         }
     }

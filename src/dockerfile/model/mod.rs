@@ -4,6 +4,11 @@
 //! dependency order (with cycle detection), the SHELL in force and the ARG/ENV variables in
 //! scope at each instruction. `hoist lint` reads it; `hoist build` plans from it.
 //!
+//! Instructions other than ARG before the first FROM belong to no stage (BuildKit rejects such a
+//! file, and so does `hoist build`); the model names them the prelude ([`Model::prelude`]), and
+//! an ENV there is in scope for the prelude instructions after it, so lint can check them as
+//! hadolint does, like the body of a stage.
+//!
 //! ```
 //! use hoist::dockerfile::{parse, model::{Model, ModelOptions, Origin}};
 //!
@@ -169,6 +174,7 @@ pub struct Model {
     shells: Vec<Arc<[String]>>,
     global: Vars,
     global_arg_names: Vec<String>,
+    prelude: Option<Range<usize>>,
     /// The file's escape character, for expansions.
     escape: char,
 }
@@ -206,6 +212,16 @@ impl Model {
             })
             .flatten()
             .collect();
+        let first = stages.first().map_or(n, |s| s.from);
+        let prelude = df
+            .instructions
+            .get(..first)
+            .is_some_and(|before| {
+                before
+                    .iter()
+                    .any(|ins| !matches!(ins.keyword, Keyword::Arg | Keyword::Unknown))
+            })
+            .then_some(0..first);
         Model {
             stages,
             stage_of,
@@ -213,6 +229,7 @@ impl Model {
             shells,
             global,
             global_arg_names,
+            prelude,
             escape: df.escape,
         }
     }
@@ -252,6 +269,13 @@ impl Model {
     /// ARGs not included).
     pub fn global_arg_names(&self) -> &[String] {
         &self.global_arg_names
+    }
+
+    /// The instructions before the first FROM (all of them in a file without FROM), when one of
+    /// them is neither an ARG nor an unknown word: the instructions of no stage, which make
+    /// BuildKit reject the file (lint's DL3061). `None` for a file that starts with FROM or ARGs.
+    pub fn prelude(&self) -> Option<Range<usize>> {
+        self.prelude.clone()
     }
 
     /// The SHELL in force at `instr` (`/bin/sh -c` unless a SHELL of the stage, or of the stage

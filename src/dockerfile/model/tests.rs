@@ -263,3 +263,33 @@ fn bare_global_platform_args_keep_their_automatic_value() {
         .map(str::to_string);
     assert_eq!(v.as_deref(), Some("arm"));
 }
+
+/// Instructions other than ARG before the first FROM form the prelude; an ENV there is seen by
+/// the prelude instructions after it but never by a FROM or a stage.
+#[test]
+fn prelude_before_the_first_from() {
+    assert_eq!(model("ARG V=1\nFROM a:$V\nRUN x\n").prelude(), None);
+    assert_eq!(model("FROM a\nENV E=1\n").prelude(), None);
+    assert_eq!(
+        Model::new(&parse(""), &ModelOptions::default()).prelude(),
+        None
+    );
+    let m = model("RUN x\nCOPY a b\n");
+    assert_eq!((m.prelude(), m.stages().len()), (Some(0..2), 0));
+
+    let m = model("ARG V=1\nENV E=$V-e V=env\nARG V=2 W\nRUN x\nFROM img:$V$E\nRUN y\n");
+    assert_eq!(m.prelude(), Some(0..4));
+    assert_eq!(m.stage_of(3), None);
+    let get = |i: usize, k: &str| m.vars_at(i).and_then(|v| v.get(k)).map(str::to_string);
+    assert_eq!(get(1, "E"), None, "not before the ENV");
+    assert_eq!(get(3, "E").as_deref(), Some("1-e"));
+    assert_eq!(
+        get(3, "V").as_deref(),
+        Some("env"),
+        "ENV wins over a later ARG"
+    );
+    assert!(m.vars_at(3).is_some_and(|v| v.is_declared("W")));
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:2".into()));
+    assert_eq!(get(5, "E"), None, "a stage does not inherit the prelude");
+    assert_eq!(m.global_arg_names(), ["V", "V", "W"]);
+}
