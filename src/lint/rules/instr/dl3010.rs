@@ -1,5 +1,5 @@
 //! DL3010: an archive is COPYed and then extracted by a later RUN; ADD extracts it in one step.
-use super::util::{is_archive, stage_body, stages, unquote};
+use super::util::{bodies, instructions_in, is_archive, unquote};
 use crate::dockerfile::InstructionKind;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 use crate::shell;
@@ -58,8 +58,8 @@ fn extracts(cmd: &shell::Command, archive: &str) -> bool {
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
-    for st in stages(cx) {
-        let body: Vec<_> = stage_body(cx, &st).collect();
+    for (_, range) in bodies(cx) {
+        let body: Vec<_> = instructions_in(cx, range).collect();
         for (pos, (_, ins)) in body.iter().enumerate() {
             let InstructionKind::Copy(args) = &ins.kind else {
                 continue;
@@ -124,5 +124,15 @@ mod tests {
             "FROM a:1\nCOPY app.txt /tmp/\nRUN tar -xf x.tar\n"
         )
         .is_empty());
+    }
+
+    #[test]
+    fn checks_instructions_before_the_first_from_as_a_stage() {
+        let src =
+            "COPY app.tar /opt/\nRUN tar -xf /opt/app.tar\nFROM a:1\nRUN tar -xf /opt/app.tar\n";
+        assert_eq!(positions("DL3010", src), vec![(1, 1)]);
+        // The first stage does not continue what came before its FROM.
+        let src = "COPY app.tar /opt/\nFROM a:1\nRUN tar -xf /opt/app.tar\n";
+        assert!(positions("DL3010", src).is_empty());
     }
 }

@@ -1,5 +1,6 @@
-//! DL3045: COPY to a relative destination in a stage where no WORKDIR was set.
-use super::util::{is_windows_abs, stage_body, stages, unquote};
+//! DL3045: COPY to a relative destination in a stage (or before the first FROM) where no WORKDIR
+//! was set.
+use super::util::{bodies, instructions_in, is_windows_abs, stage_body, stages, unquote};
 use crate::dockerfile::model::Stage;
 use crate::dockerfile::{InstructionKind, Keyword};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
@@ -41,14 +42,15 @@ fn is_absolute_dest(dest: &str) -> bool {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     let st = stages(cx);
-    for (k, s) in st.iter().enumerate() {
-        let inherited = s
-            .base
-            .is_some_and(|b| b < k && stage_sets_workdir(cx, &st, b));
+    for (stage, range) in bodies(cx) {
+        let inherited = stage.is_some_and(|s| {
+            s.base
+                .is_some_and(|b| b < s.index && stage_sets_workdir(cx, &st, b))
+        });
         if inherited {
             continue;
         }
-        for (_, ins) in stage_body(cx, s) {
+        for (_, ins) in instructions_in(cx, range) {
             if ins.keyword == Keyword::Workdir {
                 break;
             }
@@ -82,6 +84,12 @@ mod tests {
     fn workdir_is_inherited_from_parent_stage() {
         let src = "FROM a:1 AS base\nWORKDIR /app\nFROM base\nCOPY a b\nFROM a:1\nCOPY a b\n";
         assert_eq!(positions("DL3045", src), vec![(6, 8)]);
+    }
+
+    #[test]
+    fn checks_instructions_before_the_first_from_as_a_stage() {
+        let src = "COPY a b\nWORKDIR /app\nCOPY a c\nFROM a:1\nCOPY a d\n";
+        assert_eq!(positions("DL3045", src), vec![(1, 8), (5, 8)]);
     }
 
     #[test]

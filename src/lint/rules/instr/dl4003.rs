@@ -39,4 +39,10 @@ mod tests {
         let src = "FROM a:1 AS b\nCMD [\"a\"]\nFROM b\nCMD [\"b\"]\n";
         assert!(positions("DL4003", src).is_empty());
     }
+
+    #[test]
+    fn instructions_before_the_first_from_are_a_stage_of_their_own() {
+        let src = "CMD [\"a\"]\nCMD [\"b\"]\nFROM a:1\nCMD [\"c\"]\n";
+        assert_eq!(positions("DL4003", src), vec![(2, 1)]);
+    }
 }

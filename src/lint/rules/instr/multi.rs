@@ -1,13 +1,14 @@
 //! Shared check for instructions that only take effect once per stage (CMD, ENTRYPOINT,
-//! HEALTHCHECK): every occurrence after the first in a stage is reported, as hadolint does.
-use super::util::{stage_body, stages};
+//! HEALTHCHECK): every occurrence after the first in a stage (or before the first FROM) is
+//! reported, as hadolint does.
+use super::util::{bodies, instructions_in};
 use crate::dockerfile::Keyword;
 use crate::lint::{Context, Diagnostics};
 
 pub(crate) fn report_repeats(cx: &Context, d: &mut Diagnostics, keyword: Keyword, message: &str) {
-    for st in stages(cx) {
+    for (_, range) in bodies(cx) {
         let mut seen = false;
-        for (_, ins) in stage_body(cx, &st) {
+        for (_, ins) in instructions_in(cx, range) {
             if ins.keyword == keyword {
                 if seen {
                     d.report(ins.keyword_word.span, message).with_help(format!(

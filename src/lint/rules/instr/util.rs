@@ -2,6 +2,8 @@
 //! [model](crate::dockerfile::model), quote stripping, source classification for COPY/ADD, and a
 //! scanner for `$VAR` references in raw Dockerfile words.
 
+use std::ops::Range;
+
 use crate::dockerfile::model::Stage;
 use crate::dockerfile::{Instruction, InstructionKind, Word};
 use crate::lint::Context;
@@ -29,13 +31,35 @@ pub(crate) fn stage_body<'a>(
     cx: &Context<'a>,
     st: &Stage,
 ) -> impl Iterator<Item = (usize, &'a Instruction)> {
-    let (from, end) = (st.from + 1, st.end);
+    instructions_in(cx, st.body())
+}
+
+/// The instructions with indices in `range`, with their indices.
+pub(crate) fn instructions_in<'a>(
+    cx: &Context<'a>,
+    range: Range<usize>,
+) -> impl Iterator<Item = (usize, &'a Instruction)> {
     cx.df
         .instructions
         .iter()
         .enumerate()
-        .skip(from)
-        .take(end.saturating_sub(from))
+        .skip(range.start)
+        .take(range.len())
+}
+
+/// The runs of instructions that rules following state through a stage walk in order: the
+/// model's [prelude](crate::dockerfile::model::Model::prelude) (the instructions before the
+/// first FROM, paired with no stage), if the file has one, then each stage's body (FROM
+/// excluded). BuildKit rejects a file with a prelude (DL3061), but hadolint checks those
+/// instructions like a stage, and so do these rules.
+pub(crate) fn bodies<'c>(
+    cx: &'c Context<'_>,
+) -> impl Iterator<Item = (Option<&'c Stage>, Range<usize>)> {
+    cx.model
+        .prelude()
+        .map(|r| (None, r))
+        .into_iter()
+        .chain(cx.stages().iter().map(|s| (Some(s), s.body())))
 }
 
 /// `s` without one pair of surrounding double or single quotes.
