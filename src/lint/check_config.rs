@@ -193,20 +193,15 @@ pub fn instruction_comments(cx: &Context) -> Vec<Vec<String>> {
     out
 }
 
+/// The first line after an instruction (and its heredoc bodies).
 fn next_line_after(ins: &Instruction) -> u32 {
-    let end = &ins.span.end;
-    let last_heredoc = ins
+    let heredocs = ins
         .heredocs
         .iter()
         .filter_map(|h| h.terminator_span.as_ref().map(|t| t.end.line + 1))
         .max()
         .unwrap_or(0);
-    let own = if end.column == 1 && end.line > ins.span.start.line {
-        end.line
-    } else {
-        end.line + 1
-    };
-    own.max(last_heredoc)
+    (super::suppress::last_line(&ins.span) + 1).max(heredocs)
 }
 
 /// The configuration that applies to each instruction: the file's, merged with the first

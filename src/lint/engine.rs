@@ -65,6 +65,35 @@ pub fn rule_enabled(rule: &super::Rule, options: &LintOptions) -> bool {
     !rule.meta.opt_in || options.enabled.iter().any(|c| registry::matches(rule, c))
 }
 
+/// `FROM --platform=` values that expand (with the ARG defaults and build arguments) to an
+/// empty or malformed platform, which fail a BuildKit build.
+fn platform_errors(cx: &Context) -> Vec<(crate::dockerfile::Span, String)> {
+    let mut out = Vec::new();
+    for (i, ins) in cx.instructions() {
+        if !matches!(ins.kind, crate::dockerfile::InstructionKind::From { .. }) {
+            continue;
+        }
+        let Some(flag) = ins.flag("platform") else {
+            continue;
+        };
+        let (Some(raw), Some(span)) = (flag.value.as_deref(), flag.value_span) else {
+            continue;
+        };
+        if !raw.contains('$') {
+            continue;
+        }
+        let Some(value) = cx.expand(i, raw) else {
+            continue;
+        };
+        if value.is_empty() {
+            out.push((span, format!("empty platform value from expression {raw}")));
+        } else if let Err(e) = dockerfile::flags::parse_platform(&value) {
+            out.push((span, format!("failed to parse platform {raw}: {e}")));
+        }
+    }
+    out
+}
+
 /// Lints `source` (the contents of `path`).
 pub fn lint_source(path: &Path, source: &str, options: &LintOptions) -> FileReport {
     let df = dockerfile::parse(source);
@@ -98,6 +127,17 @@ pub fn lint_parsed(
         });
     }
     let cx = Context::new(path, source, df, options);
+    for (span, message) in platform_errors(&cx) {
+        diags.push(Finding {
+            code: Cow::Borrowed("DL1000"),
+            level: Severity::Error,
+            category: Category::Syntax,
+            message,
+            span,
+            help: Some("declare the ARG (or fix its name) so --platform names a platform".into()),
+            fix: None,
+        });
+    }
     let experimental = check_config::experimental_anywhere(&cx);
     for rule in registry::all() {
         if !rule_runs(rule, options, &experimental) {

@@ -161,7 +161,7 @@ impl CommentLine {
 }
 
 /// Last line an instruction occupies (its span's end is exclusive).
-fn last_line(span: &Span) -> u32 {
+pub(crate) fn last_line(span: &Span) -> u32 {
     if span.end.column == 1 && span.end.line > span.start.line {
         span.end.line - 1
     } else {
@@ -338,8 +338,13 @@ pub fn apply(cx: &Context, findings: Vec<Finding>) -> Vec<Finding> {
             }
         })
         .map(|mut f| {
-            if base.error && buildkit_name(&f.code).is_some() {
-                f.level = Severity::Error;
+            if buildkit_name(&f.code).is_some() {
+                if base.error {
+                    f.level = Severity::Error;
+                } else if cx.options.buildkit {
+                    // BuildKit reports every check at one level.
+                    f.level = Severity::Warning;
+                }
             }
             f
         })

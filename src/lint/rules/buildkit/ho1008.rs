@@ -2,8 +2,8 @@
 //! ENV declared.
 //!
 //! The environment of an external base image is unknown at lint time, so in stages built on one
-//! only likely typos (a declared name is close) are reported; in stages built FROM scratch every
-//! undefined name is.
+//! only likely typos (a declared name is close) and uses before the stage's own ARG or ENV
+//! declares the name are reported; in stages built FROM scratch every undefined name is.
 use super::util::{global_args, suggest};
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{InstructionKind, Word};
@@ -42,6 +42,25 @@ fn expanded_words(kind: &InstructionKind) -> Vec<&Word> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The line of an ARG or ENV after instruction `i`, in stage `k`, that declares `name`.
+fn declared_later(
+    cx: &Context,
+    st: &[crate::dockerfile::model::Stage],
+    k: usize,
+    i: usize,
+    name: &str,
+) -> Option<u32> {
+    cx.instructions()
+        .skip(i + 1)
+        .take_while(|(j, _)| stage_index(st, *j) == Some(k))
+        .find(|(_, ins)| match &ins.kind {
+            InstructionKind::Arg(decls) => decls.iter().any(|a| a.name.value == name),
+            InstructionKind::Env(pairs) => pairs.iter().any(|kv| kv.key.value == name),
+            _ => false,
+        })
+        .map(|(_, ins)| ins.span.start.line)
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -97,9 +116,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     .map(String::as_str)
                     .chain(ALWAYS_SET.iter().copied());
                 let hint = suggest(&r.name, candidates);
+                let later = declared_later(cx, &st, k, i, &r.name);
                 // A global ARG used in a stage without redeclaring it is the classic mistake.
                 let global_only = globals.contains(&r.name);
-                if hint.is_none() && !from_scratch && !global_only {
+                if hint.is_none() && !from_scratch && !global_only && later.is_none() {
                     continue;
                 }
                 let mut msg = format!("Usage of undefined variable '${}'", r.name);
@@ -107,7 +127,12 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     msg.push_str(&format!(" (did you mean ${h}?)"));
                 }
                 reported.push(r.name.clone());
-                let help = if global_only {
+                let help = if let Some(line) = later {
+                    format!(
+                        "`{}` is declared later, on line {line}: move that declaration above this line",
+                        r.name
+                    )
+                } else if global_only {
                     format!(
                         "`{}` is a global ARG: redeclare it with `ARG {}` inside the stage",
                         r.name, r.name
