@@ -277,4 +277,94 @@ mod tests {
         assert_eq!(comment_check("checked=skip=A"), None);
         assert_eq!(comment_check("just words"), None);
     }
+
+    use crate::lint::config::LintOptions;
+    use crate::lint::lint_source;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// `(code, line, level)` of `hoist lint --buildkit` (or not) on `src`.
+    fn run(src: &str, buildkit: bool, args: &[(&str, &str)]) -> Vec<(String, u32, &'static str)> {
+        let options = LintOptions {
+            buildkit,
+            build_args: Some(
+                args.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            ..LintOptions::default()
+        };
+        lint_source(Path::new("Dockerfile"), src, &options)
+            .findings
+            .iter()
+            .map(|f| (f.code.to_string(), f.span.start.line, f.level.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn buildkit_mode_runs_buildkit_checks_under_their_names() {
+        let src = "FROM debian as base\nMAINTAINER me\nRUN apt-get install curl\n";
+        let got = run(src, true, &[]);
+        assert_eq!(
+            got,
+            vec![
+                ("FromAsCasing".to_string(), 1, "warning"),
+                ("MaintainerDeprecated".to_string(), 2, "warning"),
+            ]
+        );
+        // Outside BuildKit mode the hadolint rules run too.
+        assert!(run(src, false, &[]).iter().any(|f| f.0 == "DL3008"));
+    }
+
+    #[test]
+    fn the_build_argument_replaces_the_directive() {
+        let src = "# check=skip=all\nFROM scratch as base\n";
+        assert!(run(src, true, &[]).is_empty());
+        let arg = [(CHECK_BUILD_ARG, "error=true")];
+        assert_eq!(
+            run(src, true, &arg),
+            vec![("FromAsCasing".to_string(), 2, "error")]
+        );
+    }
+
+    #[test]
+    fn an_invalid_configuration_is_a_build_error() {
+        let got = run(
+            "# check=skip=all;bogus=1\nFROM scratch as base\n",
+            true,
+            &[],
+        );
+        assert_eq!(got[0].0, "DL1000");
+        assert_eq!(got[0].1, 1);
+        let got = run("FROM scratch\n", true, &[(CHECK_BUILD_ARG, "error=maybe")]);
+        assert_eq!(got, vec![("DL1000".to_string(), 1, "error")]);
+    }
+
+    #[test]
+    fn instruction_comments_skip_for_that_instruction_only() {
+        // Blank lines keep the comment attached; an empty `#` line drops it; the comment's
+        // text after the value is ignored.
+        let src = "FROM scratch\n# check=skip=all // local\n\nENV a b\nENV c d\n# check=skip=LegacyKeyValueFormat\n#\nENV e f\n";
+        let lines: Vec<u32> = run(src, true, &[]).iter().map(|f| f.1).collect();
+        assert_eq!(lines, vec![5, 8]);
+        // A later `# check=` line is not the file's directive.
+        let src = "FROM scratch\n# check=error=true\nENV a b\nENV c d\n";
+        let levels: Vec<&str> = run(src, true, &[]).iter().map(|f| f.2).collect();
+        assert_eq!(levels, vec!["warning", "warning"]);
+    }
+
+    #[test]
+    fn experimental_checks_are_enabled_by_the_directive() {
+        let src = "# not a description\nARG VERSION=1\nFROM scratch\n";
+        assert!(run(src, false, &[]).iter().all(|f| f.0 != "HO1014"));
+        let on = format!("# check=experimental=InvalidDefinitionDescription\n{src}");
+        assert!(run(&on, false, &[])
+            .iter()
+            .any(|f| f.0 == "HO1014" && f.1 == 3));
+        let on = format!("# check=skip=all;experimental=all\n{src}");
+        assert_eq!(
+            run(&on, true, &[]),
+            vec![("InvalidDefinitionDescription".to_string(), 3, "warning")]
+        );
+    }
 }

@@ -175,3 +175,43 @@ fn buildkit_check_suite() {
     }
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+/// A check configuration BuildKit refuses fails `--check=buildkit` (a DL1000 naming the
+/// directive), while warnings alone do not; `--check` alone still lints with every rule.
+#[test]
+fn buildkit_check_mode_exit_status() {
+    let ctx = tempfile::tempdir().unwrap();
+    let df = ctx.path().join("Dockerfile");
+    let check = |mode: &str, args: &[&str]| {
+        let out = hoist()
+            .args(["build", mode])
+            .args(args)
+            .arg(ctx.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    fs::write(&df, "# check=skip=all;nonsense=1\nFROM debian as base\n").unwrap();
+    let (code, stdout) = check("--check=buildkit", &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains(":1:") && stdout.contains("DL1000") && stdout.contains("nonsense"));
+    fs::write(&df, "FROM debian as base\nRUN apt-get install curl\n").unwrap();
+    let (code, stdout) = check("--check=buildkit", &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("FromAsCasing") && !stdout.contains("DL3008"),
+        "{stdout}"
+    );
+    let (code, stdout) = check(
+        "--check=buildkit",
+        &["--build-arg", "BUILDKIT_DOCKERFILE_CHECK=error=true"],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("error FromAsCasing"), "{stdout}");
+    let (code, stdout) = check("--check", &[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("DL3008"), "{stdout}");
+}
