@@ -305,7 +305,17 @@ fn lint_check(
         }
     };
     let report = lint_source(Path::new(name), text, &options);
-    for f in &report.findings {
+    print_findings(name, &report.findings);
+    if report.fails(options.failure_threshold) && !options.no_fail {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// One line per finding: `FILE:LINE:COLUMN LEVEL CODE: MESSAGE`.
+fn print_findings(name: &str, findings: &[hoist::lint::Finding]) {
+    for f in findings {
         println!(
             "{name}:{}:{} {} {}: {}",
             f.span.start.line,
@@ -314,11 +324,6 @@ fn lint_check(
             f.code,
             f.message
         );
-    }
-    if report.fails(options.failure_threshold) && !options.no_fail {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
     }
 }
 
@@ -333,16 +338,7 @@ fn buildkit_check(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String,
         ..Default::default()
     };
     let report = lint_source(Path::new(name), text, &options);
-    for f in &report.findings {
-        println!(
-            "{name}:{}:{} {} {}: {}",
-            f.span.start.line,
-            f.span.start.column,
-            f.level.as_str(),
-            f.code,
-            f.message
-        );
-    }
+    print_findings(name, &report.findings);
     if report.fails(options.failure_threshold) {
         EXIT_FINDINGS
     } else {

@@ -8,9 +8,12 @@
 //! - `# hadolint stage ignore=…` / `# hoist stage ignore=…`: from the pragma to the end of the
 //!   current stage. A stage pragma with no instruction between it and the next `FROM` (placed
 //!   above that `FROM`, or before the first one) covers the stage that `FROM` starts.
-//! - BuildKit's `# check=skip=A,B;error=true` parser directive: `skip` silences the named checks
-//!   (`skip=all`: every finding of a rule that is also a BuildKit check); `error=true` raises the
-//!   findings of BuildKit-equivalent rules to `error`.
+//! - BuildKit's check configuration, read by [`check_config`]: the `# check=skip=A,B;error=true;
+//!   experimental=C` directive (or `--build-arg BUILDKIT_DOCKERFILE_CHECK=…`, which replaces it),
+//!   and `# check=` comments above one instruction: `skip` silences the named checks
+//!   (`skip=all`: every finding of a rule that is also a BuildKit check), `experimental` turns on
+//!   experimental checks, `error=true` raises the findings of BuildKit-equivalent rules to
+//!   `error`. A configuration BuildKit refuses is a DL1000 finding.
 //!
 //! Codes match through aliases ([`registry::code_matches`]), so `ignore=JSONArgsRecommended` and
 //! `ignore=DL3025` are the same. With `disable-ignore-pragma`, the hadolint, hoist and Trivy
