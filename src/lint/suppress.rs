@@ -306,10 +306,11 @@ pub fn apply(cx: &Context, findings: Vec<Finding>) -> Vec<Finding> {
     });
     let per = check_config::per_instruction(cx, &base);
     let instrs = &cx.df.instructions;
+    // Instructions are in line order: the candidate is the last one starting at or before.
     let config_at = |line: u32| -> &CheckConfig {
-        instrs
-            .iter()
-            .position(|i| i.span.start.line <= line && line <= last_line(&i.span))
+        let n = instrs.partition_point(|i| i.span.start.line <= line);
+        n.checked_sub(1)
+            .filter(|&i| line <= last_line(&instrs[i].span))
             .and_then(|i| per.get(i))
             .unwrap_or(&base)
     };

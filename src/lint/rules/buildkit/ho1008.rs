@@ -4,6 +4,8 @@
 //! The environment of an external base image is unknown at lint time, so in stages built on one
 //! only likely typos (a declared name is close) and uses before the stage's own ARG or ENV
 //! declares the name are reported; in stages built FROM scratch every undefined name is.
+use std::collections::HashMap;
+
 use super::util::{global_args, suggest};
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{InstructionKind, Word};
@@ -44,23 +46,29 @@ fn expanded_words(kind: &InstructionKind) -> Vec<&Word> {
     }
 }
 
-/// The line of an ARG or ENV after instruction `i`, in stage `k`, that declares `name`.
-fn declared_later(
+/// Where each stage's own ARG and ENV instructions declare each name: (stage, name) → the
+/// instruction indices and lines, in file order.
+fn declarations(
     cx: &Context,
     st: &[crate::dockerfile::model::Stage],
-    k: usize,
-    i: usize,
-    name: &str,
-) -> Option<u32> {
-    cx.instructions()
-        .skip(i + 1)
-        .take_while(|(j, _)| stage_index(st, *j) == Some(k))
-        .find(|(_, ins)| match &ins.kind {
-            InstructionKind::Arg(decls) => decls.iter().any(|a| a.name.value == name),
-            InstructionKind::Env(pairs) => pairs.iter().any(|kv| kv.key.value == name),
-            _ => false,
-        })
-        .map(|(_, ins)| ins.span.start.line)
+) -> HashMap<(usize, String), Vec<(usize, u32)>> {
+    let mut out: HashMap<(usize, String), Vec<(usize, u32)>> = HashMap::new();
+    for (j, ins) in cx.instructions() {
+        let Some(k) = stage_index(st, j) else {
+            continue;
+        };
+        let names: Vec<&str> = match &ins.kind {
+            InstructionKind::Arg(decls) => decls.iter().map(|a| a.name.value.as_str()).collect(),
+            InstructionKind::Env(pairs) => pairs.iter().map(|kv| kv.key.value.as_str()).collect(),
+            _ => continue,
+        };
+        for n in names {
+            out.entry((k, n.to_string()))
+                .or_default()
+                .push((j, ins.span.start.line));
+        }
+    }
+    out
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -68,6 +76,7 @@ fn check(cx: &Context, d: &mut Diagnostics) {
     let lexer = Lexer::new(cx.df.escape);
     // BuildKit also suggests the global ARGs (declared before the first FROM).
     let globals = global_args(cx);
+    let declared = declarations(cx, &st);
     for (i, ins) in cx.instructions() {
         let Some(k) = stage_index(&st, i) else {
             continue;
@@ -116,7 +125,11 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     .map(String::as_str)
                     .chain(ALWAYS_SET.iter().copied());
                 let hint = suggest(&r.name, candidates);
-                let later = declared_later(cx, &st, k, i, &r.name);
+                // Declared later in the stage: used before its ARG/ENV.
+                let later = declared
+                    .get(&(k, r.name.clone()))
+                    .and_then(|v| v.iter().find(|(j, _)| *j > i))
+                    .map(|(_, line)| *line);
                 // A global ARG used in a stage without redeclaring it is the classic mistake.
                 let global_only = globals.contains(&r.name);
                 if hint.is_none() && !from_scratch && !global_only && later.is_none() {
