@@ -150,14 +150,26 @@ pub struct BuildArgs {
     /// How RUN steps are isolated
     #[arg(long, value_enum, default_value = "auto")]
     pub isolation: IsolationArg,
-    /// Only lint the Dockerfile (with the build's args); exit like `hoist lint`
-    #[arg(long)]
-    pub check: bool,
+    /// Only lint the Dockerfile (with the build's args): `--check` with the project's lint
+    /// configuration, exiting like `hoist lint`; `--check=buildkit` runs exactly BuildKit's build
+    /// checks and fails only as BuildKit does (`error=true` with a finding, or a Dockerfile
+    /// BuildKit refuses)
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "lint", value_name = "MODE")]
+    pub check: Option<CheckMode>,
     /// Reach this registry over plain HTTP (repeatable; loopback registries always are)
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
     #[command(flatten)]
     pub supply: super::build_supply::SupplyArgs,
+}
+
+/// What `--check` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckMode {
+    /// Every lint rule, with the project's lint configuration
+    Lint,
+    /// BuildKit's build checks, as `docker build --check` runs them
+    Buildkit,
 }
 
 fn usage(msg: &str, hint: Option<&str>) -> i32 {
@@ -293,7 +305,17 @@ fn lint_check(
         }
     };
     let report = lint_source(Path::new(name), text, &options);
-    for f in &report.findings {
+    print_findings(name, &report.findings);
+    if report.fails(options.failure_threshold) && !options.no_fail {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// One line per finding: `FILE:LINE:COLUMN LEVEL CODE: MESSAGE`.
+fn print_findings(name: &str, findings: &[hoist::lint::Finding]) {
+    for f in findings {
         println!(
             "{name}:{}:{} {} {}: {}",
             f.span.start.line,
@@ -303,7 +325,21 @@ fn lint_check(
             f.message
         );
     }
-    if report.fails(options.failure_threshold) && !options.no_fail {
+}
+
+/// `--check=buildkit`: BuildKit's checks with BuildKit's defaults (no project lint
+/// configuration, which BuildKit does not read); exit 1 only for what fails a BuildKit build.
+fn buildkit_check(a: &BuildArgs, name: &str, text: &str, args: &BTreeMap<String, String>) -> i32 {
+    let options = hoist::lint::config::LintOptions {
+        build_args: Some(args.clone()),
+        context_dir: Some(a.context.clone()),
+        buildkit: true,
+        failure_threshold: hoist::lint::Severity::Error,
+        ..Default::default()
+    };
+    let report = lint_source(Path::new(name), text, &options);
+    print_findings(name, &report.findings);
+    if report.fails(options.failure_threshold) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -406,8 +442,12 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             }
         }
     }
-    if a.check {
-        return Ok(lint_check(a, &name, path.as_deref(), &text, &build_args));
+    match a.check {
+        Some(CheckMode::Lint) => {
+            return Ok(lint_check(a, &name, path.as_deref(), &text, &build_args))
+        }
+        Some(CheckMode::Buildkit) => return Ok(buildkit_check(a, &name, &text, &build_args)),
+        None => {}
     }
     let mut platforms = Vec::new();
     for p in a.platform.as_deref().unwrap_or_default().split(',') {

@@ -94,6 +94,10 @@ pub struct LintArgs {
     /// Also run ShellCheck on RUN commands
     #[arg(long)]
     pub shellcheck: bool,
+    /// Run BuildKit's build checks only, as BuildKit runs them (its names, its default set, the
+    /// `# check=` directive and BUILDKIT_DOCKERFILE_CHECK; hadolint's rules off)
+    #[arg(long)]
+    pub buildkit: bool,
     /// A build argument value, as for `docker build` (repeatable)
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_build_arg)]
     pub build_arg: Vec<(String, String)>,
@@ -319,9 +323,10 @@ fn lint_one(
         Input::Stdin => args.stdin_filename.as_deref(),
         Input::File(p) => Some(p.as_path()),
     };
-    let options = resolver
+    let mut options = resolver
         .options_for(config_path, cwd)
         .map_err(Failure::Config)?;
+    options.buildkit = args.buildkit;
     let has_nul = bytes.contains(&0);
     let source = match std::str::from_utf8(&bytes) {
         Ok(s) if !has_nul => s,

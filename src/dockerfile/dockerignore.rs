@@ -483,6 +483,11 @@ impl DockerIgnore {
     }
 
     /// True when there are no patterns.
+    /// The patterns, in file order.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }

@@ -84,6 +84,11 @@ pub struct LintOptions {
     pub no_fail: bool,
     /// Run ShellCheck over RUN bodies.
     pub shellcheck: bool,
+    /// BuildKit mode (`hoist lint --buildkit`, `hoist build --check=buildkit`): only BuildKit's
+    /// build checks run, under their BuildKit names, with BuildKit's defaults (every check but
+    /// the experimental ones), as the `# check=` directive and `BUILDKIT_DOCKERFILE_CHECK`
+    /// configure them.
+    pub buildkit: bool,
 }
 
 impl Default for LintOptions {
@@ -101,6 +106,7 @@ impl Default for LintOptions {
             disable_ignore_pragma: false,
             no_fail: false,
             shellcheck: false,
+            buildkit: false,
         }
     }
 }

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::config::{Level, LintOptions};
-use super::{registry, shellcheck, suppress, Category, Context, Diagnostics, Finding, Severity};
+use super::{
+    check_config, registry, shellcheck, suppress, Category, Context, Diagnostics, Finding, Severity,
+};
 use crate::dockerfile::{self, Dockerfile};
 
 /// The result of linting one file.
@@ -24,21 +26,72 @@ impl FileReport {
     }
 }
 
+/// Whether a rule runs under these options and the file's BuildKit check configuration
+/// (`experimental`: BuildKit's experimental checks some `check=` enables somewhere in the file).
+fn rule_runs(rule: &super::Rule, options: &LintOptions, experimental: &[&str]) -> bool {
+    let bk = rule
+        .meta
+        .aliases
+        .iter()
+        .find_map(|a| suppress::buildkit_name(a));
+    match bk {
+        None if options.buildkit => false,
+        Some(name) if check_config::EXPERIMENTAL_CHECKS.contains(&name) => {
+            experimental.contains(&name) || rule_enabled(rule, options)
+        }
+        // BuildKit runs every non-experimental check by default.
+        Some(_) if options.buildkit => !configured_off(rule, options),
+        _ => rule_enabled(rule, options),
+    }
+}
+
+/// Whether the options turn the rule off (`ignore`, or level `ignore`).
+fn configured_off(rule: &super::Rule, options: &LintOptions) -> bool {
+    options.ignored.iter().any(|c| registry::matches(rule, c))
+        || matches!(
+            options
+                .levels
+                .iter()
+                .find(|(c, _)| registry::matches(rule, c)),
+            Some((_, Level::Ignore))
+        )
+}
+
 /// Whether a rule runs under these options.
 pub fn rule_enabled(rule: &super::Rule, options: &LintOptions) -> bool {
-    if options.ignored.iter().any(|c| registry::matches(rule, c)) {
-        return false;
-    }
-    if matches!(
-        options
-            .levels
-            .iter()
-            .find(|(c, _)| registry::matches(rule, c)),
-        Some((_, Level::Ignore))
-    ) {
+    if configured_off(rule, options) {
         return false;
     }
     !rule.meta.opt_in || options.enabled.iter().any(|c| registry::matches(rule, c))
+}
+
+/// `FROM --platform=` values that expand (with the ARG defaults and build arguments) to an
+/// empty or malformed platform, which fail a BuildKit build.
+fn platform_errors(cx: &Context) -> Vec<(crate::dockerfile::Span, String)> {
+    let mut out = Vec::new();
+    for (i, ins) in cx.instructions() {
+        if !matches!(ins.kind, crate::dockerfile::InstructionKind::From { .. }) {
+            continue;
+        }
+        let Some(flag) = ins.flag("platform") else {
+            continue;
+        };
+        let (Some(raw), Some(span)) = (flag.value.as_deref(), flag.value_span) else {
+            continue;
+        };
+        if !raw.contains('$') {
+            continue;
+        }
+        let Some(value) = cx.expand(i, raw) else {
+            continue;
+        };
+        if value.is_empty() {
+            out.push((span, format!("empty platform value from expression {raw}")));
+        } else if let Err(e) = dockerfile::flags::parse_platform(&value) {
+            out.push((span, format!("failed to parse platform {raw}: {e}")));
+        }
+    }
+    out
 }
 
 /// Lints `source` (the contents of `path`).
@@ -74,8 +127,20 @@ pub fn lint_parsed(
         });
     }
     let cx = Context::new(path, source, df, options);
+    for (span, message) in platform_errors(&cx) {
+        diags.push(Finding {
+            code: Cow::Borrowed("DL1000"),
+            level: Severity::Error,
+            category: Category::Syntax,
+            message,
+            span,
+            help: Some("declare the ARG (or fix its name) so --platform names a platform".into()),
+            fix: None,
+        });
+    }
+    let experimental = check_config::experimental_anywhere(&cx);
     for rule in registry::all() {
-        if !rule_enabled(rule, options) {
+        if !rule_runs(rule, options, &experimental) {
             continue;
         }
         diags.current = Some(&rule.meta);
@@ -86,6 +151,15 @@ pub fn lint_parsed(
         shellcheck::run(&cx, &mut diags);
     }
     let mut findings = suppress::apply(&cx, diags.findings);
+    if options.buildkit {
+        findings.retain_mut(|f| match suppress::buildkit_name(&f.code) {
+            Some(name) => {
+                f.code = Cow::Borrowed(name);
+                true
+            }
+            None => f.code == "DL1000",
+        });
+    }
     for f in &mut findings {
         if let Some((_, Level::Set(sev))) = options
             .levels

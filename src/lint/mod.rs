@@ -4,6 +4,7 @@
 //! are tested. [`registry`] is the single list of rules. [`lint_source`] runs them on one file and
 //! applies suppression pragmas and configuration; [`output`] renders findings.
 
+pub mod check_config;
 pub mod config;
 pub mod context;
 pub mod engine;

@@ -8,15 +8,19 @@
 //! - `# hadolint stage ignore=…` / `# hoist stage ignore=…`: from the pragma to the end of the
 //!   current stage. A stage pragma with no instruction between it and the next `FROM` (placed
 //!   above that `FROM`, or before the first one) covers the stage that `FROM` starts.
-//! - BuildKit's `# check=skip=A,B;error=true` parser directive: `skip` silences the named checks
-//!   (`skip=all`: every finding of a rule that is also a BuildKit check); `error=true` raises the
-//!   findings of BuildKit-equivalent rules to `error`.
+//! - BuildKit's check configuration, read by [`check_config`]: the `# check=skip=A,B;error=true;
+//!   experimental=C` directive (or `--build-arg BUILDKIT_DOCKERFILE_CHECK=…`, which replaces it),
+//!   and `# check=` comments above one instruction: `skip` silences the named checks
+//!   (`skip=all`: every finding of a rule that is also a BuildKit check), `experimental` turns on
+//!   experimental checks, `error=true` raises the findings of BuildKit-equivalent rules to
+//!   `error`. A configuration BuildKit refuses is a DL1000 finding.
 //!
 //! Codes match through aliases ([`registry::code_matches`]), so `ignore=JSONArgsRecommended` and
 //! `ignore=DL3025` are the same. With `disable-ignore-pragma`, the hadolint, hoist and Trivy
 //! comments are not honoured; the `# check=` directive still is, because it is build
 //! configuration that BuildKit itself obeys, not a lint pragma.
 
+use super::check_config::{self, CheckConfig, CheckOptionError, Origin};
 use super::{registry, Context, Finding, Severity};
 use crate::dockerfile::{Instruction, Keyword, Span};
 
@@ -160,7 +164,7 @@ impl CommentLine {
 }
 
 /// Last line an instruction occupies (its span's end is exclusive).
-fn last_line(span: &Span) -> u32 {
+pub(crate) fn last_line(span: &Span) -> u32 {
     if span.end.column == 1 && span.end.line > span.start.line {
         span.end.line - 1
     } else {
@@ -225,84 +229,130 @@ struct Region {
     codes: Vec<String>,
 }
 
-/// Parsed `# check=` directive.
-#[derive(Debug, Default, PartialEq)]
-struct CheckDirective {
-    skip: Vec<String>,
-    skip_all: bool,
-    error: bool,
-}
-
-fn parse_check(value: &str) -> CheckDirective {
-    let mut d = CheckDirective::default();
-    for part in value.split(';') {
-        let Some((k, v)) = part.split_once('=') else {
-            continue;
-        };
-        match k.trim().to_ascii_lowercase().as_str() {
-            "skip" => {
-                for c in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                    if c.eq_ignore_ascii_case("all") {
-                        d.skip_all = true;
-                    } else {
-                        d.skip.push(c.to_string());
-                    }
-                }
-            }
-            "error" => d.error = v.trim().eq_ignore_ascii_case("true"),
-            _ => {}
-        }
-    }
-    d
-}
-
 /// True when the finding's rule is also one of BuildKit's checks.
 pub fn is_buildkit_check(code: &str) -> bool {
-    match registry::find(code) {
-        Some(rule) => rule
-            .meta
-            .aliases
+    buildkit_name(code).is_some()
+}
+
+/// The BuildKit check name of a finding's rule (`None` for rules that are not BuildKit checks).
+pub fn buildkit_name(code: &str) -> Option<&'static str> {
+    let known = |n: &str| {
+        BUILDKIT_CHECKS
             .iter()
-            .any(|a| BUILDKIT_CHECKS.iter().any(|b| b.eq_ignore_ascii_case(a))),
-        None => BUILDKIT_CHECKS.iter().any(|b| b.eq_ignore_ascii_case(code)),
+            .find(|b| b.eq_ignore_ascii_case(n))
+            .copied()
+    };
+    match registry::find(code) {
+        Some(rule) => rule.meta.aliases.iter().find_map(|a| known(a)),
+        None => known(code),
+    }
+}
+
+/// The finding BuildKit's refusal of a check configuration becomes (it fails the build).
+fn invalid_check_finding(cx: &Context, origin: Origin, e: &CheckOptionError) -> Finding {
+    let (span, what) = match origin {
+        Origin::Directive(line) => (
+            cx.df
+                .directives
+                .iter()
+                .find(|d| d.span.start.line == line)
+                .map(|d| d.span)
+                .unwrap_or_default(),
+            "the `# check=` directive".to_string(),
+        ),
+        _ => (
+            {
+                let first = crate::dockerfile::Pos {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                };
+                Span::new(first, first)
+            },
+            format!("--build-arg {}", check_config::CHECK_BUILD_ARG),
+        ),
+    };
+    Finding {
+        code: std::borrow::Cow::Borrowed("DL1000"),
+        level: Severity::Error,
+        category: super::Category::Syntax,
+        message: format!("{what}: {e}"),
+        span,
+        help: Some(
+            "use skip=NAME,…|all; error=true|false; experimental=NAME,…|all (BuildKit refuses \
+             to build with anything else)"
+                .into(),
+        ),
+        fix: None,
     }
 }
 
 /// Removes findings suppressed by pragmas in the file (unless pragmas are disabled), and applies
-/// the `# check=` directive.
+/// BuildKit's check configuration ([`check_config`]): skipped checks are dropped, experimental
+/// checks are kept only where enabled (or enabled with `--enable`), `error=true` raises the
+/// remaining BuildKit checks to `error`. A `skip=` naming a non-BuildKit rule (`skip=DL3006`)
+/// silences it too, outside BuildKit mode.
 pub fn apply(cx: &Context, findings: Vec<Finding>) -> Vec<Finding> {
     let mut regions: Vec<Region> = Vec::new();
     let mut global: Vec<String> = Vec::new();
     if !cx.options.disable_ignore_pragma {
         collect_pragmas(cx, &mut regions, &mut global);
     }
-    let check = cx
-        .df
-        .directives
-        .iter()
-        .filter(|d| d.name.eq_ignore_ascii_case("check"))
-        .map(|d| parse_check(&d.value))
-        .next_back()
-        .unwrap_or_default();
+    let (origin, base) = check_config::file_config(cx);
+    let mut extra = Vec::new();
+    let base = base.unwrap_or_else(|e| {
+        extra.push(invalid_check_finding(cx, origin, &e));
+        CheckConfig::default()
+    });
+    let per = check_config::per_instruction(cx, &base);
+    let instrs = &cx.df.instructions;
+    // Instructions are in line order: the candidate is the last one starting at or before.
+    let config_at = |line: u32| -> &CheckConfig {
+        let n = instrs.partition_point(|i| i.span.start.line <= line);
+        n.checked_sub(1)
+            .filter(|&i| line <= last_line(&instrs[i].span))
+            .and_then(|i| per.get(i))
+            .unwrap_or(&base)
+    };
     let matches_any =
         |code: &str, list: &[String]| list.iter().any(|c| registry::code_matches(code, c));
+    let enabled = |code: &str| {
+        registry::find(code)
+            .is_some_and(|r| cx.options.enabled.iter().any(|c| registry::matches(r, c)))
+    };
     findings
         .into_iter()
         .filter(|f| {
             let line = f.span.start.line;
-            !(matches_any(&f.code, &global)
+            if matches_any(&f.code, &global)
                 || regions
                     .iter()
                     .any(|r| r.first <= line && line <= r.last && matches_any(&f.code, &r.codes))
-                || matches_any(&f.code, &check.skip)
-                || (check.skip_all && is_buildkit_check(&f.code)))
+            {
+                return false;
+            }
+            let cfg = config_at(line);
+            let named = |c: &String| !cx.options.buildkit && registry::code_matches(&f.code, c);
+            match buildkit_name(&f.code) {
+                Some(name) if check_config::EXPERIMENTAL_CHECKS.contains(&name) => {
+                    cfg.runs(name) || enabled(&f.code)
+                }
+                Some(name) => cfg.runs(name) && !cfg.skip.iter().any(named),
+                None => !cfg.skip.iter().any(named),
+            }
         })
         .map(|mut f| {
-            if check.error && is_buildkit_check(&f.code) {
-                f.level = Severity::Error;
+            if buildkit_name(&f.code).is_some() {
+                if base.error {
+                    f.level = Severity::Error;
+                } else if cx.options.buildkit {
+                    // BuildKit reports every check at one level.
+                    f.level = Severity::Warning;
+                }
             }
             f
         })
+        .chain(extra)
         .collect()
 }
 
@@ -449,15 +499,6 @@ mod tests {
         assert_eq!(parse_pragma("# hadolintignore=DL3006"), None);
         assert_eq!(parse_pragma("# just a comment"), None);
         assert_eq!(parse_pragma("# hadolint shell=bash"), None);
-    }
-
-    #[test]
-    fn check_directive_parsing() {
-        let d = parse_check("skip=JSONArgsRecommended, StageNameCasing;error=true");
-        assert_eq!(d.skip, vec!["JSONArgsRecommended", "StageNameCasing"]);
-        assert!(d.error && !d.skip_all);
-        assert!(parse_check("skip=all").skip_all);
-        assert!(!parse_check("error=false").error);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod build_supply;
 mod build_support;
 mod build_tree;
 mod buildfs;
+mod buildkit_check;
 mod cli_lint;
 mod cli_parse_buildkit;
 mod config;

@@ -1,4 +1,6 @@
-//! HO1003 (BuildKit NoEmptyContinuation): an empty line inside a continued instruction.
+//! HO1003 (BuildKit NoEmptyContinuation): an empty line inside a continued instruction,
+//! reported (as BuildKit does) on the instruction's last line.
+use crate::lint::suppress::last_line;
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -17,7 +19,24 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Context, d: &mut Diagnostics) {
     for w in &cx.df.warnings {
         if w.kind == "empty-continuation" {
-            d.report(w.span, "Empty continuation line")
+            let line = w.span.start.line;
+            let last = cx
+                .df
+                .instructions
+                .iter()
+                .find(|i| i.span.start.line <= line && line <= last_line(&i.span))
+                .map(|i| last_line(&i.span))
+                .unwrap_or(line);
+            let span = match cx.index.line_start(last) {
+                Some(start) => {
+                    let end = cx.source[start..]
+                        .find('\n')
+                        .map_or(cx.source.len(), |n| start + n);
+                    cx.index.span(cx.source, start, end)
+                }
+                None => w.span,
+            };
+            d.report(span, format!("Empty continuation line (line {line})"))
                 .with_help("remove the empty line, or end the instruction before it");
         }
     }
@@ -30,8 +49,7 @@ mod tests {
     #[test]
     fn flags_empty_continuation_lines() {
         let p = positions("HO1003", "FROM a:1\nRUN echo a \\\n\n    b\n");
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].0, 3);
+        assert_eq!(p, vec![(4, 1)]);
     }
 
     #[test]

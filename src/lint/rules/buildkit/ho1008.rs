@@ -2,8 +2,10 @@
 //! ENV declared.
 //!
 //! The environment of an external base image is unknown at lint time, so in stages built on one
-//! only likely typos (a declared name is close) are reported; in stages built FROM scratch every
-//! undefined name is.
+//! only likely typos (a declared name is close) and uses before the stage's own ARG or ENV
+//! declares the name are reported; in stages built FROM scratch every undefined name is.
+use std::collections::HashMap;
+
 use super::util::{global_args, suggest};
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{InstructionKind, Word};
@@ -44,11 +46,37 @@ fn expanded_words(kind: &InstructionKind) -> Vec<&Word> {
     }
 }
 
+/// Where each stage's own ARG and ENV instructions declare each name: (stage, name) → the
+/// instruction indices and lines, in file order.
+fn declarations(
+    cx: &Context,
+    st: &[crate::dockerfile::model::Stage],
+) -> HashMap<(usize, String), Vec<(usize, u32)>> {
+    let mut out: HashMap<(usize, String), Vec<(usize, u32)>> = HashMap::new();
+    for (j, ins) in cx.instructions() {
+        let Some(k) = stage_index(st, j) else {
+            continue;
+        };
+        let names: Vec<&str> = match &ins.kind {
+            InstructionKind::Arg(decls) => decls.iter().map(|a| a.name.value.as_str()).collect(),
+            InstructionKind::Env(pairs) => pairs.iter().map(|kv| kv.key.value.as_str()).collect(),
+            _ => continue,
+        };
+        for n in names {
+            out.entry((k, n.to_string()))
+                .or_default()
+                .push((j, ins.span.start.line));
+        }
+    }
+    out
+}
+
 fn check(cx: &Context, d: &mut Diagnostics) {
     let st = stages(cx);
     let lexer = Lexer::new(cx.df.escape);
     // BuildKit also suggests the global ARGs (declared before the first FROM).
     let globals = global_args(cx);
+    let declared = declarations(cx, &st);
     for (i, ins) in cx.instructions() {
         let Some(k) = stage_index(&st, i) else {
             continue;
@@ -97,9 +125,14 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     .map(String::as_str)
                     .chain(ALWAYS_SET.iter().copied());
                 let hint = suggest(&r.name, candidates);
+                // Declared later in the stage: used before its ARG/ENV.
+                let later = declared
+                    .get(&(k, r.name.clone()))
+                    .and_then(|v| v.iter().find(|(j, _)| *j > i))
+                    .map(|(_, line)| *line);
                 // A global ARG used in a stage without redeclaring it is the classic mistake.
                 let global_only = globals.contains(&r.name);
-                if hint.is_none() && !from_scratch && !global_only {
+                if hint.is_none() && !from_scratch && !global_only && later.is_none() {
                     continue;
                 }
                 let mut msg = format!("Usage of undefined variable '${}'", r.name);
@@ -107,7 +140,12 @@ fn check(cx: &Context, d: &mut Diagnostics) {
                     msg.push_str(&format!(" (did you mean ${h}?)"));
                 }
                 reported.push(r.name.clone());
-                let help = if global_only {
+                let help = if let Some(line) = later {
+                    format!(
+                        "`{}` is declared later, on line {line}: move that declaration above this line",
+                        r.name
+                    )
+                } else if global_only {
                     format!(
                         "`{}` is a global ARG: redeclare it with `ARG {}` inside the stage",
                         r.name, r.name

@@ -1,5 +1,6 @@
 //! HO1010 (BuildKit InvalidDefaultArgInFrom): with the ARG defaults, FROM names no valid image.
 use super::util::is_valid_reference;
+use crate::dockerfile::model::{Model, ModelOptions};
 use crate::dockerfile::InstructionKind;
 use crate::lint::rules::instr::util::{stages, unquote, var_refs};
 use crate::lint::{Category, Context, Diagnostics, Rule, RuleMeta, Severity};
@@ -19,6 +20,13 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context, d: &mut Diagnostics) {
     let st = stages(cx);
+    // With `--build-arg` values the context's model has them; judge on a model without.
+    let given = cx
+        .options
+        .build_args
+        .as_ref()
+        .is_some_and(|a| !a.is_empty());
+    let defaults = given.then(|| Model::new(cx.df, &ModelOptions::default()));
     for (i, ins) in cx.instructions() {
         let InstructionKind::From { image, .. } = &ins.kind else {
             continue;
@@ -27,7 +35,12 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         if var_refs(raw, cx.df.escape).is_empty() {
             continue;
         }
-        let Some(value) = cx.expand(i, raw) else {
+        // Judged on the defaults: `--build-arg` values do not count (as in BuildKit).
+        let value = match &defaults {
+            Some(m) => m.expand(i, raw),
+            None => cx.expand(i, raw),
+        };
+        let Some(value) = value else {
             continue;
         };
         let lower = value.to_ascii_lowercase();

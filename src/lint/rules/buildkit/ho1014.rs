@@ -49,6 +49,10 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         let Some(first) = block.last() else {
             continue;
         };
+        // An empty `#` line ends a description (BuildKit starts its comment list afresh).
+        if first.text.trim().is_empty() {
+            continue;
+        }
         let word = first.text.split_whitespace().next().unwrap_or("");
         if names.contains(&word) {
             continue;
@@ -58,7 +62,8 @@ fn check(cx: &Context, d: &mut Diagnostics) {
         } else {
             "<arg_key>"
         };
-        d.report(first.span, format!("Comment for {what} should follow the format: `# {example} <description>`"))
+        // Reported on the instruction, as BuildKit does.
+        d.report(ins.span, format!("Comment for {what} should follow the format: `# {example} <description>`"))
             .with_help("start the comment with the name, or separate it from the instruction with an empty line");
     }
 }
@@ -71,9 +76,11 @@ mod tests {
     fn flags_non_descriptive_comments() {
         let src =
             "# a non-descriptive comment\nFROM scratch AS base\n\n# another one\nARG VERSION=1\n";
-        assert_eq!(positions("HO1014", src), vec![(1, 1), (4, 1)]);
+        assert_eq!(positions("HO1014", src), vec![(2, 1), (5, 1)]);
         let block = "# base is a stage\n# built nightly\nFROM scratch AS base\n";
-        assert_eq!(positions("HO1014", block), vec![(2, 1)]);
+        assert_eq!(positions("HO1014", block), vec![(3, 1)]);
+        let reset = "# VERSION the version\n#\nARG VERSION=1\n";
+        assert!(positions("HO1014", reset).is_empty());
     }
 
     #[test]

@@ -11,7 +11,8 @@ pub static RULE: Rule = Rule {
         category: Category::Correctness,
         summary: "COPY or ADD of a file that .dockerignore excludes from the build context",
         aliases: &["CopyIgnoredFile"],
-        // Experimental in BuildKit; needs the build context on disk.
+        // On in BuildKit (and in `--buildkit` mode); opt-in for `hoist lint`, as it reads the
+        // build context from disk.
         opt_in: true,
     },
     check,
@@ -23,6 +24,16 @@ fn remote(ins: &Instruction, src: &str) -> bool {
         || src.contains("://")
         || src.starts_with("git@")
         || ins.flag("from").is_some()
+}
+
+/// Whether `.dockerignore` excludes every entry of the context root (`*`, `**` or `**/*`, and
+/// no `!` exception), so `COPY . …` copies nothing.
+fn root_excluded(ignore: &dockerignore::DockerIgnore) -> bool {
+    !ignore.has_exceptions()
+        && ignore
+            .patterns()
+            .iter()
+            .any(|p| matches!(p.as_str(), "*" | "**" | "**/*"))
 }
 
 fn check(cx: &Context, d: &mut Diagnostics) {
@@ -45,7 +56,18 @@ fn check(cx: &Context, d: &mut Diagnostics) {
             if path.contains(['*', '?', '[']) {
                 continue;
             }
-            if ignore.is_excluded(path.trim_start_matches('/')) {
+            let rel = crate::dockerfile::dockerignore::clean(path.trim_start_matches('/'));
+            let rel = rel.trim_start_matches('/');
+            let excluded = if rel.is_empty() || rel == "." {
+                // The context root: only a pattern excluding every entry excludes it.
+                root_excluded(&ignore)
+            } else if ignore.has_exceptions() && cx.options.buildkit {
+                // BuildKit does not judge files when `!` exceptions exist.
+                false
+            } else {
+                ignore.is_excluded(rel)
+            };
+            if excluded {
                 d.report(
                     src.span,
                     format!("Attempting to {} file \"{path}\" that is excluded by .dockerignore", ins.keyword.as_str()),
@@ -86,6 +108,11 @@ mod tests {
     fn accepts_included_remote_and_stage_sources() {
         let src = "FROM a:1 AS b\nFROM a:1\nCOPY --from=b x.env /\nADD https://e.com/x.env /\nCOPY keep.env *.env /\n";
         assert!(lint("*.env\n!keep.env\n", src).is_empty());
+        // The context root is excluded only by a pattern matching every entry.
+        let root = "FROM a:1\nCOPY . /app\n";
+        assert_eq!(lint("*\n", root), vec![(2, 6)]);
+        assert!(lint(".*\n", root).is_empty());
+        assert!(lint("**\n!Dockerfile\n", root).is_empty());
         // Without a build context nothing can be said.
         assert!(findings_with(
             "HO1015",
