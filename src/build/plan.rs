@@ -196,6 +196,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             build_args: input.build_args.clone(),
             build_platform: build_platform.clone(),
             target_platform: target_platform.clone(),
+            target: input.target.clone(),
         },
     );
     let model_err = |e: ModelError| match e {
