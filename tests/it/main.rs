@@ -7,6 +7,7 @@ mod build_buildah;
 mod build_cache;
 mod build_cache_scope;
 mod build_conformance;
+mod build_context;
 mod build_debian;
 mod build_features;
 mod build_kill;
