@@ -114,6 +114,9 @@ pub struct BuildOptions {
     pub cache_hook: Option<cache_export::CacheHook>,
     /// `--build-context NAME=VALUE`, by normalised name ([`contexts::context_name`]).
     pub named_contexts: BTreeMap<String, contexts::NamedContext>,
+    /// Step keys being run, shared by the clones of these options (the platforms of one
+    /// build), so a step the same for all of them runs once.
+    pub in_flight: std::sync::Arc<exec::InFlight>,
 }
 
 impl BuildOptions {
@@ -144,6 +147,7 @@ impl BuildOptions {
             tags: Vec::new(),
             cache_hook: None,
             named_contexts: BTreeMap::new(),
+            in_flight: std::sync::Arc::default(),
         }
     }
 }

@@ -250,6 +250,7 @@ pub fn copy_step(
     shown.extend(sources.iter().cloned());
     shown.push(dest.clone());
     let created_by = format!("{} # buildkit", shown.join(" "));
+    let _claim = ctx.opts.in_flight.claim(&key);
     if try_cache(ctx, state, &key, no_cache)? {
         if let Some(a) = &alias {
             record_alias(ctx, a, &key)?;

@@ -5,6 +5,7 @@
 
 mod base;
 mod copy;
+mod inflight;
 mod layer;
 mod mounts;
 mod named;
@@ -28,6 +29,7 @@ use crate::build::fs::DockerIgnore;
 use crate::oci::Store;
 
 pub use base::BaseImage;
+pub use inflight::InFlight;
 
 /// Shared state of one build.
 pub struct Ctx<'a> {
