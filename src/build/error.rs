@@ -92,6 +92,16 @@ pub enum BuildError {
         /// What is wrong.
         message: String,
     },
+    /// A `--build-context` cannot be read.
+    #[error("--build-context {name}={value}: {message}")]
+    Context {
+        /// The context's name.
+        name: String,
+        /// Its value as given.
+        value: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// COPY/ADD failed.
     #[error("{loc}: {message}")]
     Copy {

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod cache_export;
 pub mod compat;
 pub mod config;
+pub mod contexts;
 pub mod error;
 pub mod exec;
 pub mod fs;
@@ -111,6 +112,11 @@ pub struct BuildOptions {
     pub tags: Vec<String>,
     /// Shared caches (`--cache-from` imports, keys used for `--cache-to`), if any.
     pub cache_hook: Option<cache_export::CacheHook>,
+    /// `--build-context NAME=VALUE`, by normalised name ([`contexts::context_name`]).
+    pub named_contexts: BTreeMap<String, contexts::NamedContext>,
+    /// Step keys being run, shared by the clones of these options (the platforms of one
+    /// build), so a step the same for all of them runs once.
+    pub in_flight: std::sync::Arc<exec::InFlight>,
 }
 
 impl BuildOptions {
@@ -140,6 +146,8 @@ impl BuildOptions {
             remote: RemoteOptions::default(),
             tags: Vec::new(),
             cache_hook: None,
+            named_contexts: BTreeMap::new(),
+            in_flight: std::sync::Arc::default(),
         }
     }
 }

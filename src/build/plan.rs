@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::contexts::context_name;
 use super::error::{BuildError, Loc};
 use crate::dockerfile::expand::{Env, Lexer};
 use crate::dockerfile::flags::parse_platform;
@@ -21,6 +22,9 @@ pub enum BaseRef {
     Stage(usize),
     /// `FROM <image reference>` (expanded).
     Image(String),
+    /// A `--build-context` (by normalised name): it replaces a stage of that name, or a FROM
+    /// image of that name.
+    Context(String),
 }
 
 /// One stage of the plan.
@@ -64,6 +68,8 @@ pub struct PlanInput {
     pub target: Option<String>,
     /// The platform the image is built for.
     pub target_platform: Platform,
+    /// The `--build-context` names (normalised).
+    pub contexts: BTreeSet<String>,
 }
 
 /// A planned build.
@@ -127,6 +133,38 @@ fn find_stage(stages: &[StagePlan], reference: &str, before: usize) -> Option<us
         return reference.parse::<usize>().ok().filter(|&n| n < before);
     }
     None
+}
+
+/// BuildKit (dockerfile2llb): a named context whose name is a stage's name replaces the whole
+/// stage (its instructions do not run); otherwise one named like the FROM image replaces the
+/// image. A FROM of an earlier stage stays that stage (which may itself be replaced).
+fn apply_context(sp: &mut StagePlan, contexts: &BTreeSet<String>) {
+    let by_name = sp.name.as_deref().filter(|n| contexts.contains(*n));
+    let hit = match (by_name, &sp.base) {
+        (Some(n), _) => Some(n.to_string()),
+        (None, BaseRef::Image(r)) => context_name(r).filter(|n| contexts.contains(n)),
+        _ => None,
+    };
+    let Some(name) = hit else { return };
+    if by_name.is_some() {
+        sp.end = sp.from + 1;
+        sp.deps.clear();
+    }
+    sp.base = BaseRef::Context(name);
+}
+
+/// `order` without the stages the target no longer needs once contexts replaced stages.
+fn reachable_in_order(stages: &[StagePlan], target: usize, order: Vec<usize>) -> Vec<usize> {
+    let mut needed = BTreeSet::new();
+    let mut todo = vec![target];
+    while let Some(s) = todo.pop() {
+        if needed.insert(s) {
+            if let Some(sp) = stages.get(s) {
+                todo.extend(sp.deps.iter().copied());
+            }
+        }
+    }
+    order.into_iter().filter(|s| needed.contains(s)).collect()
 }
 
 /// Expand a word with `env`; errors name the instruction's line.
@@ -196,6 +234,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             build_args: input.build_args.clone(),
             build_platform: build_platform.clone(),
             target_platform: target_platform.clone(),
+            target: input.target.clone(),
         },
     );
     let model_err = |e: ModelError| match e {
@@ -246,7 +285,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             }
         }
         let deps: BTreeSet<usize> = st.stage_deps().collect();
-        stages.push(StagePlan {
+        let mut sp = StagePlan {
             index: st.index,
             name: st.name.clone(),
             from: st.from,
@@ -254,8 +293,15 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             base,
             platform,
             deps: deps.into_iter().collect(),
-        });
+        };
+        apply_context(&mut sp, &input.contexts);
+        stages.push(sp);
     }
+    let order = if input.contexts.is_empty() {
+        order
+    } else {
+        reachable_in_order(&stages, target, order)
+    };
     let globals = model
         .global_vars()
         .values
@@ -288,6 +334,7 @@ mod tests {
             build_args: BTreeMap::new(),
             target: target.map(str::to_string),
             target_platform: "linux/amd64".parse().unwrap(),
+            contexts: BTreeSet::new(),
         }
     }
 
@@ -315,6 +362,25 @@ mod tests {
         let e = plan(&input(df, Some("a"))).unwrap_err();
         assert!(matches!(e, BuildError::Cycle { .. }), "{e}");
         assert!(e.to_string().contains("a -> b -> a"), "{e}");
+    }
+
+    #[test]
+    fn named_contexts_replace_stages_and_images() {
+        let df = "FROM docker.io/library/base:latest AS deps\nRUN x\nFROM scratch AS gen\nCOPY --from=deps / /\nFROM gen\nCOPY --from=tools / /\n";
+        let mut i = input(df, None);
+        let p = plan(&i).unwrap();
+        assert_eq!(p.order, vec![0, 1, 2]);
+        // A context named like the FROM image replaces the image, not the stage's steps.
+        i.contexts.insert("base".to_string());
+        let p = plan(&i).unwrap();
+        assert_eq!(p.stages[0].base, BaseRef::Context("base".to_string()));
+        assert_eq!(p.stages[0].end, 2);
+        // A context named like a stage replaces the whole stage and what it needed.
+        i.contexts.insert("gen".to_string());
+        let p = plan(&i).unwrap();
+        assert_eq!(p.stages[1].base, BaseRef::Context("gen".to_string()));
+        assert_eq!(p.stages[1].end, p.stages[1].from + 1);
+        assert_eq!(p.order, vec![1, 2]);
     }
 
     #[test]

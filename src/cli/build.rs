@@ -78,6 +78,11 @@ pub struct BuildArgs {
     /// Build this stage and what it needs
     #[arg(long)]
     pub target: Option<String>,
+    /// Extra named context (repeatable): `NAME=DIR`, `NAME=docker-image://REF` or
+    /// `NAME=oci-layout://PATH[:TAG][@DIGEST]`; replaces `FROM NAME`, `COPY --from=NAME` and
+    /// `RUN --mount=from=NAME` (and a stage named NAME)
+    #[arg(long = "build-context", value_name = "NAME=VALUE")]
+    pub build_contexts: Vec<String>,
     /// Platforms to build for (OS/ARCH[/VARIANT], comma-separated: several give an image
     /// index; default: the host's)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
@@ -501,6 +506,12 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         let (id, src) = parse_secret(s).map_err(|e| usage(&e, None))?;
         secrets.insert(id, src);
     }
+    let mut named_contexts = BTreeMap::new();
+    for c in &a.build_contexts {
+        let (name, ctx) = hoist::build::contexts::parse_build_context(c)
+            .map_err(|e| usage(&e.to_string(), None))?;
+        named_contexts.insert(name, ctx);
+    }
     let mut ssh = BTreeMap::new();
     for s in &a.ssh {
         let (id, sock) = match s.split_once('=') {
@@ -545,6 +556,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
     opts.no_cache_filter = a.no_cache_filter.clone();
     opts.secrets = secrets;
     opts.ssh = ssh;
+    opts.named_contexts = named_contexts;
     opts.network = match a.network {
         NetworkArg::Default => Network::Default,
         NetworkArg::None => Network::None,

@@ -28,16 +28,20 @@ use super::expand::{Env, Lexer};
 use super::model::Stage;
 pub use crate::oci::image::Platform;
 
-/// The platform ARGs BuildKit defines automatically in the global scope.
-pub const PLATFORM_ARGS: [&str; 8] = [
+/// The ARGs BuildKit defines automatically in the global scope (dockerfile2llb `defaultArgs`):
+/// the platform ones, their OS versions (empty on Linux) and `TARGETSTAGE`.
+pub const PLATFORM_ARGS: [&str; 11] = [
     "TARGETPLATFORM",
     "TARGETOS",
+    "TARGETOSVERSION",
     "TARGETARCH",
     "TARGETVARIANT",
     "BUILDPLATFORM",
     "BUILDOS",
+    "BUILDOSVERSION",
     "BUILDARCH",
     "BUILDVARIANT",
+    "TARGETSTAGE",
 ];
 
 /// Proxy ARGs Docker predefines: usable by RUN without an `ARG` when passed as build args.
@@ -70,6 +74,8 @@ pub fn platform_args(build: &Platform, target: &Platform) -> BTreeMap<String, St
     ] {
         m.insert(format!("{prefix}PLATFORM"), p.to_string());
         m.insert(format!("{prefix}OS"), p.os.clone());
+        // hoist's platforms carry no OS version (only Windows images set one).
+        m.insert(format!("{prefix}OSVERSION"), String::new());
         m.insert(format!("{prefix}ARCH"), p.architecture.clone());
         m.insert(
             format!("{prefix}VARIANT"),
@@ -77,6 +83,22 @@ pub fn platform_args(build: &Platform, target: &Platform) -> BTreeMap<String, St
         );
     }
     m
+}
+
+/// BuildKit's `TARGETSTAGE`: the `--target` as given, else the last stage's name, else
+/// `default` (an unnamed last stage).
+pub fn target_stage(df: &Dockerfile, target: Option<&str>) -> String {
+    if let Some(t) = target.filter(|t| !t.is_empty()) {
+        return t.to_string();
+    }
+    let last = df.instructions.iter().rev().find_map(|i| match &i.kind {
+        InstructionKind::From { alias, .. } => Some(alias),
+        _ => None,
+    });
+    match last {
+        Some(Some(name)) if !name.value.is_empty() => name.value.to_lowercase(),
+        _ => "default".to_string(),
+    }
 }
 
 /// The lexer for `df`'s escape character (`\` unless the file chose `` ` ``).
@@ -140,15 +162,19 @@ pub fn global_args(
     vars
 }
 
-/// The platform ARGs for a build on `build` producing `target`, each overridable by
+/// The automatic ARGs for a build on `build` producing `target` from the stage `target_stage`
+/// (the `TARGETSTAGE` value, see [`target_stage`]), each overridable by
 /// `build_args` (as BuildKit allows), all declared.
 pub fn automatic_args(
     build: &Platform,
     target: &Platform,
+    target_stage: &str,
     build_args: &BTreeMap<String, String>,
 ) -> Vars {
     let mut vars = Vars::default();
-    for (k, v) in platform_args(build, target) {
+    let mut args = platform_args(build, target);
+    args.insert("TARGETSTAGE".to_string(), target_stage.to_string());
+    for (k, v) in args {
         let v = build_args.get(&k).cloned().unwrap_or(v);
         vars.declared.insert_mut(k.clone());
         vars.values.insert_mut(k, v);
@@ -659,6 +685,8 @@ mod tests {
         assert_eq!(m["TARGETPLATFORM"], "linux/arm/v7");
         assert_eq!(m["TARGETARCH"], "arm");
         assert_eq!(m["TARGETVARIANT"], "v7");
+        assert_eq!(m["TARGETOSVERSION"], "");
+        assert_eq!(m["BUILDOSVERSION"], "");
         let host = Platform::host();
         if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
             assert_eq!(host.to_string(), "linux/amd64");

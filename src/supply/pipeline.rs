@@ -229,6 +229,7 @@ pub fn dependencies(
         build_args: opts.build_args.clone(),
         target: opts.target.clone(),
         target_platform: platform.clone(),
+        contexts: opts.named_contexts.keys().cloned().collect(),
     })
     .map_err(Box::new)?;
     let mut out: Vec<Dependency> = Vec::new();

@@ -4,9 +4,10 @@
 
 use serde_json::json;
 
-use super::base::{ensure_lowers, from_image, image, lowers_top_first, root_key};
+use super::base::{ensure_lowers, lowers_top_first, root_key};
 use super::layer::{commit_dir_owned, record_alias, try_alias, try_cache};
 use super::mounts::{plan_options, state_platform};
+use super::named::{from_source, FromSource};
 use super::rootless::Owners;
 use super::Ctx;
 use crate::build::cache::{link_keys, step_key};
@@ -122,15 +123,17 @@ pub fn copy_step(
     let dest = ex(&args.dest.value)?;
     let workdir = state.workdir();
     // The --from source (a stage or an image), nothing unpacked yet.
+    let mut from_dir = None;
     let mut from_state = match &from {
-        Some(f) if heredoc_dir.is_none() => Some(match ctx.plan.find_stage(f) {
-            Some(i) => (*ctx.stage_result(i).ok_or(BuildError::Cancelled)?).clone(),
-            None => {
-                let platform = state_platform(ctx, state);
-                let img = image(ctx, &loc, f, &platform)?;
-                from_image(ctx, &img, &platform)
+        Some(f) if heredoc_dir.is_none() => {
+            match from_source(ctx, &loc, f, &state_platform(ctx, state))? {
+                FromSource::State(s) => Some(*s),
+                FromSource::Dir(d) => {
+                    from_dir = Some(d);
+                    None
+                }
             }
-        }),
+        }
         _ => None,
     };
     // Its layers' diff IDs name its files exactly: a step seen before with the same ones (and
@@ -187,6 +190,11 @@ pub fn copy_step(
         let name = from.as_deref().unwrap_or_default();
         from_view = LayerStack::new(lowers_top_first(st)).named(format!("stage {name}"));
         SourceRoot::Layers(&from_view)
+    } else if let Some(d) = from_dir {
+        SourceRoot::Context {
+            dir: &d.dir,
+            ignore: &d.ignore,
+        }
     } else {
         SourceRoot::Context {
             dir: &ctx.opts.context,
@@ -242,6 +250,7 @@ pub fn copy_step(
     shown.extend(sources.iter().cloned());
     shown.push(dest.clone());
     let created_by = format!("{} # buildkit", shown.join(" "));
+    let _claim = ctx.opts.in_flight.claim(&key);
     if try_cache(ctx, state, &key, no_cache)? {
         if let Some(a) = &alias {
             record_alias(ctx, a, &key)?;

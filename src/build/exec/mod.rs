@@ -5,8 +5,10 @@
 
 mod base;
 mod copy;
+mod inflight;
 mod layer;
 mod mounts;
+mod named;
 mod platforms;
 mod rootless;
 mod run;
@@ -27,6 +29,7 @@ use crate::build::fs::DockerIgnore;
 use crate::oci::Store;
 
 pub use base::BaseImage;
+pub use inflight::InFlight;
 
 /// Shared state of one build.
 pub struct Ctx<'a> {
@@ -42,6 +45,8 @@ pub struct Ctx<'a> {
     pub ignore: DockerIgnore,
     /// The `SOURCE_DATE_EPOCH` used for times (the flag, or now).
     pub epoch: i64,
+    /// The checked `--build-context`s, by name.
+    pub named: BTreeMap<String, named::Loaded>,
     step_ids: AtomicUsize,
     results: Mutex<BTreeMap<usize, Arc<StageState>>>,
     images: Mutex<BTreeMap<String, Arc<BaseImage>>>,
@@ -112,6 +117,7 @@ pub fn build(
         build_args: opts.build_args.clone(),
         target: opts.target.clone(),
         target_platform: opts.platform.clone(),
+        contexts: opts.named_contexts.keys().cloned().collect(),
     })?;
     for n in &plan.notes {
         progress.event(Event::Note { text: n.clone() });
@@ -132,6 +138,7 @@ pub fn build(
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0)
     });
+    let named = named::load(&opts.named_contexts)?;
     let ctx = Ctx {
         plan,
         opts,
@@ -139,6 +146,7 @@ pub fn build(
         progress,
         ignore,
         epoch,
+        named,
         step_ids: AtomicUsize::new(0),
         results: Mutex::new(BTreeMap::new()),
         images: Mutex::new(BTreeMap::new()),

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::base::{ensure_lowers, image, lowers_top_first};
+use super::base::{ensure_lowers, lowers_top_first};
+use super::named::{from_source, FromSource};
 use super::Ctx;
 use crate::build::config::{clean_path, StageState};
 use crate::build::error::{BuildError, Loc};
@@ -278,26 +279,25 @@ fn bind_source(
         loc: loc.clone(),
         message: format!("RUN --mount=type=bind source {source:?}: {e}"),
     };
-    let mut from_state;
-    let view;
-    let root = match m.from.as_deref() {
-        None => SourceRoot::Context {
-            dir: &ctx.opts.context,
-            ignore: &ctx.ignore,
-        },
-        Some(f) => {
-            from_state = match ctx.plan.find_stage(f) {
-                Some(i) => (*ctx.stage_result(i).ok_or(BuildError::Cancelled)?).clone(),
-                None => {
-                    let platform = &state_platform(ctx, state);
-                    let img = image(ctx, loc, f, platform)?;
-                    super::base::from_image(ctx, &img, platform)
-                }
-            };
-            ensure_lowers(ctx, &mut from_state)?;
-            view = LayerStack::new(lowers_top_first(&from_state));
-            SourceRoot::Layers(&view)
+    // The directory read when the source is the build context or a named directory context;
+    // the layers read when it is a stage or an image.
+    let mut context_root = (ctx.opts.context.as_path(), &ctx.ignore);
+    let mut view = None;
+    if let Some(f) = m.from.as_deref() {
+        match from_source(ctx, loc, f, &state_platform(ctx, state))? {
+            FromSource::Dir(d) => context_root = (d.dir.as_path(), &d.ignore),
+            FromSource::State(mut from_state) => {
+                ensure_lowers(ctx, &mut from_state)?;
+                view = Some(LayerStack::new(lowers_top_first(&from_state)));
+            }
         }
+    }
+    let root = match &view {
+        Some(v) => SourceRoot::Layers(v),
+        None => SourceRoot::Context {
+            dir: context_root.0,
+            ignore: context_root.1,
+        },
     };
     let sources = vec![source.clone()];
     let req = CopyRequest {
@@ -321,9 +321,9 @@ fn bind_source(
     }
     let digest = plan.digest().to_string();
     // A single file source lands as /<name>; bind that file.
-    let host = match m.from.as_deref() {
+    let host = match view {
         None => {
-            let meta = fs::symlink_metadata(ctx.opts.context.join(source.trim_start_matches('/')));
+            let meta = fs::symlink_metadata(context_root.0.join(source.trim_start_matches('/')));
             match meta {
                 Ok(md) if !md.is_dir() => dir.path().join(base_name(&source)),
                 _ => dir.path().to_path_buf(),

@@ -151,6 +151,8 @@ pub fn run_step(
         format!("|{} {} ", kv.len(), kv.join(" "))
     };
     let created_by = format!("RUN {shown_args}{} # buildkit", argv.join(" "));
+    // Held until the layer is committed: the same step of another platform waits, then hits.
+    let _claim = ctx.opts.in_flight.claim(&key);
     if try_cache(ctx, state, &key, no_cache)? {
         return Ok(true);
     }

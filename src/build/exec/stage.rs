@@ -73,6 +73,7 @@ pub fn run_stage(ctx: &Ctx, i: usize) -> Result<StageState, BuildError> {
             .map(|s| s.display_name())
             .unwrap_or_default(),
         BaseRef::Image(r) => r.clone(),
+        BaseRef::Context(n) => format!("{n} (--build-context)"),
     };
     ctx.progress.event(Event::Start {
         id,
@@ -95,6 +96,15 @@ pub fn run_stage(ctx: &Ctx, i: usize) -> Result<StageState, BuildError> {
                 })
             })?;
             base::from_image(ctx, &img, &sp.platform)
+        }
+        BaseRef::Context(n) => {
+            super::named::base_state(ctx, &from_loc, n, &sp.platform, ctx.no_cache_for(i))
+                .inspect_err(|e| {
+                    ctx.progress.event(Event::Error {
+                        id,
+                        message: e.to_string(),
+                    })
+                })?
         }
     };
     ctx.progress.event(Event::Done {

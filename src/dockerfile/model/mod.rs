@@ -59,6 +59,8 @@ pub struct ModelOptions {
     pub build_platform: Platform,
     /// The platform the build produces.
     pub target_platform: Platform,
+    /// `--target` (sets `TARGETSTAGE`; the last stage when `None`).
+    pub target: Option<String>,
 }
 
 impl Default for ModelOptions {
@@ -68,6 +70,7 @@ impl Default for ModelOptions {
             build_args: BTreeMap::new(),
             build_platform: host.clone(),
             target_platform: host,
+            target: None,
         }
     }
 }
@@ -188,6 +191,7 @@ impl Model {
         let automatic = scope::automatic_args(
             &options.build_platform,
             &options.target_platform,
+            &scope::target_stage(df, options.target.as_deref()),
             &options.build_args,
         );
         let global = scope::global_args(df, &options.build_args, &automatic);

@@ -293,3 +293,31 @@ fn prelude_before_the_first_from() {
     assert_eq!(get(5, "E"), None, "a stage does not inherit the prelude");
     assert_eq!(m.global_arg_names(), ["V", "V", "W"]);
 }
+
+#[test]
+fn target_stage_and_os_version_args_are_buildkits() {
+    // dockerfile2llb defaultArgs: TARGETSTAGE is --target, else the last stage's name, else
+    // "default"; the OS versions are empty for Linux platforms.
+    let src = "FROM img:$TARGETSTAGE AS Base\nFROM img:x$BUILDOSVERSION$TARGETOSVERSION AS Final\n";
+    let m = model_with(src, &[]);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:final".into()));
+    assert_eq!(m.stages()[1].origin, Origin::Image("img:x".into()));
+    let options = ModelOptions {
+        target: Some("base".into()),
+        ..ModelOptions::default()
+    };
+    let m = Model::new(&parse(src), &options);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:base".into()));
+    let m = model_with("FROM img:$TARGETSTAGE\n", &[]);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:default".into()));
+    // A build arg overrides it, like every automatic ARG.
+    let m = model_with("FROM img:$TARGETSTAGE\n", &[("TARGETSTAGE", "mine")]);
+    assert_eq!(m.stages()[0].origin, Origin::Image("img:mine".into()));
+    // Inside a stage it needs an ARG, like the platform ARGs.
+    let m = model_with("FROM scratch AS s\nARG TARGETSTAGE\nRUN x\n", &[]);
+    let vars = m.vars_at(2).expect("vars of RUN");
+    assert_eq!(
+        vars.values.get("TARGETSTAGE").map(String::as_str),
+        Some("s")
+    );
+}

@@ -13,6 +13,8 @@ pub(crate) const PREDEFINED_PLATFORM_ARGS: &[&str] = &[
     "TARGETOS",
     "TARGETARCH",
     "TARGETVARIANT",
+    "BUILDOSVERSION",
+    "TARGETOSVERSION",
     "TARGETSTAGE",
 ];
 

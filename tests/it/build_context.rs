@@ -1,0 +1,194 @@
+//! `hoist build --build-context NAME=VALUE` end to end: a directory context (with its own
+//! `.dockerignore`) read by `COPY --from`, `RUN --mount=from=` and FROM, its content in the
+//! cache keys of exactly the steps that read it; a context replacing a stage of its name, one
+//! replacing a FROM image, `oci-layout://` and `docker-image://` values; errors naming the flag.
+
+use std::fs;
+
+use crate::build_support::*;
+
+/// The busybox base's layout directory (its `oci:DIR:latest` reference without prefix/tag).
+fn busybox_dir() -> String {
+    let r = busybox().unwrap_or_default();
+    let dir = r.strip_prefix("oci:").unwrap_or(r);
+    dir.strip_suffix(":latest").unwrap_or(dir).to_string()
+}
+
+const DIR_DF: &str = "ARG BASE
+FROM $BASE
+COPY main.txt /main.txt
+COPY --from=assets a.txt /a.txt
+RUN --mount=from=assets,target=/m cat /m/b.txt > /b.txt && ls -A /m > /listing
+RUN echo done > /done
+FROM assets AS raw
+FROM $BASE AS final
+COPY --from=0 / /
+COPY --from=raw / /raw/
+";
+
+#[test]
+fn directory_context_feeds_copy_mount_and_from_and_reruns_only_its_readers() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let assets = tempfile::tempdir().unwrap();
+    fs::write(ctx.path().join("Dockerfile"), DIR_DF).unwrap();
+    fs::write(ctx.path().join("main.txt"), "main\n").unwrap();
+    // The main context's files of the same names must not be what the named context gives.
+    fs::write(ctx.path().join("a.txt"), "wrong a\n").unwrap();
+    fs::write(assets.path().join("a.txt"), "a1\n").unwrap();
+    fs::write(assets.path().join("b.txt"), "b1\n").unwrap();
+    fs::write(assets.path().join("private.txt"), "p1\n").unwrap();
+    fs::write(assets.path().join(".dockerignore"), "private.txt\n").unwrap();
+    let flag = format!("assets={}", assets.path().display());
+    let args = ["--build-context", flag.as_str()];
+
+    let (d1, stderr) = build_ok(home.path(), &args, ctx.path());
+    assert!(cached_steps(&stderr).is_empty(), "{stderr}");
+    let cat = |d| {
+        run_image(
+            home.path(),
+            d,
+            Some(
+                [
+                    "cat",
+                    "/main.txt",
+                    "/a.txt",
+                    "/b.txt",
+                    "/listing",
+                    "/raw/a.txt",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+        )
+    };
+    let (code, out) = cat(&d1);
+    assert_eq!(code, 0, "{out}");
+    // The context's .dockerignore applies to the mount (no private.txt in the listing).
+    assert_eq!(out, "main\na1\nb1\n.dockerignore\na.txt\nb.txt\na1\n");
+    let (code, out) = run_image(
+        home.path(),
+        &d1,
+        Some(["ls", "-A", "/raw"].map(String::from).to_vec()),
+    );
+    assert_eq!((code, out.as_str()), (0, ".dockerignore\na.txt\nb.txt\n"));
+
+    // A file only the mount reads changes: the mount step and what follows it rerun, the
+    // COPY steps before it (main context and the named context's a.txt) are hits.
+    fs::write(assets.path().join("b.txt"), "b2\n").unwrap();
+    let (d2, stderr) = build_ok(home.path(), &args, ctx.path());
+    assert_ne!(d1, d2);
+    assert_eq!(
+        cached_steps(&stderr),
+        vec!["COPY main.txt /main.txt", "COPY --from=assets a.txt /a.txt"],
+        "{stderr}"
+    );
+    let ran = ran_steps(&stderr);
+    assert!(
+        ran.contains(
+            &"RUN --mount=from=assets,target=/m cat /m/b.txt > /b.txt && ls -A /m > /listing"
+                .to_string()
+        ) && ran.contains(&"RUN echo done > /done".to_string()),
+        "{stderr}"
+    );
+    let (_, out) = cat(&d2);
+    assert_eq!(out, "main\na1\nb2\n.dockerignore\na.txt\nb.txt\na1\n");
+
+    // A change to an ignored file reruns nothing and gives the same image.
+    fs::write(assets.path().join("private.txt"), "p2\n").unwrap();
+    let (d3, stderr) = build_ok(home.path(), &args, ctx.path());
+    assert_eq!(d3, d2, "{stderr}");
+    assert!(ran_steps(&stderr).is_empty(), "{stderr}");
+}
+
+const REPLACE_DF: &str = "ARG BASE
+FROM scratch AS gen
+COPY this-file-does-not-exist /x
+FROM example.invalid/tools:1 AS tools
+RUN echo hi > /hi
+FROM tools
+COPY --from=gen /g.txt /g.txt
+COPY --from=layout /etc/passwd /layout-passwd
+RUN --mount=from=docker.io/library/base,target=/b cat /b/etc/group > /base-group
+";
+
+#[test]
+fn contexts_replace_a_stage_an_image_and_read_oci_layouts() {
+    let Some(base) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    let gen = tempfile::tempdir().unwrap();
+    fs::write(ctx.path().join("Dockerfile"), REPLACE_DF).unwrap();
+    fs::write(gen.path().join("g.txt"), "generated\n").unwrap();
+    let layout = busybox_dir();
+    let flags = [
+        // A stage of that name: its own instructions (a COPY that would fail) do not run.
+        format!("gen={}", gen.path().display()),
+        // A FROM image of that name, through any reference hoist accepts.
+        format!("example.invalid/tools:1=docker-image://{base}"),
+        format!("layout=oci-layout://{layout}"),
+        format!("base=oci-layout://{layout}:latest"),
+    ];
+    let mut args = Vec::new();
+    for f in &flags {
+        args.push("--build-context");
+        args.push(f.as_str());
+    }
+    let (d, stderr) = build_ok(home.path(), &args, ctx.path());
+    assert!(!stderr.contains("this-file-does-not-exist"), "{stderr}");
+    let (code, out) = run_image(
+        home.path(),
+        &d,
+        Some(
+            ["cat", "/hi", "/g.txt", "/layout-passwd", "/base-group"]
+                .map(String::from)
+                .to_vec(),
+        ),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("hi\ngenerated\nroot:x:0:0:"), "{out}");
+    assert!(out.ends_with("bob:x:1000:\n"), "{out}");
+
+    // Without the contexts the stage runs, and fails on its missing source.
+    let out = hoist_build(home.path(), &[], ctx.path());
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bad_build_contexts_name_the_flag() {
+    let Some(_) = can_build() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nCOPY --from=x / /x\n",
+    )
+    .unwrap();
+    let layout = busybox_dir();
+    let missing = ctx.path().join("missing");
+    let cases: [(String, i32, &str); 4] = [
+        ("x".to_string(), 2, "expected NAME=VALUE"),
+        ("x=target:other".to_string(), 2, "bake"),
+        (
+            format!("x={}", missing.display()),
+            1,
+            "cannot read the directory",
+        ),
+        (
+            format!("x=oci-layout://{layout}:nope"),
+            1,
+            "no image tagged \"nope\"",
+        ),
+    ];
+    for (flag, code, says) in cases {
+        let out = hoist_build(home.path(), &["--build-context", &flag], ctx.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("--build-context") && stderr.contains(says),
+            "{flag}: {stderr}"
+        );
+        assert!(stderr.contains(&flag), "{flag}: {stderr}");
+    }
+}
