@@ -170,7 +170,11 @@ impl HttpRegistry {
             // Redirects are followed hop by hop in `send`, which decides per hop whether
             // credentials may go along; token requests follow none.
             .redirect(reqwest::redirect::Policy::none());
-        let extra = config.ca_file.iter().cloned().chain(config.tls.pem_files()?);
+        let extra = config
+            .ca_file
+            .iter()
+            .cloned()
+            .chain(config.tls.pem_files()?);
         for ca in extra {
             let pem = std::fs::read(&ca).map_err(|source| RegistryError::Io {
                 path: ca.clone(),

@@ -47,7 +47,9 @@ impl fmt::Display for NetFailure {
                 f.write_str("TLS handshake failed: the server answers in plain HTTP")
             }
             NetFailure::Tls(d) => write!(f, "TLS: {d}"),
-            NetFailure::ConnectTimeout => f.write_str("timed out connecting (no answer to the connection request)"),
+            NetFailure::ConnectTimeout => {
+                f.write_str("timed out connecting (no answer to the connection request)")
+            }
             NetFailure::Timeout => f.write_str("timed out"),
             NetFailure::Reset => f.write_str("connection reset or closed mid-answer"),
             NetFailure::Other(d) => f.write_str(d),

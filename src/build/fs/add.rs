@@ -240,7 +240,7 @@ fn parse_size(s: &str) -> Option<u64> {
 /// `n` bytes for messages: `16 GiB`, `1 MiB`, `1000 bytes`.
 fn fmt_size(n: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if n >= 1 << shift && n % (1 << shift) == 0 {
+        if n >= 1 << shift && n.is_multiple_of(1 << shift) {
             return format!("{} {unit}", n >> shift);
         }
     }
@@ -272,7 +272,9 @@ fn redirect_policy() -> reqwest::redirect::Policy {
             attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
         } else if downgrade {
             let to = attempt.url().to_string();
-            attempt.error(format!("refusing a redirect from HTTPS to plain HTTP ({to})"))
+            attempt.error(format!(
+                "refusing a redirect from HTTPS to plain HTTP ({to})"
+            ))
         } else {
             attempt.follow()
         }
@@ -501,6 +503,22 @@ mod tests {
             Some(951_825_600)
         );
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("512K"), Some(512 << 10));
+        assert_eq!(parse_size("100M"), Some(100 << 20));
+        assert_eq!(parse_size("16G"), Some(16 << 30));
+        assert_eq!(parse_size("2 GiB"), Some(2 << 30));
+        assert_eq!(parse_size("1t"), Some(1 << 40));
+        for bad in ["", "0", "-1", "lots", "5X", "1.5G", "99999999999T"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+        assert_eq!(fmt_size(DEFAULT_ADD_MAX_BYTES), "16 GiB");
+        assert_eq!(fmt_size(1 << 20), "1 MiB");
+        assert_eq!(fmt_size(1000), "1000 bytes");
     }
 
     #[test]
