@@ -248,9 +248,13 @@ fn fmt_size(n: u64) -> String {
 }
 
 /// A fresh directory for ADD downloads: under the store's `tmp/` (never in memory, and not on
-/// a small `$TMPDIR`), or the system temp directory when there is no store.
+/// a small `$TMPDIR`), or the system temp directory when there is no store yet (a build has
+/// opened its store by then; no store is created here).
 pub(crate) fn fetch_dir() -> Result<tempfile::TempDir, FsError> {
-    if let Ok(store) = crate::oci::store::Store::open_default() {
+    let existing = crate::oci::store::Store::default_root()
+        .ok()
+        .filter(|r| r.join("tmp").is_dir());
+    if let Some(store) = existing.and_then(|r| crate::oci::store::Store::open(r).ok()) {
         if let Ok(d) = store.temp_dir("add-url-") {
             return Ok(d);
         }
