@@ -107,6 +107,15 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
                 }
             })
         }
+        // Go's HTTPS servers (docker-registry among them) answer a plain-HTTP request so.
+        E::Status {
+            status: 400,
+            message,
+            ..
+        } if message.contains("HTTP request to an HTTPS server") => Some(
+            "the registry speaks HTTPS: trust its CA with --cert-dir DIR (DIR/*.crt) or \
+             /etc/containers/certs.d/HOST:PORT/ca.crt, and do not name it in --insecure-registry",
+        ),
         E::Stalled { .. } => Some(
             "the registry stopped sending data: retry later, or allow slower links more time \
              with --idle-timeout SECS (HOIST_IDLE_TIMEOUT)",

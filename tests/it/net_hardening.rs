@@ -520,5 +520,7 @@ fn a_self_signed_loopback_registry_through_the_cli() {
         LIMIT,
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("HTTP 400"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("HTTP 400"), "{err}");
+    assert!(err.contains("the registry speaks HTTPS"), "{err}");
 }
