@@ -19,7 +19,8 @@ pub struct CommonArgs {
     /// Platform to pick from a multi-platform image (OS/ARCH[/VARIANT]; default: the host's)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
-    /// Reach this registry over plain HTTP (repeatable; loopback registries always are)
+    /// Reach this registry over plain HTTP (repeatable; loopback registries are, unless --cert-dir
+    /// or a certs.d directory configures TLS for them)
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure_registry: Vec<String>,
     /// No progress output

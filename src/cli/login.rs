@@ -128,6 +128,10 @@ fn login(a: &LoginArgs) -> Result<i32, i32> {
         let config = RegistryConfig {
             insecure_hosts: a.insecure_registry.clone(),
             credentials: CredentialSource::default().with_credential(&host, cred),
+            tls: hoist::registry::tls::TlsTrust {
+                hosts: vec![host.clone()],
+                ..Default::default()
+            },
             ..RegistryConfig::default()
         };
         let probe = parse_normalized(&format!("{host}/hoist/login-check")).map_err(|e| {

@@ -1,8 +1,11 @@
-//! Network time limits of the commands that talk to registries: `--idle-timeout`
-//! (`HOIST_IDLE_TIMEOUT`), the idle window within which every transfer must make progress, and
-//! `--timeout` (`HOIST_TIMEOUT`), an overall deadline for the command's registry traffic.
+//! Network options of the commands that talk to registries: `--idle-timeout`
+//! (`HOIST_IDLE_TIMEOUT`), the idle window within which every transfer must make progress,
+//! `--timeout` (`HOIST_TIMEOUT`), an overall deadline for the command's registry traffic,
+//! `--connect-timeout` (`HOIST_CONNECT_TIMEOUT`), the longest wait for a TCP connection to be
+//! accepted, and `--cert-dir` (`HOIST_CERT_DIR`), a directory of `*.crt` CAs to trust.
 //! Durations are seconds (`30`, `1.5`) or carry a unit (`500ms`, `90s`, `5m`, `1h`).
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -10,8 +13,9 @@ use clap::Args;
 
 use hoist::copy::RemoteOptions;
 use hoist::registry::client::Deadline;
+use hoist::registry::duration::{env_duration, parse_duration};
 
-/// Time limit flags of the image commands.
+/// Network flags of the image commands.
 #[derive(Args, Debug, Clone, Default)]
 pub struct NetworkArgs {
     /// Fail a transfer (after retries) that delivers less than 1 KiB in this long [default: 30s]
@@ -20,19 +24,25 @@ pub struct NetworkArgs {
     /// Give up on the registry traffic of this command after this long
     #[arg(long, value_name = "DURATION", env = "HOIST_TIMEOUT", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Fail when a registry does not accept the connection in this long (not retried) [default: 30s]
+    #[arg(long, value_name = "DURATION", env = "HOIST_CONNECT_TIMEOUT", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+    /// Trust the CA certificates in DIR/*.crt for HTTPS registries (a loopback registry is then
+    /// reached over HTTPS unless --insecure-registry names it)
+    #[arg(long, value_name = "DIR", env = "HOIST_CERT_DIR")]
+    pub cert_dir: Option<PathBuf>,
 }
 
 impl NetworkArgs {
-    /// The limits from the environment alone (commands without the flags).
+    /// The options from the environment alone (commands without the flags).
     pub fn from_env() -> NetworkArgs {
-        let get = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| parse_duration(&v).ok())
-        };
         NetworkArgs {
-            idle_timeout: get("HOIST_IDLE_TIMEOUT"),
-            timeout: get("HOIST_TIMEOUT"),
+            idle_timeout: env_duration("HOIST_IDLE_TIMEOUT"),
+            timeout: env_duration("HOIST_TIMEOUT"),
+            connect_timeout: env_duration("HOIST_CONNECT_TIMEOUT"),
+            cert_dir: std::env::var_os("HOIST_CERT_DIR")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         }
     }
 
@@ -45,46 +55,8 @@ impl NetworkArgs {
             insecure_hosts: insecure.to_vec(),
             idle_timeout: self.idle_timeout,
             deadline,
-        }
-    }
-}
-
-/// `30`, `1.5`, `500ms`, `90s`, `5m`, `1h` → a positive duration.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (e.g. 30, 1.5, 500ms, 5m)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        u => return Err(format!("{s:?}: unknown unit {u:?} (use ms, s, m or h)")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
-        return Err(format!("{s:?}: the duration must be positive"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        for bad in ["", "0", "-1", "x", "5d", "1.2.3"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            connect_timeout: self.connect_timeout,
+            cert_dir: self.cert_dir.clone(),
         }
     }
 }

@@ -78,6 +78,10 @@ pub struct RemoteOptions {
     pub idle_timeout: Option<std::time::Duration>,
     /// Overall deadline of every registry operation.
     pub deadline: Option<crate::registry::client::Deadline>,
+    /// TCP connect timeout (default [`RegistryConfig`]'s).
+    pub connect_timeout: Option<std::time::Duration>,
+    /// `--cert-dir`: `*.crt` CAs trusted for every registry.
+    pub cert_dir: Option<std::path::PathBuf>,
 }
 
 fn client(reference: &Reference, opts: &RemoteOptions) -> Result<Arc<HttpRegistry>, CopyError> {
@@ -86,6 +90,12 @@ fn client(reference: &Reference, opts: &RemoteOptions) -> Result<Arc<HttpRegistr
         insecure_hosts: opts.insecure_hosts.clone(),
         read_timeout: opts.idle_timeout.unwrap_or(defaults.read_timeout),
         deadline: opts.deadline,
+        connect_timeout: opts.connect_timeout.unwrap_or(defaults.connect_timeout),
+        tls: crate::registry::tls::TlsTrust {
+            cert_dir: opts.cert_dir.clone(),
+            hosts: vec![reference.api_host().to_string()],
+            ..defaults.tls.clone()
+        },
         ..defaults
     };
     HttpRegistry::new(config)

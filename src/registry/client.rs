@@ -10,7 +10,8 @@
 //! Plain HTTP is used for loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) unless listed
 //! in [`RegistryConfig::https_hosts`], and for hosts listed in
 //! [`RegistryConfig::insecure_hosts`]; everything else is HTTPS with the built-in web PKI roots
-//! plus an optional extra CA file ([`RegistryConfig::ca_file`]).
+//! plus an optional extra CA file ([`RegistryConfig::ca_file`]) and the CAs of
+//! [`RegistryConfig::tls`] (a loopback registry with TLS configured there is HTTPS too).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -24,6 +25,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use super::auth::{parse_www_authenticate, Credential, CredentialSource};
 use super::retry::{is_retryable, RetryPolicy};
+use super::tls::TlsTrust;
 use super::{
     BlobSource, ManifestInfo, MountOutcome, PutManifest, RawManifest, Referrers, Registry,
     RegistryError, Result, UploadMode, VerifiedBlob, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES,
@@ -77,6 +79,8 @@ pub struct RegistryConfig {
     pub https_hosts: Vec<String>,
     /// Extra PEM CA bundle trusted for HTTPS.
     pub ca_file: Option<PathBuf>,
+    /// Further CAs: `--cert-dir`, per-host `certs.d` directories, `SSL_CERT_FILE`.
+    pub tls: TlsTrust,
     /// Retry policy for every request.
     pub retry: RetryPolicy,
     /// Where credentials come from.
@@ -99,6 +103,7 @@ impl Default for RegistryConfig {
             insecure_hosts: Vec::new(),
             https_hosts: Vec::new(),
             ca_file: None,
+            tls: TlsTrust::default(),
             retry: RetryPolicy::default(),
             credentials: CredentialSource::from_env(),
             connect_timeout: Duration::from_secs(30),
@@ -115,6 +120,9 @@ pub struct HttpRegistry {
     config: RegistryConfig,
     /// (host, scope) → `Authorization` value; scope `*` holds Basic credentials for a host.
     tokens: Mutex<HashMap<(String, String), String>>,
+    /// Tokens fetched anonymously for other origins (redirect and blob hosts), kept apart from
+    /// the credentialled ones above.
+    anonymous: challenge::AnonymousTokens,
 }
 
 impl std::fmt::Debug for HttpRegistry {
@@ -162,8 +170,13 @@ impl HttpRegistry {
             // Redirects are followed hop by hop in `send`, which decides per hop whether
             // credentials may go along; token requests follow none.
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(ca) = &config.ca_file {
-            let pem = std::fs::read(ca).map_err(|source| RegistryError::Io {
+        let extra = config
+            .ca_file
+            .iter()
+            .cloned()
+            .chain(config.tls.pem_files()?);
+        for ca in extra {
+            let pem = std::fs::read(&ca).map_err(|source| RegistryError::Io {
                 path: ca.clone(),
                 source,
             })?;
@@ -184,6 +197,7 @@ impl HttpRegistry {
             http,
             config,
             tokens: Mutex::new(HashMap::new()),
+            anonymous: challenge::AnonymousTokens::default(),
         })
     }
 
@@ -202,13 +216,10 @@ impl HttpRegistry {
         if listed(&self.config.https_hosts) {
             return "https";
         }
-        if is_loopback_host(domain)
-            || self
-                .config
-                .insecure_hosts
-                .iter()
-                .any(|h| h.eq_ignore_ascii_case(domain) || h.eq_ignore_ascii_case(bare))
-        {
+        if listed(&self.config.insecure_hosts) {
+            return "http";
+        }
+        if is_loopback_host(domain) && !self.config.tls.configured_for(domain) {
             "http"
         } else {
             "https"

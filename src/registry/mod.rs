@@ -29,8 +29,10 @@ use crate::oci::reference::{Reference, ReferenceError};
 
 pub mod auth;
 pub mod client;
+pub mod duration;
 pub mod neterr;
 pub mod retry;
+pub mod tls;
 
 pub use client::{HttpRegistry, RegistryConfig};
 

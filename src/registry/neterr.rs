@@ -21,6 +21,8 @@ pub enum NetFailure {
     NotTls,
     /// Another TLS failure (its description).
     Tls(String),
+    /// The TCP connection was not accepted within the connect timeout.
+    ConnectTimeout,
     /// No answer in time (connect or read).
     Timeout,
     /// The connection was reset or closed mid-answer.
@@ -45,6 +47,9 @@ impl fmt::Display for NetFailure {
                 f.write_str("TLS handshake failed: the server answers in plain HTTP")
             }
             NetFailure::Tls(d) => write!(f, "TLS: {d}"),
+            NetFailure::ConnectTimeout => {
+                f.write_str("timed out connecting (no answer to the connection request)")
+            }
             NetFailure::Timeout => f.write_str("timed out"),
             NetFailure::Reset => f.write_str("connection reset or closed mid-answer"),
             NetFailure::Other(d) => f.write_str(d),
@@ -75,7 +80,9 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
                 }
                 (NetFailure::NameNotResolved, _) => "check the registry host name (and DNS)",
                 (NetFailure::TlsUnknownAuthority, _) => {
-                    "the registry's certificate is not signed by a public authority hoist trusts"
+                    "the registry's certificate is not signed by an authority hoist trusts: trust \
+                     its CA with --cert-dir DIR (DIR/*.crt), /etc/containers/certs.d/HOST:PORT/ca.crt, \
+                     /etc/docker/certs.d/HOST:PORT/ca.crt or SSL_CERT_FILE"
                 }
                 (NetFailure::TlsWrongHost, _) => {
                     "the certificate was issued for another name: use the host name it names"
@@ -85,6 +92,10 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
                 }
                 (NetFailure::NotTls, _) => {
                     "the registry serves plain HTTP: pass --insecure-registry HOST if you trust the network"
+                }
+                (NetFailure::ConnectTimeout, _) => {
+                    "nothing accepted the connection in time: check the host, the port and any \
+                     firewall, or allow more time with --connect-timeout DURATION (HOIST_CONNECT_TIMEOUT)"
                 }
                 (NetFailure::Timeout, _) => {
                     "the registry did not answer in time: check the host and the network"
@@ -96,6 +107,15 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
                 }
             })
         }
+        // Go's HTTPS servers (docker-registry among them) answer a plain-HTTP request so.
+        E::Status {
+            status: 400,
+            message,
+            ..
+        } if message.contains("HTTP request to an HTTPS server") => Some(
+            "the registry speaks HTTPS: trust its CA with --cert-dir DIR (DIR/*.crt) or \
+             /etc/containers/certs.d/HOST:PORT/ca.crt, and do not name it in --insecure-registry",
+        ),
         E::Stalled { .. } => Some(
             "the registry stopped sending data: retry later, or allow slower links more time \
              with --idle-timeout SECS (HOIST_IDLE_TIMEOUT)",
@@ -116,6 +136,9 @@ pub fn network_hint(e: &super::RegistryError) -> Option<&'static str> {
 
 /// Classify a transport error by its cause chain.
 pub fn classify(e: &reqwest::Error) -> NetFailure {
+    if e.is_connect() && e.is_timeout() {
+        return NetFailure::ConnectTimeout;
+    }
     let mut chain: Vec<String> = Vec::new();
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     let mut steps = 0;

@@ -2,7 +2,7 @@
 //!
 //! Retried: HTTP 408, 429, 500, 502, 503 and 504, transport failures (connection refused or
 //! reset, timeouts, bodies cut short) and stalled transfers. Not retried: other 4xx answers, digest or size mismatches,
-//! local I/O errors. Delays grow exponentially from `base_delay` up to `max_delay`, with up to
+//! local I/O errors, TLS failures, and connections not accepted within the connect timeout. Delays grow exponentially from `base_delay` up to `max_delay`, with up to
 //! 50% random jitter taken from the clock; a `Retry-After` in seconds from the registry is
 //! honoured when it is within `max_delay`.
 
@@ -83,7 +83,9 @@ pub fn is_retryable(err: &RegistryError) -> bool {
 /// Transport errors that a new attempt may fix. TLS failures (bad or unknown certificate,
 /// handshake refused) show up as `InvalidData` I/O errors and are final.
 pub fn is_retryable_transport(e: &reqwest::Error) -> bool {
-    if e.is_builder() || e.is_redirect() || e.is_status() {
+    // A connection not accepted within the connect timeout is final: the timeout is the
+    // user's bound on that wait, and another attempt would only multiply it.
+    if e.is_builder() || e.is_redirect() || e.is_status() || (e.is_connect() && e.is_timeout()) {
         return false;
     }
     let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);

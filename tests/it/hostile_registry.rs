@@ -210,7 +210,11 @@ async fn credentials_never_go_to_a_plain_http_realm_on_another_host() {
 
 /// Run hoist with `args`, under GNU time when installed; (output, max RSS in KiB if measured).
 /// The child is killed after `limit` (the test then fails: every case here must end by itself).
-fn hoist_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Output, Option<u64>) {
+pub(crate) fn hoist_measured(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> (Output, Option<u64>) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let rss_file = dir.path().join("rss");
     let timed = Path::new("/usr/bin/time").exists();
@@ -261,7 +265,7 @@ fn hoist_measured(args: &[&str], envs: &[(&str, &str)], limit: Duration) -> (Out
     (out, rss)
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 

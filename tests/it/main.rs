@@ -36,6 +36,7 @@ mod lint_hadolint_cli;
 mod lint_output_details;
 mod lint_pathological;
 mod login_cli;
+mod net_hardening;
 mod oci_cli;
 mod oci_fixtures;
 mod oci_layers;

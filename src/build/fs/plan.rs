@@ -525,7 +525,7 @@ impl Planner<'_> {
     fn add_url(&mut self, url: &str) -> Result<(), FsError> {
         let checksum = self.req.add.as_ref().and_then(|a| a.checksum);
         if self.fetched.is_none() {
-            self.fetched = Some(tempfile::tempdir().map_err(super::io_err(std::env::temp_dir()))?);
+            self.fetched = Some(super::add::fetch_dir()?);
         }
         let dir = self
             .fetched

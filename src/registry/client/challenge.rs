@@ -6,10 +6,65 @@
 //! travel on: an HTTPS registry's challenge is never followed to a plain-HTTP realm, and
 //! credentials go over plain HTTP only to loopback hosts or hosts named by
 //! `--insecure-registry`. A challenge from another origin (a redirect target, an upload
-//! `Location`) is answered anonymously: a token asked for without credentials.
+//! `Location`) is answered anonymously: a token asked for without credentials, cached apart
+//! from the credentialled ones ([`AnonymousTokens`]).
 
 use super::hops::{origin_host, Origin};
 use super::*;
+
+/// What an anonymous token is cached under: (realm, service, scope).
+pub(super) type TokenKey = (String, String, String);
+
+/// Tokens fetched without credentials for origins other than the registry's own, cached per
+/// (realm, service, scope) as the registry's own tokens are per (host, scope), and the key last
+/// used for each (origin, request scope), so that the next request there carries its token up
+/// front instead of asking the realm again. Never holds a token fetched with credentials.
+#[derive(Debug, Default)]
+pub(super) struct AnonymousTokens {
+    tokens: Mutex<HashMap<TokenKey, String>>,
+    origins: Mutex<HashMap<(Origin, String), TokenKey>>,
+}
+
+impl AnonymousTokens {
+    fn get(&self, key: &TokenKey) -> Option<String> {
+        self.tokens.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: &TokenKey, value: &str) {
+        if let Ok(mut m) = self.tokens.lock() {
+            m.insert(key.clone(), value.to_string());
+        }
+    }
+
+    fn remember(&self, origin: &Origin, scope: &str, key: TokenKey) {
+        if let Ok(mut m) = self.origins.lock() {
+            m.insert((origin.clone(), scope.to_string()), key);
+        }
+    }
+
+    /// The cached token for a request to `origin` under `scope`, if one was used there before.
+    pub(super) fn for_origin(&self, origin: &Origin, scope: &str) -> Option<String> {
+        let key = self
+            .origins
+            .lock()
+            .ok()?
+            .get(&(origin.clone(), scope.to_string()))
+            .cloned()?;
+        self.get(&key)
+    }
+
+    /// Drop the token `origin` refused (expired or revoked), so that it is asked for again.
+    pub(super) fn forget(&self, origin: &Origin, scope: &str) {
+        let key = self
+            .origins
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&(origin.clone(), scope.to_string())));
+        if let (Some(k), Ok(mut m)) = (key, self.tokens.lock()) {
+            m.remove(&k);
+        }
+    }
+}
 
 impl HttpRegistry {
     /// Answer registry `r`'s own challenge with `r`'s credentials.
@@ -127,14 +182,20 @@ impl HttpRegistry {
             .filter(|u| u.scheme() == "https" || u.scheme() == "http")
             .ok_or_else(|| refuse(format!("with a bad token realm {realm:?}")))?;
         let own_scope = bearer.param("scope").unwrap_or(scope).to_string();
-        self.fetch_token(
-            &other,
-            url,
-            bearer.param("service").unwrap_or(""),
-            &own_scope,
-            None,
-        )
-        .await
+        let service = bearer.param("service").unwrap_or("");
+        let key: TokenKey = (url.to_string(), service.to_string(), own_scope.clone());
+        let token = match self.anonymous.get(&key) {
+            Some(t) => t,
+            None => {
+                let t = self
+                    .fetch_token(&other, url, service, &own_scope, None)
+                    .await?;
+                self.anonymous.put(&key, &t);
+                t
+            }
+        };
+        self.anonymous.remember(origin, scope, key);
+        Ok(token)
     }
 
     /// Ask the token endpoint `url` for a token covering `scope`, with `cred` if any.

@@ -6,7 +6,8 @@
 //! R names in its own `401` challenge. A redirect, an upload `Location` or a pagination `Link`
 //! that points at another origin is sent without R's `Authorization`; when that other origin
 //! answers `401` itself, its challenge is answered anonymously (a token fetched without any
-//! credentials, used for that origin only) and never with R's password or refresh token.
+//! credentials, used for that origin only and cached for the next request there) and never
+//! with R's password or refresh token.
 
 use super::*;
 
@@ -80,6 +81,10 @@ impl HttpRegistry {
                     .as_ref()
                     .filter(|(o, _)| Some(o) == here.as_ref())
                     .map(|(_, a)| a.clone())
+                    .or_else(|| {
+                        let o = here.as_ref()?;
+                        self.anonymous.for_origin(o, scope)
+                    })
             };
             if let Some(a) = &auth {
                 rb = rb.header(AUTHORIZATION, a);
@@ -137,6 +142,10 @@ impl HttpRegistry {
                 if let (false, Some(o)) = (trusted, here.clone()) {
                     if !answered_foreign.contains(&o) {
                         answered_foreign.push(o.clone());
+                        if auth.is_some() {
+                            // A cached anonymous token was refused: ask for a new one.
+                            self.anonymous.forget(&o, scope);
+                        }
                         let token = self.answer_anonymously(r, &o, scope, &header).await?;
                         foreign_auth = Some((o, token));
                         continue;
