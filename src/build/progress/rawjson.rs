@@ -210,6 +210,9 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(done["vertexes"][0]["digest"], v["digest"]);
-        assert!(done["vertexes"][0]["completed"].as_str().unwrap().ends_with('Z'));
+        assert!(done["vertexes"][0]["completed"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z'));
     }
 }
