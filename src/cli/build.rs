@@ -564,7 +564,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         &opts,
         &platforms,
         started,
-        mode == Mode::Quiet,
+        matches!(mode, Mode::Quiet | Mode::RawJson),
     )?;
     if let Some(hook) = &opts.cache_hook {
         for c in &cache_to {
@@ -584,9 +584,10 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             .map_err(fail)?;
         match &w {
             hoist::build::outputs::Written::Pushed(refs) => pushed.extend(refs.iter().cloned()),
-            hoist::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
-                eprintln!("wrote {}", p.display());
-            }
+            // Through the printer: in rawjson mode stderr stays one JSON object per line.
+            hoist::build::outputs::Written::Path(p) => printer.event(Event::Note {
+                text: format!("wrote {}", p.display()),
+            }),
             _ => {}
         }
         written.push((o.clone(), w));
@@ -596,7 +597,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         &result,
         &attested,
         &opts.remote,
-        mode == Mode::Quiet,
+        matches!(mode, Mode::Quiet | Mode::RawJson),
     )?;
     if let Some(f) = &a.iidfile {
         // The image ID: the config digest, or the index digest for several platforms.

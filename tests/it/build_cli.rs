@@ -148,12 +148,21 @@ fn progress_modes() {
     let home = tempfile::tempdir().unwrap();
     let ctx = ctx_with("ARG BASE\nFROM $BASE\nRUN echo out-line && echo err-line >&2\n");
     let c = path(ctx.path());
-    // rawjson: every line one SolveStatus object.
-    let out = build(home.path(), &["--progress", "rawjson"], c, None, &[]);
+    // rawjson: every line one SolveStatus object (also with an output written).
+    let dest = tempfile::tempdir().unwrap();
+    let o = format!("type=oci,dest={}", dest.path().join("l").display());
+    let out = build(
+        home.path(),
+        &["--progress", "rawjson", "-o", &o],
+        c,
+        None,
+        &[],
+    );
     let digest = ok(&out);
     assert!(digest.starts_with("sha256:"));
     let mut names = Vec::new();
     let mut logs = String::new();
+    let mut notes = String::new();
     let mut completed_run = None;
     for line in stderr(&out).lines() {
         let v: serde_json::Value =
@@ -178,8 +187,11 @@ fn progress_modes() {
             let data = base64::engine::general_purpose::STANDARD
                 .decode(l["data"].as_str().unwrap())
                 .unwrap();
+            let text = String::from_utf8(data).unwrap();
             if l["vertex"].is_string() {
-                logs.push_str(&String::from_utf8(data).unwrap());
+                logs.push_str(&text);
+            } else {
+                notes.push_str(&text);
             }
         }
     }
@@ -192,6 +204,7 @@ fn progress_modes() {
         logs.contains("out-line\n") && logs.contains("err-line\n"),
         "{logs}"
     );
+    assert!(notes.contains("wrote "), "{notes}");
     // quiet: nothing on stderr, the digest on stdout (same inputs, same digest).
     let out = build(home.path(), &["--progress", "quiet"], c, None, &[]);
     assert_eq!(ok(&out), digest);
