@@ -542,6 +542,19 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             opts.remote.clone(),
         ));
     }
+    // Like buildx: a failed build leaves no stale image ID (or digest) from an earlier one.
+    for f in a.iidfile.iter().chain(&a.digest_file) {
+        match std::fs::remove_file(f) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                report_error(
+                    &format!("cannot remove the old {}: {e}", f.display()),
+                    Some("give a writable path"),
+                );
+                return Err(EXIT_FINDINGS);
+            }
+            _ => {}
+        }
+    }
     let store = Store::open_default().map_err(|e| {
         report_error(&e.to_string(), None);
         EXIT_FINDINGS

@@ -574,6 +574,10 @@ fn exit_codes_and_nothing_half_written() {
         dir.path().join("iid"),
         dir.path().join("meta.json"),
     );
+    // Stale files of an earlier build go (buildx removes the --iidfile before building).
+    fs::write(&iid, "sha256:stale").unwrap();
+    let dgf = dir.path().join("digest");
+    fs::write(&dgf, "sha256:stale").unwrap();
     let o1 = format!("type=oci,dest={}", layout.display());
     let o2 = format!("type=docker,dest={}", tar.display());
     let out = build(
@@ -587,6 +591,8 @@ fn exit_codes_and_nothing_half_written() {
             path(&iid),
             "--metadata-file",
             path(&meta),
+            "--digest-file",
+            path(&dgf),
         ],
         c,
         None,
@@ -600,4 +606,36 @@ fn exit_codes_and_nothing_half_written() {
     );
     let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "a failed build left {left:?}");
+}
+
+#[test]
+fn rawjson_marks_the_failed_vertex() {
+    if can_build().is_none() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let ctx = ctx_with("ARG BASE\nFROM $BASE\nRUN echo doomed && exit 4\n");
+    let out = build(
+        home.path(),
+        &["--progress", "rawjson"],
+        path(ctx.path()),
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let failed: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|v| v["vertexes"].as_array().cloned().unwrap_or_default())
+        .filter(|v| v["error"].is_string())
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", stderr(&out));
+    assert!(
+        failed[0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("RUN echo doomed"),
+        "{failed:?}"
+    );
+    assert!(failed[0]["completed"].is_string());
 }
