@@ -93,11 +93,16 @@ fn dockerfile_from_stdin_keeps_the_directory_context() {
     let home = tempfile::tempdir().unwrap();
     let ctx = tempfile::tempdir().unwrap();
     fs::write(ctx.path().join("data.txt"), "from the context\n").unwrap();
-    // No Dockerfile in the context: it can only come from stdin.
-    let df = "ARG BASE\nFROM $BASE\nCOPY data.txt /data.txt\nRUN cat /data.txt\n";
+    fs::write(ctx.path().join("ignored.txt"), "x").unwrap();
+    fs::write(ctx.path().join(".dockerignore"), "ignored.txt\n").unwrap();
+    // No Dockerfile in the context: it can only come from stdin; the context's .dockerignore
+    // still applies.
+    let df = "ARG BASE\nFROM $BASE\nCOPY . /ctx/\nRUN cat /ctx/data.txt && echo has $(ls /ctx)\n";
     let out = build(home.path(), &["-f", "-"], path(ctx.path()), Some(df), &[]);
     ok(&out);
-    assert!(run_lines(&stderr(&out)).contains(&"from the context".to_string()));
+    let lines = run_lines(&stderr(&out));
+    assert!(lines.contains(&"from the context".to_string()), "{lines:?}");
+    assert!(lines.contains(&"has data.txt".to_string()), "{lines:?}");
     // buildx: "can't use stdin for both build context and dockerfile" — a usage error.
     let out = build(home.path(), &["-f", "-"], "-", Some(df), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
