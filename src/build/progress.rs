@@ -1,8 +1,9 @@
 //! Build progress: the events a build emits ([`Event`]) and a printer in buildx's style
 //! (`#N [stage k/n] INSTRUCTION`, `#N CACHED`, `#N DONE 0.4s`, RUN output). Modes: `plain`
 //! prints everything, `tty` redraws a live block of the running steps ([`tty`]), `quiet`
-//! nothing, `rawjson` one JSON object per event.
+//! nothing, `rawjson` one JSON object per event in BuildKit's `SolveStatus` shape ([`rawjson`]).
 
+pub mod rawjson;
 pub mod tty;
 
 use std::collections::BTreeMap;
@@ -171,6 +172,7 @@ impl Drop for Live {
 #[derive(Default)]
 struct PrinterState {
     started: BTreeMap<usize, Instant>,
+    raw: rawjson::State,
 }
 
 impl Printer {
@@ -200,7 +202,10 @@ impl Progress for Printer {
         match self.mode {
             Mode::Quiet => return,
             Mode::RawJson => {
-                if let Ok(s) = serde_json::to_string(&e) {
+                let Ok(mut st) = self.state.lock() else {
+                    return;
+                };
+                if let Ok(s) = serde_json::to_string(&st.raw.status(e)) {
                     self.write(&s);
                 }
                 return;

@@ -594,6 +594,19 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             opts.remote.clone(),
         ));
     }
+    // Like buildx: a failed build leaves no stale image ID (or digest) from an earlier one.
+    for f in a.iidfile.iter().chain(&a.digest_file) {
+        match std::fs::remove_file(f) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                report_error(
+                    &format!("cannot remove the old {}: {e}", f.display()),
+                    Some("give a writable path"),
+                );
+                return Err(EXIT_FINDINGS);
+            }
+            _ => {}
+        }
+    }
     let store = Store::open_default().map_err(|e| {
         report_error(&e.to_string(), None);
         EXIT_FINDINGS
@@ -616,7 +629,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         &opts,
         &platforms,
         started,
-        mode == Mode::Quiet,
+        matches!(mode, Mode::Quiet | Mode::RawJson),
     )?;
     if let Some(hook) = &opts.cache_hook {
         for c in &cache_to {
@@ -636,9 +649,10 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
             .map_err(fail)?;
         match &w {
             hoist::build::outputs::Written::Pushed(refs) => pushed.extend(refs.iter().cloned()),
-            hoist::build::outputs::Written::Path(p) if mode != Mode::Quiet => {
-                eprintln!("wrote {}", p.display());
-            }
+            // Through the printer: in rawjson mode stderr stays one JSON object per line.
+            hoist::build::outputs::Written::Path(p) => printer.event(Event::Note {
+                text: format!("wrote {}", p.display()),
+            }),
             _ => {}
         }
         written.push((o.clone(), w));
@@ -648,7 +662,7 @@ fn inner(a: &BuildArgs) -> Result<i32, i32> {
         &result,
         &attested,
         &opts.remote,
-        mode == Mode::Quiet,
+        matches!(mode, Mode::Quiet | Mode::RawJson),
     )?;
     if let Some(f) = &a.iidfile {
         // The image ID: the config digest, or the index digest for several platforms.

@@ -6,6 +6,7 @@ mod build;
 mod build_buildah;
 mod build_cache;
 mod build_cache_scope;
+mod build_cli;
 mod build_conformance;
 mod build_context;
 mod build_debian;
