@@ -4,13 +4,14 @@
 //! type, offset, count) and the data store. The database is read into memory (no journal or
 //! lock files are touched, the image stays read-only) and opened with rusqlite.
 //!
-//! The legacy Berkeley DB (`Packages`) and ndb (`Packages.db`) formats are not read (no
-//! maintained crate parses them); when present a warning says so.
+//! Without a sqlite database, the legacy Berkeley DB (`Packages`) and ndb (`Packages.db`)
+//! databases are read by [`super::rpmdb_legacy`] and their blobs parsed the same way.
 
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
 use super::model::{Distro, Ecosystem, Package};
 use super::purl;
+use super::rpmdb_legacy::{self, Format};
 use super::tree::{FileTree, TreeError};
 use super::Found;
 
@@ -162,10 +163,31 @@ pub fn catalog(tree: &dyn FileTree, distro: Option<&Distro>) -> Result<Found, Tr
     }
     if !any {
         for l in LEGACY {
-            if tree.lstat(l)?.is_some() {
-                found.warn(format!(
-                    "{l}: legacy Berkeley DB / ndb rpm databases are not read; rebuild it as sqlite (rpmdb --rebuilddb with %_db_backend sqlite) to list its packages"
-                ));
+            let format = if l.ends_with(".db") {
+                Format::Ndb
+            } else {
+                Format::Bdb
+            };
+            let Some(bytes) = tree.read_file(l, MAX_DB)? else {
+                continue;
+            };
+            let layer = tree.layer_of(l)?;
+            match rpmdb_legacy::read(format, &bytes) {
+                Ok(blobs) => {
+                    for (id, blob) in blobs {
+                        match package(&blob, distro, l) {
+                            Ok(Some(mut p)) => {
+                                p.layer = layer;
+                                found.packages.push(p);
+                            }
+                            Ok(None) => {}
+                            Err(e) => found.warn(format!("{l}: package {id}: {e}")),
+                        }
+                    }
+                }
+                Err(e) => found.warn(format!(
+                    "{l}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
+                )),
             }
         }
     }
