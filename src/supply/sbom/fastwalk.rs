@@ -138,7 +138,8 @@ pub fn walk(
                 break;
             }
         }
-        let mut names: BTreeMap<String, Vec<(usize, CString, Held)>> = BTreeMap::new();
+        // Per name: the copies (layer, the raw name of a directory copy, what it is).
+        let mut names: BTreeMap<String, Vec<(usize, Option<CString>, Held)>> = BTreeMap::new();
         for (l, host, fd) in &open {
             let mut rd = RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
             while let Some(d) = rd.next() {
@@ -153,7 +154,8 @@ pub fn walk(
                 let needed = copies.last().is_none_or(|(_, _, c)| matches!(c, Held::Dir));
                 if needed {
                     let held = classify(fd, host, raw, d.file_type(), overlay)?;
-                    copies.push((*l, raw.to_owned(), held));
+                    let dir_name = matches!(held, Held::Dir).then(|| raw.to_owned());
+                    copies.push((*l, dir_name, held));
                 }
             }
         }
@@ -181,10 +183,10 @@ pub fn walk(
                 continue;
             }
             let mut below = Vec::new();
-            for (cl, raw, c) in copies {
-                if !matches!(c, Held::Dir) {
+            for (cl, raw, _) in copies {
+                let Some(raw) = raw else {
                     break;
-                }
+                };
                 let Some((_, parent_host, parent_fd)) = open.iter().find(|(x, _, _)| *x == cl)
                 else {
                     break;

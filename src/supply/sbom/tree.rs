@@ -119,7 +119,8 @@ pub trait FileTree: Sync {
 
     /// Opens, without resolving it again, the regular file `path` that [`FileTree::walk_all`]
     /// found visible in layer `layer`; `None` when it is no longer a regular file there.
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError>;
+    /// The file comes with its length.
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError>;
 
     /// Index of the layer holding the visible copy of `path` (0 = bottom).
     fn layer_of(&self, path: &str) -> Result<Option<usize>, TreeError> {
@@ -387,7 +388,7 @@ impl FileTree for DirTree {
         super::fastwalk::walk(std::slice::from_ref(&self.root), false, f)
     }
 
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError> {
         if layer != 0 {
             return Ok(None);
         }
@@ -419,8 +420,9 @@ fn read_regular(
     read_capped(f, path, max).map(Some)
 }
 
-/// Opens the host file `p` when it is a regular file, never following a symlink there.
-fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
+/// Opens the host file `p` when it is a regular file, never following a symlink there; with
+/// its length.
+fn open_regular(p: &Path) -> Result<Option<(File, u64)>, TreeError> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = match std::fs::OpenOptions::new()
         .read(true)
@@ -437,7 +439,7 @@ fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
         Err(e) => return Err(io(p, e)),
     };
     let m = f.metadata().map_err(|e| io(p, e))?;
-    Ok(m.is_file().then_some(f))
+    Ok(m.is_file().then_some((f, m.len())))
 }
 
 /// A stack of overlay-form layer directories, topmost first (as `oci::Store::unpack_layer`
@@ -649,7 +651,7 @@ impl FileTree for LayersTree {
         super::fastwalk::walk(&self.layers, true, f)
     }
 
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError> {
         if layer >= self.layers.len() {
             return Ok(None);
         }
