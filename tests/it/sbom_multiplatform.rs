@@ -10,6 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::build_supply::{check_statement_layers, skopeo_raw};
 use crate::support::{AuthMode, TestRegistry};
 
 /// A context whose root differs per platform: a Python package per architecture.
@@ -48,19 +49,6 @@ fn build(home: &Path, ctx: &Path, out: &[&str]) {
         "hoist build: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn skopeo_raw(reference: &str) -> Value {
-    let out = Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false", reference])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "skopeo inspect --raw {reference}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn blob(layout: &Path, digest: &str) -> Value {
@@ -102,22 +90,8 @@ fn check(index: &Value, layout: &Path) {
         assert_eq!(a["platform"]["os"], "unknown");
         assert_eq!(a["platform"]["architecture"], "unknown");
         let m = blob(layout, a["digest"].as_str().unwrap());
+        check_statement_layers(&m);
         let layers = m["layers"].as_array().unwrap();
-        let types: Vec<&str> = layers
-            .iter()
-            .map(|l| {
-                l["annotations"]["in-toto.io/predicate-type"]
-                    .as_str()
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(
-            types,
-            [
-                "https://spdx.dev/Document",
-                "https://slsa.dev/provenance/v1"
-            ]
-        );
         for l in layers {
             let st = blob(layout, l["digest"].as_str().unwrap());
             assert_eq!(

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::sbom_fixtures::{have, run};
+use crate::sbom_fixtures::{have, rpmbuild, run};
 
 fn sbom_rpm_packages(root: &Path) -> BTreeSet<(String, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
@@ -87,12 +87,7 @@ fn build_rpms(top: &Path) -> Vec<std::path::PathBuf> {
             format!("Name: {name}\nVersion: 1.0\nRelease: 2\n{epoch}Summary: test\nLicense: MIT\nBuildArch: noarch\n\n%description\ntest\n\n%install\n{install}\n%files\n{list}"),
         )
         .unwrap();
-        run(Command::new("rpmbuild")
-            .arg("--define")
-            .arg(format!("_topdir {}", top.display()))
-            .args(["--define", "_build_id_links none", "-bb"])
-            .arg(&spec))
-        .unwrap();
+        rpmbuild(top, &spec).unwrap();
         out.push(top.join(format!("RPMS/noarch/{name}-1.0-2.noarch.rpm")));
     }
     out

@@ -143,55 +143,55 @@ pub fn catalog(tree: &dyn FileTree, distro: Option<&Distro>) -> Result<Found, Tr
         };
         any = true;
         let layer = tree.layer_of(db)?;
-        match read_db(bytes) {
-            Ok(blobs) => {
-                for (hnum, blob) in blobs {
-                    match package(&blob, distro, db) {
-                        Ok(Some(mut p)) => {
-                            p.layer = layer;
-                            found.packages.push(p);
-                        }
-                        Ok(None) => {}
-                        Err(e) => found.warn(format!("{db}: package {hnum}: {e}")),
-                    }
-                }
-            }
-            Err(e) => found.warn(format!(
-                "{db}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
-            )),
-        }
+        let blobs = read_db(bytes).map_err(|e| e.to_string());
+        add_packages(&mut found, blobs, db, layer, distro);
     }
     if !any {
-        for l in LEGACY {
-            let format = if l.ends_with(".db") {
+        for db in LEGACY {
+            let format = if db.ends_with(".db") {
                 Format::Ndb
             } else {
                 Format::Bdb
             };
-            let Some(bytes) = tree.read_file(l, MAX_DB)? else {
+            let Some(bytes) = tree.read_file(db, MAX_DB)? else {
                 continue;
             };
-            let layer = tree.layer_of(l)?;
-            match rpmdb_legacy::read(format, &bytes) {
-                Ok(blobs) => {
-                    for (id, blob) in blobs {
-                        match package(&blob, distro, l) {
-                            Ok(Some(mut p)) => {
-                                p.layer = layer;
-                                found.packages.push(p);
-                            }
-                            Ok(None) => {}
-                            Err(e) => found.warn(format!("{l}: package {id}: {e}")),
-                        }
-                    }
-                }
-                Err(e) => found.warn(format!(
-                    "{l}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
-                )),
-            }
+            let layer = tree.layer_of(db)?;
+            let blobs = rpmdb_legacy::read(format, &bytes).map_err(|e| e.to_string());
+            add_packages(&mut found, blobs, db, layer, distro);
         }
     }
     Ok(found)
+}
+
+/// Adds the packages of the header blobs read from `db` (or a warning when it could not be
+/// read, or for a blob that is not a valid header).
+fn add_packages<I: std::fmt::Display>(
+    found: &mut Found,
+    blobs: Result<Vec<(I, Vec<u8>)>, String>,
+    db: &str,
+    layer: Option<usize>,
+    distro: Option<&Distro>,
+) {
+    let blobs = match blobs {
+        Ok(b) => b,
+        Err(e) => {
+            found.warn(format!(
+                "{db}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
+            ));
+            return;
+        }
+    };
+    for (id, blob) in blobs {
+        match package(&blob, distro, db) {
+            Ok(Some(mut p)) => {
+                p.layer = layer;
+                found.packages.push(p);
+            }
+            Ok(None) => {}
+            Err(e) => found.warn(format!("{db}: package {id}: {e}")),
+        }
+    }
 }
 
 /// Reads every (hnum, blob) of the `Packages` table of an in-memory copy of the database.

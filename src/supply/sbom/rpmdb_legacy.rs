@@ -423,6 +423,41 @@ mod tests {
     }
 
     #[test]
+    fn bdb_values_stored_on_the_hash_page() {
+        // Items packed from the end of the page: key 0 (rpm's bookkeeping, skipped) and
+        // its value, then key 5 and an inline header value.
+        let ps = 512;
+        let mut f = vec![0u8; ps * 2];
+        f[12..16].copy_from_slice(&BDB_HASH_MAGIC.to_le_bytes());
+        f[20..24].copy_from_slice(&(ps as u32).to_le_bytes());
+        f[25] = P_HASHMETA;
+        f[32..36].copy_from_slice(&1u32.to_le_bytes());
+        let hp = ps;
+        f[hp + 25] = P_HASH;
+        let items: [&[u8]; 4] = [
+            &0u32.to_le_bytes(),
+            &9u32.to_le_bytes(),
+            &5u32.to_le_bytes(),
+            b"inline header",
+        ];
+        f[hp + 20..hp + 22].copy_from_slice(&(items.len() as u16).to_le_bytes());
+        let mut top = ps;
+        for (i, it) in items.iter().enumerate() {
+            top -= it.len() + 1;
+            f[hp + top] = H_KEYDATA;
+            f[hp + top + 1..hp + top + 1 + it.len()].copy_from_slice(it);
+            let at = hp + PAGE_HEADER + i * 2;
+            f[at..at + 2].copy_from_slice(&(top as u16).to_le_bytes());
+        }
+        let got = read(Format::Bdb, &f).unwrap_or_default();
+        assert_eq!(got, vec![(5, b"inline header".to_vec())]);
+        // An item offset inside the index is refused.
+        let mut g = f.clone();
+        g[hp + PAGE_HEADER + 6..hp + PAGE_HEADER + 8].copy_from_slice(&3u16.to_le_bytes());
+        assert!(read(Format::Bdb, &g).is_err());
+    }
+
+    #[test]
     fn bdb_round_trip_and_hostile_inputs() {
         let big: Vec<u8> = (0..1500u32).map(|i| i as u8).collect();
         let f = bdb(512, &[b"small header", &big]);
