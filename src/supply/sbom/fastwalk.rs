@@ -246,4 +246,25 @@ mod tests {
         assert!(fast.contains(&("/d".to_string(), Kind::File, 1)));
         assert!(!fast.iter().any(|(p, _, _)| p == "/d/e" || p == "/skip/x"));
     }
+
+    #[test]
+    fn deep_trees_open_by_path_past_the_descriptor_depth() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut p = dir.path().to_path_buf();
+        for _ in 0..MAX_FD_DEPTH + 20 {
+            p.push("d");
+        }
+        std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(p.join("leaf"), b"x").unwrap_or_else(|e| panic!("{e}"));
+        let tree = super::super::tree::DirTree::new(dir.path());
+        let mut files = Vec::new();
+        tree.walk_all(&mut |path, e| {
+            if e.kind == Kind::File {
+                files.push((path.matches('/').count(), e.size));
+            }
+            Visit::Continue
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(files, vec![(MAX_FD_DEPTH + 21, 1)]);
+    }
 }
