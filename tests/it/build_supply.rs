@@ -68,7 +68,7 @@ fn skopeo() -> Option<&'static str> {
         .then_some("/usr/bin/skopeo")
 }
 
-fn skopeo_raw(reference: &str) -> Value {
+pub(crate) fn skopeo_raw(reference: &str) -> Value {
     let out = Command::new("skopeo")
         .args(["inspect", "--raw", "--tls-verify=false", reference])
         .output()
@@ -79,6 +79,28 @@ fn skopeo_raw(reference: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An attestation manifest's layers: in-toto statements, the SPDX SBOM then the provenance.
+pub(crate) fn check_statement_layers(att: &Value) {
+    let types: Vec<&str> = att["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            assert_eq!(l["mediaType"], "application/vnd.in-toto+json");
+            l["annotations"]["in-toto.io/predicate-type"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "https://spdx.dev/Document",
+            "https://slsa.dev/provenance/v1"
+        ]
+    );
 }
 
 /// The BuildKit attestation shape: platform images first, then one `unknown/unknown`
@@ -192,24 +214,7 @@ fn ci_step_scans_pushes_attests_and_signs() {
     assert_eq!(images.len(), 1);
     let att_entry = index["manifests"][1]["digest"].as_str().unwrap();
     let att = skopeo_raw(&format!("docker://{}/team/app@{att_entry}", reg.host));
-    let types: Vec<&str> = att["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            assert_eq!(l["mediaType"], "application/vnd.in-toto+json");
-            l["annotations"]["in-toto.io/predicate-type"]
-                .as_str()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(
-        types,
-        [
-            "https://spdx.dev/Document",
-            "https://slsa.dev/provenance/v1"
-        ]
-    );
+    check_statement_layers(&att);
 
     // Read back with hoist from a full skopeo copy of the index.
     let copy = w.join("copy");

@@ -49,6 +49,8 @@ mod rule_docs;
 mod sandbox;
 mod sbom;
 mod sbom_fixtures;
+mod sbom_multiplatform;
+mod sbom_rpmdb;
 mod scan;
 mod shell_rules_corpus;
 mod shellcheck;

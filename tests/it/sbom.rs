@@ -14,7 +14,9 @@ use hoist::oci::media;
 use serde_json::Value;
 
 use crate::oci_fixtures::{layer, write_image, E};
-use crate::sbom_fixtures::{debian_layout, debian_root, have, npm_root, python_root, run};
+use crate::sbom_fixtures::{
+    debian_layout, debian_root, have, npm_root, python_root, rpmbuild, run,
+};
 
 fn hoist_sbom(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hoist"));
@@ -502,12 +504,7 @@ fn rpmdb_sqlite_matches_rpm_qa() {
         "Name: hoist-hello\nVersion: 1.2.3\nRelease: 4\nEpoch: 2\nSummary: test\nLicense: MIT OR Apache-2.0\nBuildArch: noarch\n\n%description\ntest\n\n%install\nmkdir -p %{buildroot}/usr/share/hoist-hello\necho hi > %{buildroot}/usr/share/hoist-hello/greeting\n\n%files\n/usr/share/hoist-hello/greeting\n",
     )
     .unwrap();
-    run(Command::new("rpmbuild")
-        .arg("--define")
-        .arg(format!("_topdir {}", top.display()))
-        .args(["--define", "_build_id_links none", "-bb"])
-        .arg(&spec))
-    .unwrap();
+    rpmbuild(&top, &spec).unwrap();
     let rpm_file = top.join("RPMS/noarch/hoist-hello-1.2.3-4.noarch.rpm");
     let root = t.path().join("root");
     let dbpath = root.join("var/lib/rpm");

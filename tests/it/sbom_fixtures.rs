@@ -75,6 +75,15 @@ pub fn run(cmd: &mut Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `rpmbuild -bb SPEC` with `top` as its `_topdir`.
+pub fn rpmbuild(top: &Path, spec: &Path) -> Result<String, String> {
+    run(Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .args(["--define", "_build_id_links none", "-bb"])
+        .arg(spec))
+}
+
 /// True when `tool` is on PATH.
 pub fn have(tool: &str) -> bool {
     crate::oci_fixtures::tool(tool).is_some()

@@ -10,10 +10,10 @@ use super::Found;
 /// not ELF is ignored).
 pub fn catalog_file(tree: &dyn FileTree, path: &str, layer: usize) -> Result<Found, TreeError> {
     let mut found = Found::default();
-    let Some(file) = tree.open_walked(path, layer)? else {
+    let Some((file, len)) = tree.open_walked(path, layer)? else {
         return Ok(found);
     };
-    let Some(elf) = Elf::parse(file) else {
+    let Some(elf) = Elf::parse_sized(file, len) else {
         return Ok(found);
     };
     let mut sub = super::golang::from_elf(&elf, path);

@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use super::model::{Distro, Ecosystem, Package};
 use super::purl;
 use super::tree::{FileTree, Kind, TreeError};
@@ -116,10 +118,18 @@ pub fn catalog(tree: &dyn FileTree, distro: Option<&Distro>) -> Result<Found, Tr
                 top,
                 &layer_records,
             );
-            files_from_list(tree, &mut p, st.get("Architecture"))?;
-            licenses(tree, &mut p)?;
             found.packages.push(p);
         }
+        // The `.list` and copyright files of the packages are read in parallel.
+        found
+            .packages
+            .par_iter_mut()
+            .map(|p| {
+                let arch = p.arch.clone();
+                files_from_list(tree, p, arch.as_deref())?;
+                licenses(tree, p)
+            })
+            .collect::<Result<(), TreeError>>()?;
     }
     for e in tree.read_dir(STATUS_D)? {
         if e.kind != Kind::File || e.name.ends_with(".md5sums") {

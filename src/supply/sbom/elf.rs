@@ -6,6 +6,9 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+/// Bytes read by the first positioned read.
+const HEAD: usize = 4096;
+
 /// Upper bound on section/segment header tables.
 const MAX_HEADERS: u64 = 1 << 16;
 
@@ -45,8 +48,15 @@ impl Elf {
     /// Parses the headers of `file`; `None` when it is not an ELF file or is malformed.
     pub fn parse(file: File) -> Option<Elf> {
         let len = file.metadata().ok()?.len();
-        let mut ident = [0u8; 64];
+        Elf::parse_sized(file, len)
+    }
+
+    /// [`Elf::parse`] for a file whose length the caller already knows. The first read takes
+    /// [`HEAD`] bytes, which usually hold the program headers too.
+    pub fn parse_sized(file: File, len: u64) -> Option<Elf> {
+        let mut ident = vec![0u8; HEAD];
         let n = file.read_at(&mut ident, 0).ok()?;
+        ident.truncate(n);
         if n < 52 || &ident[..4] != b"\x7fELF" {
             return None;
         }
@@ -94,7 +104,12 @@ impl Elf {
             )
         };
         if phnum > 0 && phnum < MAX_HEADERS {
-            let table = elf.read(phoff, phentsize.checked_mul(phnum)?)?;
+            let size = phentsize.checked_mul(phnum)?;
+            let end = phoff.checked_add(size)?;
+            let table = match h.get(phoff as usize..end as usize) {
+                Some(t) if end <= elf.len => t.to_vec(),
+                _ => elf.read(phoff, size)?,
+            };
             for i in 0..phnum as usize {
                 let e = table.get(i * phentsize as usize..)?;
                 let ty = elf.u32(e, 0)?;

@@ -1,45 +1,106 @@
-//! The whole-tree walk the catalogers start with, done cheaply: each directory carries the host
-//! directories of the layers that contribute to it, so no path is resolved again from the root;
-//! entry kinds come from the directory listing itself, and only regular files (and, in overlay
-//! form, character devices that may be whiteouts) are `stat`ed, relative to their directory.
+//! The whole-tree walk the catalogers start with, done cheaply: each directory is opened
+//! relative to its parent's descriptor (no path is resolved again from the root, and no
+//! symlink can be followed on the way), listed with raw `getdents64` (entry kinds come from
+//! `d_type`), and only regular files (and, in overlay form, character devices that may be
+//! whiteouts) are `stat`ed, relative to their directory. A parent's descriptor stays open only
+//! while some of its subdirectories wait to be walked, and only down to [`MAX_FD_DEPTH`], so a
+//! hostile deeply nested tree cannot exhaust descriptors (deeper directories are opened by
+//! host path).
+//!
 //! It yields the same entries, in the same order, as [`super::tree::walk`] from `/` over the
 //! merged view, except that [`Entry::size`] and [`Entry::mode`] are only filled in for regular
 //! files (0 for the rest).
 
 use std::collections::BTreeMap;
-use std::fs::{FileType, Metadata};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::PathBuf;
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use super::tree::{io, is_opaque, join, Entry, Kind, TreeError, Visit};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir, CWD};
+
+use super::tree::{join, Entry, Kind, TreeError, Visit};
+
+/// Directories deeper than this are opened by host path rather than through a kept parent
+/// descriptor.
+const MAX_FD_DEPTH: usize = 128;
 
 /// What one layer holds under a name.
 enum Held {
     Whiteout,
     Dir,
-    File(Metadata),
+    /// Size and permission bits.
+    File(u64, u32),
     Symlink,
     Other,
 }
 
-fn classify(t: FileType, d: &std::fs::DirEntry, overlay: bool) -> Result<Held, TreeError> {
-    if t.is_dir() {
-        return Ok(Held::Dir);
+/// One layer's copy of a directory still to be walked: how to open it.
+struct Pending {
+    layer: usize,
+    /// The parent directory's descriptor (when kept) and the name in it.
+    parent: Option<Rc<OwnedFd>>,
+    name: CString,
+    /// Host path, for errors and for opening without a parent descriptor.
+    host: PathBuf,
+}
+
+fn io_err(path: &Path, e: rustix::io::Errno) -> TreeError {
+    TreeError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
     }
-    if t.is_symlink() {
-        return Ok(Held::Symlink);
+}
+
+fn open_dir(p: &Pending) -> Result<Option<OwnedFd>, TreeError> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let r = match &p.parent {
+        Some(fd) => rustix::fs::openat(fd.as_fd(), p.name.as_c_str(), flags, Mode::empty()),
+        None => rustix::fs::openat(CWD, &p.host, flags, Mode::empty()),
+    };
+    match r {
+        Ok(fd) => Ok(Some(fd)),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(io_err(&p.host, e)),
     }
-    if t.is_file() {
-        let m = d.metadata().map_err(|e| io(&d.path(), e))?;
-        return Ok(Held::File(m));
-    }
-    if overlay && t.is_char_device() {
-        let m = d.metadata().map_err(|e| io(&d.path(), e))?;
-        if m.rdev() == 0 {
-            return Ok(Held::Whiteout);
-        }
-    }
-    Ok(Held::Other)
+}
+
+/// True when the open directory is marked opaque (`overlay.opaque` xattr = `y`).
+fn fd_is_opaque(fd: &OwnedFd) -> bool {
+    ["trusted.overlay.opaque", "user.overlay.opaque"]
+        .iter()
+        .any(|k| {
+            let mut v = [0u8; 4];
+            matches!(rustix::fs::fgetxattr(fd, *k, &mut v), Ok(1) if v[0] == b'y')
+        })
+}
+
+fn classify(
+    dir: &OwnedFd,
+    host: &Path,
+    name: &CStr,
+    t: FileType,
+    overlay: bool,
+) -> Result<Held, TreeError> {
+    let t = match t {
+        FileType::Directory => return Ok(Held::Dir),
+        FileType::Symlink => return Ok(Held::Symlink),
+        FileType::RegularFile => FileType::RegularFile,
+        FileType::CharacterDevice if overlay => FileType::CharacterDevice,
+        FileType::Unknown => FileType::Unknown,
+        _ => return Ok(Held::Other),
+    };
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| io_err(&host.join(std::ffi::OsStr::from_bytes(name.to_bytes())), e))?;
+    let real = FileType::from_raw_mode(st.st_mode);
+    Ok(match real {
+        FileType::RegularFile => Held::File(st.st_size as u64, st.st_mode & 0o7777),
+        FileType::Directory if t == FileType::Unknown => Held::Dir,
+        FileType::Symlink if t == FileType::Unknown => Held::Symlink,
+        FileType::CharacterDevice if overlay && st.st_rdev == 0 => Held::Whiteout,
+        _ => Held::Other,
+    })
 }
 
 /// Walks the merged view of `layers` (bottom first; `overlay` says whether whiteouts and opaque
@@ -51,38 +112,62 @@ pub fn walk(
     overlay: bool,
     f: &mut dyn FnMut(&str, &Entry) -> Visit,
 ) -> Result<(), TreeError> {
-    // (image path, contributing layers topmost first as (index, host dir)).
-    let top: Vec<(usize, PathBuf)> = layers.iter().cloned().enumerate().rev().collect();
-    let mut stack = vec![("/".to_string(), top)];
-    while let Some((dir, contributing)) = stack.pop() {
-        let mut names: BTreeMap<String, Vec<(usize, Held)>> = BTreeMap::new();
-        for (l, host) in &contributing {
-            let rd = match std::fs::read_dir(host) {
-                Ok(rd) => rd,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io(host, e)),
+    let top: Vec<Pending> = layers
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(layer, host)| Pending {
+            layer,
+            parent: None,
+            name: CString::default(),
+            host: host.clone(),
+        })
+        .collect();
+    let mut buf: Vec<u8> = Vec::with_capacity(32 << 10);
+    let mut stack = vec![("/".to_string(), 0usize, top)];
+    while let Some((dir, depth, copies_of_dir)) = stack.pop() {
+        // Open the contributing copies, topmost first; an opaque one hides those below.
+        let mut open = Vec::new();
+        for p in copies_of_dir {
+            let Some(fd) = open_dir(&p)? else {
+                continue;
             };
-            for d in rd {
-                let d = d.map_err(|e| io(host, e))?;
-                let t = d.file_type().map_err(|e| io(&d.path(), e))?;
-                let name = d.file_name().to_string_lossy().into_owned();
+            let stop = overlay && p.layer > 0 && fd_is_opaque(&fd);
+            open.push((p.layer, p.host, Rc::new(fd)));
+            if stop {
+                break;
+            }
+        }
+        // Per name: the copies (layer, the raw name of a directory copy, what it is).
+        let mut names: BTreeMap<String, Vec<(usize, Option<CString>, Held)>> = BTreeMap::new();
+        for (l, host, fd) in &open {
+            let mut rd = RawDir::new(fd.as_fd(), buf.spare_capacity_mut());
+            while let Some(d) = rd.next() {
+                let d = d.map_err(|e| io_err(host, e))?;
+                let raw = d.file_name();
+                if raw == c"." || raw == c".." {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(raw.to_bytes()).into_owned();
                 let copies = names.entry(name).or_default();
                 // Copies below a non-directory are hidden by it and never looked at.
-                let needed = copies.last().is_none_or(|(_, c)| matches!(c, Held::Dir));
+                let needed = copies.last().is_none_or(|(_, _, c)| matches!(c, Held::Dir));
                 if needed {
-                    copies.push((*l, classify(t, &d, overlay)?));
+                    let held = classify(fd, host, raw, d.file_type(), overlay)?;
+                    let dir_name = matches!(held, Held::Dir).then(|| raw.to_owned());
+                    copies.push((*l, dir_name, held));
                 }
             }
         }
         let mut subdirs = Vec::new();
         for (name, copies) in names {
-            let Some((l, visible)) = copies.first() else {
+            let Some((l, _, visible)) = copies.first() else {
                 continue;
             };
             let (kind, size, mode) = match visible {
                 Held::Whiteout => continue,
                 Held::Dir => (Kind::Dir, 0, 0),
-                Held::File(m) => (Kind::File, m.len(), m.mode() & 0o7777),
+                Held::File(size, mode) => (Kind::File, *size, *mode),
                 Held::Symlink => (Kind::Symlink, 0, 0),
                 Held::Other => (Kind::Other, 0, 0),
             };
@@ -98,21 +183,22 @@ pub fn walk(
                 continue;
             }
             let mut below = Vec::new();
-            for (cl, c) in &copies {
-                if !matches!(c, Held::Dir) {
-                    break;
-                }
-                let Some((_, parent)) = contributing.iter().find(|(x, _)| x == cl) else {
+            for (cl, raw, _) in copies {
+                let Some(raw) = raw else {
                     break;
                 };
-                let host = parent.join(&entry.name);
-                let stop = overlay && *cl > 0 && is_opaque(&host);
-                below.push((*cl, host));
-                if stop {
+                let Some((_, parent_host, parent_fd)) = open.iter().find(|(x, _, _)| *x == cl)
+                else {
                     break;
-                }
+                };
+                below.push(Pending {
+                    layer: cl,
+                    parent: (depth < MAX_FD_DEPTH).then(|| parent_fd.clone()),
+                    host: parent_host.join(std::ffi::OsStr::from_bytes(raw.to_bytes())),
+                    name: raw,
+                });
             }
-            subdirs.push((path, below));
+            subdirs.push((path, depth + 1, below));
         }
         stack.extend(subdirs.into_iter().rev());
     }
@@ -159,5 +245,26 @@ mod tests {
         assert!(fast.contains(&("/a/b/f".to_string(), Kind::File, 0)));
         assert!(fast.contains(&("/d".to_string(), Kind::File, 1)));
         assert!(!fast.iter().any(|(p, _, _)| p == "/d/e" || p == "/skip/x"));
+    }
+
+    #[test]
+    fn deep_trees_open_by_path_past_the_descriptor_depth() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut p = dir.path().to_path_buf();
+        for _ in 0..MAX_FD_DEPTH + 20 {
+            p.push("d");
+        }
+        std::fs::create_dir_all(&p).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(p.join("leaf"), b"x").unwrap_or_else(|e| panic!("{e}"));
+        let tree = super::super::tree::DirTree::new(dir.path());
+        let mut files = Vec::new();
+        tree.walk_all(&mut |path, e| {
+            if e.kind == Kind::File {
+                files.push((path.matches('/').count(), e.size));
+            }
+            Visit::Continue
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(files, vec![(MAX_FD_DEPTH + 21, 1)]);
     }
 }

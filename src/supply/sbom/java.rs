@@ -30,7 +30,7 @@ pub fn is_archive_name(name: &str) -> bool {
 /// archives nested in it.
 pub fn catalog_file(tree: &dyn FileTree, path: &str, layer: usize) -> Result<Found, TreeError> {
     let mut found = Found::default();
-    let Some(file) = tree.open_walked(path, layer)? else {
+    let Some((file, _)) = tree.open_walked(path, layer)? else {
         return Ok(found);
     };
     let mut budget = MAX_NESTED_COUNT;

@@ -24,6 +24,7 @@ pub mod osrelease;
 pub mod purl;
 pub mod python;
 pub mod rpm;
+pub mod rpmdb_legacy;
 pub mod spdx;
 pub mod table;
 pub mod tree;
@@ -125,11 +126,18 @@ fn collect(tree: &dyn FileTree) -> Result<Candidates, TreeError> {
 pub fn catalog(tree: &dyn FileTree, layer_digests: &[String]) -> Result<Catalog, TreeError> {
     let distro = osrelease::read(tree)?;
     let d = distro.as_ref();
-    let mut found = Found::default();
-    found.extend(dpkg::catalog(tree, d)?);
-    found.extend(apk::catalog(tree, d)?);
-    found.extend(rpm::catalog(tree, d)?);
-    let c = collect(tree)?;
+    // The OS databases are read while the walk runs.
+    let (os, c) = rayon::join(
+        || -> Result<Found, TreeError> {
+            let mut found = dpkg::catalog(tree, d)?;
+            found.extend(apk::catalog(tree, d)?);
+            found.extend(rpm::catalog(tree, d)?);
+            Ok(found)
+        },
+        || collect(tree),
+    );
+    let mut found = os?;
+    let c = c?;
     found.extend(python::catalog(tree, &c.python)?);
     found.extend(npm::catalog(tree, &c.npm_packages, &c.npm_locks)?);
     let per_file: Vec<Result<Found, TreeError>> = c

@@ -4,13 +4,14 @@
 //! type, offset, count) and the data store. The database is read into memory (no journal or
 //! lock files are touched, the image stays read-only) and opened with rusqlite.
 //!
-//! The legacy Berkeley DB (`Packages`) and ndb (`Packages.db`) formats are not read (no
-//! maintained crate parses them); when present a warning says so.
+//! Without a sqlite database, the legacy Berkeley DB (`Packages`) and ndb (`Packages.db`)
+//! databases are read by [`super::rpmdb_legacy`] and their blobs parsed the same way.
 
 use rusqlite::{Connection, OpenFlags, MAIN_DB};
 
 use super::model::{Distro, Ecosystem, Package};
 use super::purl;
+use super::rpmdb_legacy::{self, Format};
 use super::tree::{FileTree, TreeError};
 use super::Found;
 
@@ -142,34 +143,55 @@ pub fn catalog(tree: &dyn FileTree, distro: Option<&Distro>) -> Result<Found, Tr
         };
         any = true;
         let layer = tree.layer_of(db)?;
-        match read_db(bytes) {
-            Ok(blobs) => {
-                for (hnum, blob) in blobs {
-                    match package(&blob, distro, db) {
-                        Ok(Some(mut p)) => {
-                            p.layer = layer;
-                            found.packages.push(p);
-                        }
-                        Ok(None) => {}
-                        Err(e) => found.warn(format!("{db}: package {hnum}: {e}")),
-                    }
-                }
-            }
-            Err(e) => found.warn(format!(
-                "{db}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
-            )),
-        }
+        let blobs = read_db(bytes).map_err(|e| e.to_string());
+        add_packages(&mut found, blobs, db, layer, distro);
     }
     if !any {
-        for l in LEGACY {
-            if tree.lstat(l)?.is_some() {
-                found.warn(format!(
-                    "{l}: legacy Berkeley DB / ndb rpm databases are not read; rebuild it as sqlite (rpmdb --rebuilddb with %_db_backend sqlite) to list its packages"
-                ));
-            }
+        for db in LEGACY {
+            let format = if db.ends_with(".db") {
+                Format::Ndb
+            } else {
+                Format::Bdb
+            };
+            let Some(bytes) = tree.read_file(db, MAX_DB)? else {
+                continue;
+            };
+            let layer = tree.layer_of(db)?;
+            let blobs = rpmdb_legacy::read(format, &bytes).map_err(|e| e.to_string());
+            add_packages(&mut found, blobs, db, layer, distro);
         }
     }
     Ok(found)
+}
+
+/// Adds the packages of the header blobs read from `db` (or a warning when it could not be
+/// read, or for a blob that is not a valid header).
+fn add_packages<I: std::fmt::Display>(
+    found: &mut Found,
+    blobs: Result<Vec<(I, Vec<u8>)>, String>,
+    db: &str,
+    layer: Option<usize>,
+    distro: Option<&Distro>,
+) {
+    let blobs = match blobs {
+        Ok(b) => b,
+        Err(e) => {
+            found.warn(format!(
+                "{db}: cannot read the rpm database: {e}; its packages are missing from the SBOM"
+            ));
+            return;
+        }
+    };
+    for (id, blob) in blobs {
+        match package(&blob, distro, db) {
+            Ok(Some(mut p)) => {
+                p.layer = layer;
+                found.packages.push(p);
+            }
+            Ok(None) => {}
+            Err(e) => found.warn(format!("{db}: package {id}: {e}")),
+        }
+    }
 }
 
 /// Reads every (hnum, blob) of the `Packages` table of an in-memory copy of the database.

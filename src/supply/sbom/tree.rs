@@ -11,10 +11,12 @@
 //! catalogers also need what no merged view offers: which layer holds the visible copy of a
 //! path, and each layer's own copy of a file (to find the layer that wrote a database record).
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use thiserror::Error;
 
@@ -117,7 +119,8 @@ pub trait FileTree: Sync {
 
     /// Opens, without resolving it again, the regular file `path` that [`FileTree::walk_all`]
     /// found visible in layer `layer`; `None` when it is no longer a regular file there.
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError>;
+    /// The file comes with its length.
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError>;
 
     /// Index of the layer holding the visible copy of `path` (0 = bottom).
     fn layer_of(&self, path: &str) -> Result<Option<usize>, TreeError> {
@@ -223,6 +226,11 @@ pub(super) fn io(path: &Path, source: std::io::Error) -> TreeError {
     }
 }
 
+/// Locks a cache; a poisoned one (a panic elsewhere) is still a valid cache.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn host_lstat(p: &Path) -> Result<Option<std::fs::Metadata>, TreeError> {
     match std::fs::symlink_metadata(p) {
         Ok(m) => Ok(Some(m)),
@@ -272,12 +280,18 @@ fn entry_of(name: String, m: &std::fs::Metadata, layer: usize) -> Entry {
 /// A plain root filesystem directory: one layer, index 0.
 pub struct DirTree {
     root: PathBuf,
+    /// Paths (relative, `/`-joined) already found to be real directories; the tree is
+    /// read-only while cataloged, so each parent is `lstat`ed once.
+    dirs: Mutex<HashSet<String>>,
 }
 
 impl DirTree {
     /// A tree rooted at `root`.
     pub fn new(root: impl Into<PathBuf>) -> DirTree {
-        DirTree { root: root.into() }
+        DirTree {
+            root: root.into(),
+            dirs: Mutex::default(),
+        }
     }
 
     /// Host path of `path` when no parent component is a symlink or missing.
@@ -287,8 +301,14 @@ impl DirTree {
         for (i, c) in comps.iter().enumerate() {
             p.push(c);
             if i + 1 < comps.len() {
+                let key = comps[..=i].join("/");
+                if lock(&self.dirs).contains(&key) {
+                    continue;
+                }
                 match host_lstat(&p)? {
-                    Some(m) if m.is_dir() => {}
+                    Some(m) if m.is_dir() => {
+                        lock(&self.dirs).insert(key);
+                    }
                     _ => return Ok(None),
                 }
             }
@@ -342,6 +362,16 @@ impl FileTree for DirTree {
         }
     }
 
+    fn read_file(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, TreeError> {
+        let Some(p) = self.host(path)? else {
+            return Ok(None);
+        };
+        match host_lstat(&p)? {
+            Some(m) => read_regular(&p, &m, path, max),
+            None => Ok(None),
+        }
+    }
+
     fn read_in_layer(
         &self,
         path: &str,
@@ -358,7 +388,7 @@ impl FileTree for DirTree {
         super::fastwalk::walk(std::slice::from_ref(&self.root), false, f)
     }
 
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError> {
         if layer != 0 {
             return Ok(None);
         }
@@ -368,8 +398,31 @@ impl FileTree for DirTree {
     }
 }
 
-/// Opens the host file `p` when it is a regular file, never following a symlink there.
-fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
+/// Reads the host file `p` that `m` says is a regular file, up to `max` bytes (`path` names
+/// it in errors).
+fn read_regular(
+    p: &Path,
+    m: &std::fs::Metadata,
+    path: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>, TreeError> {
+    if !m.is_file() {
+        return Ok(None);
+    }
+    if m.len() > max {
+        return Err(TreeError::TooLarge {
+            path: path.to_string(),
+            size: m.len(),
+            max,
+        });
+    }
+    let f = File::open(p).map_err(|e| io(p, e))?;
+    read_capped(f, path, max).map(Some)
+}
+
+/// Opens the host file `p` when it is a regular file, never following a symlink there; with
+/// its length.
+fn open_regular(p: &Path) -> Result<Option<(File, u64)>, TreeError> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = match std::fs::OpenOptions::new()
         .read(true)
@@ -386,7 +439,7 @@ fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
         Err(e) => return Err(io(p, e)),
     };
     let m = f.metadata().map_err(|e| io(p, e))?;
-    Ok(m.is_file().then_some(f))
+    Ok(m.is_file().then_some((f, m.len())))
 }
 
 /// A stack of overlay-form layer directories, topmost first (as `oci::Store::unpack_layer`
@@ -394,6 +447,9 @@ fn open_regular(p: &Path) -> Result<Option<File>, TreeError> {
 pub struct LayersTree {
     /// Bottom first.
     layers: Vec<PathBuf>,
+    /// Directories already resolved (relative, `/`-joined) → contributing layers, topmost
+    /// first; the layers are read-only while cataloged.
+    dirs: Mutex<HashMap<String, Vec<usize>>>,
 }
 
 /// What one layer has at a path.
@@ -409,7 +465,10 @@ impl LayersTree {
     pub fn new(lowers: Vec<PathBuf>) -> LayersTree {
         let mut layers = lowers;
         layers.reverse();
-        LayersTree { layers }
+        LayersTree {
+            layers,
+            dirs: Mutex::default(),
+        }
     }
 
     fn here(&self, layer: usize, rel: &[String]) -> Result<Here, TreeError> {
@@ -437,7 +496,14 @@ impl LayersTree {
     /// visible non-directory and its layer. Parent components are resolved the same way.
     fn resolve(&self, rel: &[String]) -> Result<Resolved, TreeError> {
         let mut dirs: Vec<usize> = (0..self.layers.len()).rev().collect();
-        for depth in 0..rel.len() {
+        let mut start = 0;
+        if rel.len() > 1 {
+            if let Some(d) = lock(&self.dirs).get(&rel[..rel.len() - 1].join("/")) {
+                dirs = d.clone();
+                start = rel.len() - 1;
+            }
+        }
+        for depth in start..rel.len() {
             let prefix = &rel[..=depth];
             let last = depth + 1 == rel.len();
             let mut next = Vec::new();
@@ -462,6 +528,7 @@ impl LayersTree {
             if next.is_empty() {
                 return Ok(Resolved::Missing);
             }
+            lock(&self.dirs).insert(prefix.join("/"), next.clone());
             dirs = next;
         }
         Ok(Resolved::Dir(dirs))
@@ -541,6 +608,14 @@ impl FileTree for LayersTree {
         }
     }
 
+    fn read_file(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>, TreeError> {
+        let rel = components(path);
+        match self.resolve(&rel)? {
+            Resolved::NonDir(l, m) => read_regular(&self.host(l, &rel), &m, path, max),
+            _ => Ok(None),
+        }
+    }
+
     fn read_in_layer(
         &self,
         path: &str,
@@ -576,7 +651,7 @@ impl FileTree for LayersTree {
         super::fastwalk::walk(&self.layers, true, f)
     }
 
-    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<File>, TreeError> {
+    fn open_walked(&self, path: &str, layer: usize) -> Result<Option<(File, u64)>, TreeError> {
         if layer >= self.layers.len() {
             return Ok(None);
         }
