@@ -14,6 +14,7 @@ mod build_memory;
 mod build_out;
 mod build_perf;
 mod build_qemu;
+mod build_stream;
 mod build_supply;
 mod build_support;
 mod build_tree;
