@@ -181,3 +181,72 @@ fn copy_only_final_step_streams_the_same_layer_and_unpacks_on_first_use() {
     }
     assert!(sums.contains("z/sym -> ../a/b/f"), "{sums}");
 }
+
+/// SIGKILL while the layer is being streamed: the store keeps no partial blob under a digest
+/// name, and the rebuild gives the uninterrupted build's image.
+#[test]
+fn killed_while_streaming_leaves_no_half_layer() {
+    let Some(base) = can_build() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = tmp.path().join("ctx");
+    fs::create_dir_all(ctx.join("src")).unwrap();
+    // Incompressible, so the blob grows with every file byte read.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let big: Vec<u8> = (0..48 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    fs::write(ctx.join("src/big.bin"), big).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "ARG BASE\nFROM $BASE\nCOPY src/ /dst/\n",
+    )
+    .unwrap();
+    let (want, _) = build_ok(&tmp.path().join("reference"), &[], &ctx);
+    let home = tmp.path().join("killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(["build", "-q", "--isolation=namespaces", "--build-arg"])
+        .arg(format!("BASE={base}"))
+        .arg(&ctx)
+        .env("HOIST_HOME", &home)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until a blob being written holds more than the base's layer could.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut caught = false;
+    while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        let growing = fs::read_dir(home.join("tmp"))
+            .map(|rd| {
+                rd.flatten().any(|e| {
+                    e.file_name().to_string_lossy().starts_with("blob-")
+                        && e.metadata().is_ok_and(|m| m.len() > 8 << 20)
+                })
+            })
+            .unwrap_or(false);
+        if growing {
+            let _ = child.kill();
+            caught = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.wait().unwrap();
+    assert!(caught, "the build ended before the layer was half written");
+    for e in fs::read_dir(home.join("blobs/sha256")).unwrap().flatten() {
+        let bytes = fs::read(e.path()).unwrap();
+        let hex: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(e.file_name().to_string_lossy(), hex, "a torn blob");
+    }
+    let (got, _) = build_ok(&home, &[], &ctx);
+    assert_eq!(got, want);
+}
