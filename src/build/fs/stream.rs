@@ -198,3 +198,66 @@ fn open_nofollow(src: &Path) -> Result<File, LayerError> {
             source,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{plan_copy_with, CopyRequest, DockerIgnore, PlanOptions, SourceRoot};
+    use super::*;
+
+    fn plan(dir: &Path) -> CopyPlan {
+        let ignore = DockerIgnore::parse("");
+        let root = SourceRoot::Context {
+            dir,
+            ignore: &ignore,
+        };
+        let sources = vec!["src/".to_string()];
+        let req = CopyRequest {
+            sources: &sources,
+            dest: "/d/",
+            workdir: "/",
+            chown: None,
+            chmod: None,
+            parents: false,
+            excludes: &[],
+            link: false,
+            add: None,
+        };
+        let opts = PlanOptions {
+            hash_cache: None,
+            ..PlanOptions::from_env()
+        };
+        plan_copy_with(&root, None, &req, &opts).unwrap()
+    }
+
+    #[test]
+    fn entries_come_in_layer_order_with_the_first_linked_path_holding_the_bytes() {
+        let t = tempfile::tempdir().unwrap();
+        let s = t.path().join("src");
+        std::fs::create_dir_all(s.join("a-c")).unwrap();
+        std::fs::create_dir_all(s.join("a/b")).unwrap();
+        std::fs::write(s.join("a-c/g"), "g").unwrap();
+        // Planned (string order) first: a-c/g; in layer order a/b/link comes first.
+        std::fs::hard_link(s.join("a-c/g"), s.join("a/b/link")).unwrap();
+        let p = plan(t.path());
+        let layer = p.stream_entries(0, true).unwrap();
+        let names: Vec<String> = layer
+            .entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["d", "d/a", "d/a/b", "d/a/b/link", "d/a-c", "d/a-c/g"]
+        );
+        let kinds: Vec<&EntryKind> = layer.entries.iter().map(|e| &e.entry.kind).collect();
+        assert_eq!(kinds[3], &EntryKind::File { size: 1 });
+        assert_eq!(
+            kinds[5],
+            &EntryKind::Hardlink {
+                target: PathBuf::from("d/a/b/link")
+            }
+        );
+        // Without root the on-disk owners could differ from the plan: materialize instead.
+        assert!(p.stream_entries(0, false).is_none());
+    }
+}
