@@ -222,10 +222,7 @@ mod tests {
             link: false,
             add: None,
         };
-        let opts = PlanOptions {
-            hash_cache: None,
-            ..PlanOptions::from_env()
-        };
+        let opts = PlanOptions { hash_cache: None };
         plan_copy_with(&root, None, &req, &opts).unwrap()
     }
 
