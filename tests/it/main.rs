@@ -17,6 +17,7 @@ mod build_out;
 mod build_perf;
 mod build_qemu;
 mod build_shared_stage;
+mod build_stream;
 mod build_supply;
 mod build_support;
 mod build_tree;

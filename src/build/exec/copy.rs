@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::base::{ensure_lowers, lowers_top_first, root_key};
-use super::layer::{commit_dir_owned, record_alias, try_alias, try_cache};
+use super::layer::{commit_dir_owned, commit_streamed, record_alias, try_alias, try_cache};
 use super::mounts::{plan_options, state_platform};
 use super::named::{from_source, FromSource};
 use super::rootless::Owners;
@@ -18,7 +18,8 @@ use crate::build::fs::{
     LayerStack, SourceRoot,
 };
 use crate::dockerfile::expand::Lexer;
-use crate::dockerfile::CopyArgs;
+use crate::dockerfile::{CopyArgs, Instruction, InstructionKind};
+use crate::oci::unpack::is_root;
 
 /// Run a COPY (or ADD when `add`); true when it came from the cache.
 pub fn copy_step(
@@ -258,20 +259,69 @@ pub fn copy_step(
         state.key = chain_key;
         return Ok(true);
     }
-    let out = ctx.store.temp_dir("copy-")?;
-    plan.materialize(out.path()).map_err(fs_err)?;
-    commit_dir_owned(
-        ctx,
-        state,
-        out.path(),
-        false,
-        history(created_by, ctx.epoch),
-        &key,
-        Some((&Owners::of_plan(&plan), &loc)),
-    )?;
+    let root_builder = is_root() && crate::build::sandbox::current_map().is_none();
+    let streamed = (!tree_needed_later(ctx, ins))
+        .then(|| plan.stream_entries(unix_now(), root_builder))
+        .flatten();
+    if let Some(layer) = streamed {
+        commit_streamed(ctx, state, &layer, history(created_by, ctx.epoch), &key)?;
+    } else {
+        let out = ctx.store.temp_dir("copy-")?;
+        plan.materialize(out.path()).map_err(fs_err)?;
+        commit_dir_owned(
+            ctx,
+            state,
+            out.path(),
+            false,
+            history(created_by, ctx.epoch),
+            &key,
+            Some((&Owners::of_plan(&plan), &loc)),
+        )?;
+    }
     if let Some(a) = &alias {
         record_alias(ctx, a, &key)?;
     }
     state.key = chain_key;
     Ok(false)
+}
+
+/// Whether the files of the layer `ins` makes are needed on disk later in this build: by a
+/// later step of its stage that touches the filesystem (RUN, COPY, ADD, WORKDIR), or by
+/// another stage built on it, copying from it or mounting it. Steps not in the Dockerfile
+/// (ONBUILD triggers) count as needed. When not needed, the layer is written straight from
+/// the sources and only unpacked if something asks for it after all.
+fn tree_needed_later(ctx: &Ctx, ins: &Instruction) -> bool {
+    let all = &ctx.plan.df.instructions;
+    let Some(at) = all.iter().position(|i| std::ptr::eq(i, ins)) else {
+        return true;
+    };
+    let Some(stage) = ctx.plan.stages.iter().find(|s| s.from < at && at < s.end) else {
+        return true;
+    };
+    let later_fs = all
+        .get(at + 1..stage.end)
+        .unwrap_or_default()
+        .iter()
+        .any(|i| {
+            matches!(
+                i.kind,
+                InstructionKind::Run(_)
+                    | InstructionKind::Copy(_)
+                    | InstructionKind::Add(_)
+                    | InstructionKind::Workdir(_)
+            )
+        });
+    later_fs
+        || ctx
+            .plan
+            .stages
+            .iter()
+            .any(|s| s.index != stage.index && s.deps.contains(&stage.index))
+}
+
+/// Seconds since the epoch now (what a file created now gets as its mtime).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::build::cache::{self, CacheRecord};
 use crate::build::config::StageState;
 use crate::build::error::{BuildError, Loc};
+use crate::build::fs::StreamedLayer;
 use crate::build::sandbox;
 use crate::oci::assemble::{History, LayerRef};
 use crate::oci::layer::{Compression, LayerOptions, WalkOptions};
@@ -201,6 +202,37 @@ pub fn commit_dir_owned(
             history,
         }
     };
+    push_record(ctx, state, rec, key)
+}
+
+/// Finish a COPY whose layer is written straight from its sources (`layer`, see
+/// [`StreamedLayer`]): the blob is stored, nothing is unpacked (a later step that needs the
+/// files extracts the blob, as for a cache hit), and the step is recorded under `key`.
+pub fn commit_streamed(
+    ctx: &Ctx,
+    state: &mut StageState,
+    layer: &StreamedLayer,
+    history: History,
+    key: &str,
+) -> Result<(), BuildError> {
+    let info = ctx
+        .store
+        .write_layer_with(&layer_options(ctx), &mut |w| layer.write_entries(w))?;
+    let rec = CacheRecord {
+        layers: vec![LayerRef::from_info(&info, MediaFlavor::Oci)],
+        history,
+    };
+    push_record(ctx, state, rec, key)
+}
+
+/// Record `rec` under `key` and push its layers (whose unpacked trees, if any, the caller
+/// pushed onto `state.lowers` already) and history onto `state`.
+fn push_record(
+    ctx: &Ctx,
+    state: &mut StageState,
+    rec: CacheRecord,
+    key: &str,
+) -> Result<(), BuildError> {
     cache::record(&ctx.store, key, &rec)?;
     if let Some(hook) = &ctx.opts.cache_hook {
         hook.used(key);

@@ -29,6 +29,7 @@ mod materialize;
 mod plan;
 mod planned;
 mod select;
+mod stream;
 mod users;
 
 use std::path::PathBuf;
@@ -39,6 +40,7 @@ pub use hashcache::HashStats;
 pub use layers::LayerStack;
 pub use plan::{plan_copy, plan_copy_with, AddOptions, CopyRequest, PlanOptions, SourceRoot};
 pub use planned::CopyPlan;
+pub use stream::StreamedLayer;
 pub use users::{lookup_chown, lookup_user, Ids};
 
 /// Metadata of one node of a filesystem view.

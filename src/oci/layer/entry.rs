@@ -138,7 +138,7 @@ pub(super) fn relative_bytes(p: &Path) -> Result<Vec<u8>, LayerError> {
 
 /// Sort key for tar names: path components compared bytewise (a parent sorts before its
 /// children, and a directory's whole subtree comes before its next sibling).
-pub(super) fn sort_key(name: &[u8]) -> Vec<&[u8]> {
+pub fn sort_key(name: &[u8]) -> Vec<&[u8]> {
     name.split(|&b| b == b'/')
         .filter(|c| !c.is_empty())
         .collect()

@@ -40,7 +40,8 @@ mod entry;
 mod walk;
 
 use compress::{Encoder, ParGzip};
-use entry::{relative_bytes, sort_key};
+use entry::relative_bytes;
+pub use entry::sort_key;
 pub use entry::{EntryKind, EntryMeta, LayerEntry};
 pub(crate) use walk::is_unsupported;
 pub(crate) use walk::{get_xattr, list_xattrs};

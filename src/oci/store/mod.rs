@@ -453,6 +453,24 @@ impl Store {
         Ok(info)
     }
 
+    /// Write a layer blob straight into the store from entries `append` gives a
+    /// [`layer::LayerWriter`] (in layer order); nothing is unpacked (see
+    /// [`Store::unpack_layer`]).
+    pub fn write_layer_with(
+        &self,
+        opts: &LayerOptions,
+        append: &mut dyn FnMut(&mut layer::LayerWriter<BlobWriter>) -> Result<(), LayerError>,
+    ) -> Result<LayerInfo, StoreError> {
+        let mut lw = layer::LayerWriter::new(self.blob_writer()?, opts)?;
+        append(&mut lw)?;
+        let (w, info) = lw.finish()?;
+        w.commit(Some(&Expected {
+            digest: info.digest.clone(),
+            size: Some(info.size),
+        }))?;
+        Ok(info)
+    }
+
     fn layer_root(&self, diff_id: &Digest) -> PathBuf {
         self.root
             .join("layers")
