@@ -300,17 +300,7 @@ fn bind_source(
         },
     };
     let sources = vec![source.clone()];
-    let req = CopyRequest {
-        sources: &sources,
-        dest: "/",
-        workdir: "/",
-        chown: None,
-        chmod: None,
-        parents: false,
-        excludes: &[],
-        link: true,
-        add: None,
-    };
+    let req = CopyRequest::snapshot(&sources);
     let plan = plan_copy_with(&root, None, &req, &plan_options(ctx)).map_err(copy_err)?;
     let dir = ctx.store.temp_dir("bind-")?;
     if m.read_only {

@@ -170,17 +170,7 @@ pub fn base_state(
     };
     let mut state = base::scratch(ctx, platform);
     let sources = vec![".".to_string()];
-    let req = CopyRequest {
-        sources: &sources,
-        dest: "/",
-        workdir: "/",
-        chown: None,
-        chmod: None,
-        parents: false,
-        excludes: &[],
-        link: true,
-        add: None,
-    };
+    let req = CopyRequest::snapshot(&sources);
     let root = SourceRoot::Context {
         dir: &local.dir,
         ignore: &local.ignore,

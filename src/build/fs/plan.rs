@@ -49,6 +49,24 @@ pub struct CopyRequest<'a> {
     pub add: Option<AddOptions<'a>>,
 }
 
+impl<'a> CopyRequest<'a> {
+    /// A snapshot of `sources` at `/`, as they are (no owner or mode change, no parent image):
+    /// what a bind mount or a named build context reads.
+    pub fn snapshot(sources: &'a [String]) -> CopyRequest<'a> {
+        CopyRequest {
+            sources,
+            dest: "/",
+            workdir: "/",
+            chown: None,
+            chmod: None,
+            parents: false,
+            excludes: &[],
+            link: true,
+            add: None,
+        }
+    }
+}
+
 /// ADD's options.
 #[derive(Debug, Clone, Copy)]
 pub struct AddOptions<'a> {
