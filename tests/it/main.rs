@@ -56,5 +56,6 @@ mod scan;
 mod shell_rules_corpus;
 mod shellcheck;
 mod sign;
+mod sign_cosign_client;
 mod sign_oracle;
 mod support;
