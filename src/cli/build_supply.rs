@@ -81,6 +81,15 @@ impl Supply {
             Some(v) => provenance::parse_flag(v).map_err(|e| usage(&e, None))?,
             None => None,
         };
+        if let Some(v) = a.sbom.as_deref().filter(|v| v.starts_with("generator=")) {
+            return Err(usage(
+                &format!(
+                    "--sbom={v}: hoist makes the SBOM with its own catalogers and runs no scanner \
+                     image; use --sbom (or --sbom=true)"
+                ),
+                None,
+            ));
+        }
         let sbom = bool_flag("sbom", a.sbom.as_deref())?;
         let scan = if a.scan {
             let start = std::fs::canonicalize(context).unwrap_or_else(|_| context.to_path_buf());

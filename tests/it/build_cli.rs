@@ -568,10 +568,18 @@ fn exit_codes_and_nothing_half_written() {
         &["--output", "type=oci"],
         &["--platform", "linux/"],
         &["--platform", "not a platform"],
+        &["--sbom=generator=docker/scout-sbom-indexer:1"],
     ] {
         let out = build(home.path(), args, c, None, &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
+    // buildx's scanner-image generator is refused with the reason, not as a bad boolean.
+    let out = build(home.path(), &["--sbom=generator=x"], c, None, &[]);
+    assert!(
+        stderr(&out).contains("runs no scanner image"),
+        "{}",
+        stderr(&out)
+    );
     let dir = tempfile::tempdir().unwrap();
     let (layout, tar, iid, meta) = (
         dir.path().join("layout"),
