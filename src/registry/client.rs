@@ -50,6 +50,9 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024 * 1024;
 /// Default idle window ([`RegistryConfig::read_timeout`]).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default TCP connect timeout ([`RegistryConfig::connect_timeout`]).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// An overall deadline: the instant, and the limit it came from (for messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
@@ -106,7 +109,7 @@ impl Default for RegistryConfig {
             tls: TlsTrust::default(),
             retry: RetryPolicy::default(),
             credentials: CredentialSource::from_env(),
-            connect_timeout: Duration::from_secs(30),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_IDLE_TIMEOUT,
             deadline: None,
             user_agent: format!("hoist/{}", env!("CARGO_PKG_VERSION")),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use sha2::Digest as _;
 
 use super::{io_err, FsError};
-use crate::registry::client::{DEFAULT_IDLE_TIMEOUT, MIN_PROGRESS_BYTES};
+use crate::registry::client::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, MIN_PROGRESS_BYTES};
 use crate::registry::duration::env_duration;
 
 /// `http://` or `https://` (and not a git repository).
@@ -215,7 +215,7 @@ impl FetchLimits {
         Ok(FetchLimits {
             max_bytes,
             idle: env_duration("HOIST_IDLE_TIMEOUT").unwrap_or(DEFAULT_IDLE_TIMEOUT),
-            connect: env_duration("HOIST_CONNECT_TIMEOUT").unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            connect: env_duration("HOIST_CONNECT_TIMEOUT").unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         })
     }
 }
