@@ -12,7 +12,8 @@
 //! keeps the unpacked layers) and its history entry; `cache/build-<key>` in the store points at
 //! it. Records are plain blobs plus a name → digest map, so they can be exported to and
 //! imported from a registry or a directory as they are. A record is written only after the
-//! step succeeded and its layer blob is in the store.
+//! step succeeded and its layer blob is in the store (fsynced); the record itself is not
+//! fsynced but checked against its digest on every lookup, so a crash can only lose it.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,13 +100,12 @@ pub fn lookup_lazy(
     key: &str,
     remote: &dyn Fn(&Digest) -> bool,
 ) -> Result<Option<CacheRecord>, BuildError> {
-    let Some(d) = store.get_cache(&entry_name(key))? else {
+    let Some(d) = store.get_cache_lenient(&entry_name(key))? else {
         return Ok(None);
     };
-    if !store.has_blob(&d) {
+    let Some(bytes) = store.get_small_verified(&d)? else {
         return Ok(None);
-    }
-    let bytes = store.read_blob(&d)?;
+    };
     let Ok(doc) = serde_json::from_slice::<Doc>(&bytes) else {
         return Ok(None);
     };
@@ -150,20 +150,18 @@ pub fn record_alias(store: &Store, alias: &str, key: &str) -> Result<(), BuildEr
         alias_of: key.to_string(),
     };
     let bytes = to_canonical_vec(&doc).map_err(crate::oci::assemble::AssembleError::from)?;
-    let info = store.put_bytes(&bytes)?;
-    store.set_cache(&entry_name(alias), &info.digest)?;
+    put_record(store, alias, &bytes)?;
     Ok(())
 }
 
 /// The key an alias names, if `alias` is recorded as one.
 pub fn lookup_alias(store: &Store, alias: &str) -> Result<Option<String>, BuildError> {
-    let Some(d) = store.get_cache(&entry_name(alias))? else {
+    let Some(d) = store.get_cache_lenient(&entry_name(alias))? else {
         return Ok(None);
     };
-    if !store.has_blob(&d) {
-        return Ok(None);
-    }
-    Ok(alias_target(&store.read_blob(&d)?))
+    Ok(store
+        .get_small_verified(&d)?
+        .and_then(|bytes| alias_target(&bytes)))
 }
 
 /// The key an alias record's bytes name (None: not an alias record).
@@ -193,9 +191,17 @@ pub fn record(store: &Store, key: &str, rec: &CacheRecord) -> Result<Digest, Bui
         history: rec.history.clone(),
     };
     let bytes = to_canonical_vec(&doc).map_err(crate::oci::assemble::AssembleError::from)?;
-    let info = store.put_bytes(&bytes)?;
-    store.set_cache(&entry_name(key), &info.digest)?;
-    Ok(info.digest)
+    put_record(store, key, &bytes)
+}
+
+/// Store the record (or alias) `bytes` of `key` and point its entry at it. Both are written
+/// without fsync: every lookup checks the record against its digest, so a crash costs at
+/// most the step running again (its layer blobs, written before, are durable).
+pub fn put_record(store: &Store, key: &str, bytes: &[u8]) -> Result<Digest, BuildError> {
+    let d = digest_bytes(bytes);
+    store.put_small_volatile(bytes, &d)?;
+    store.set_cache_volatile(&entry_name(key), &d)?;
+    Ok(d)
 }
 
 #[cfg(test)]

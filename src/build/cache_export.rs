@@ -4,15 +4,17 @@
 //!
 //! Layout of the artifact (learned from BuildKit's registry cache, not its format): one OCI
 //! image manifest with `artifactType` [`ARTIFACT_TYPE`]; its config blob ([`CONFIG_MEDIA_TYPE`])
-//! maps step keys to cache-record digests; its layers are the record blobs themselves (the small
-//! JSON of [`super::cache`]) followed by every layer blob the records name. Export goes through
+//! maps step keys to cache-record digests and carries each record's bytes under `bodies` (so
+//! an import needs no request per record); its layers are the record blobs themselves (the
+//! small JSON of [`super::cache`], for readers that predate `bodies`) followed by every layer
+//! blob the records name. Export goes through
 //! the copy engine, so a registry is asked (HEAD) for each blob and only missing ones are
 //! uploaded. With nothing changed, a registry export costs one GET of the cache's manifest
 //! (same digest: nothing is written).
 //!
 //! Import is lazy: `--cache-from` only reads the manifest and the key map at the start. When a
-//! step's key is in the map and not in the local cache, [`CacheHook::prepare`] fetches that
-//! record (small JSON), and the builder's lookup hits when each layer blob it names is stored
+//! step's key is in the map and not in the local cache, [`CacheHook::prepare`] stores that
+//! record from `bodies` (or fetches it, from an older export), and the builder's lookup hits when each layer blob it names is stored
 //! or listed by the import. A layer blob is fetched (verified) only when its bytes are needed:
 //! a later step that misses unpacks the rootfs, the final image must be complete in the store,
 //! a `--cache-to` re-exports it. A step the build never reaches costs nothing, and cached
@@ -196,6 +198,8 @@ pub fn parse_cache_from(s: &str) -> Result<CacheLocation, String> {
 struct Imported {
     location: CacheLocation,
     records: BTreeMap<String, Digest>,
+    /// Record bodies the key map carried inline (checked), by digest.
+    bodies: BTreeMap<Digest, Vec<u8>>,
     /// Descriptors of every blob in the artifact, by digest.
     blobs: BTreeMap<Digest, Descriptor>,
 }
@@ -288,6 +292,19 @@ impl CacheHook {
                 }
             }
         }
+        // Record bodies carried in the config (exports since they were added): no fetch per
+        // record. Each is checked against the digest it is filed under.
+        let mut bodies = BTreeMap::new();
+        if let Some(m) = v.get("bodies").and_then(Value::as_object) {
+            for (d, body) in m {
+                let (Ok(d), Some(body)) = (d.parse::<Digest>(), body.as_str()) else {
+                    continue;
+                };
+                if crate::oci::digest::digest_bytes(body.as_bytes()) == d {
+                    bodies.insert(d, body.as_bytes().to_vec());
+                }
+            }
+        }
         let mut blobs = BTreeMap::new();
         for l in manifest.layers() {
             if let Ok(d) = Digest::from_oci(l.digest()) {
@@ -309,6 +326,7 @@ impl CacheHook {
         self.state().imported.push(Imported {
             location: location.clone(),
             records,
+            bodies,
             blobs,
         });
         Ok(true)
@@ -319,21 +337,75 @@ impl CacheHook {
     /// blobs the record names are not fetched here: [`fetch_blob`](Self::fetch_blob) gets
     /// each one when its bytes are first needed.
     pub fn prepare(&self, store: &Store, key: &str) -> Result<(), BuildError> {
-        if store.get_cache(&entry_name(key))?.is_some() {
-            return Ok(());
+        if let Some(d) = store.get_cache_lenient(&entry_name(key))? {
+            if store.get_small_verified(&d)?.is_some() {
+                return Ok(());
+            }
         }
         let found = {
             let st = self.state();
-            st.imported.iter().find_map(|i| i.records.get(key).cloned())
+            st.imported.iter().find_map(|i| {
+                i.records
+                    .get(key)
+                    .map(|d| (d.clone(), i.bodies.get(d).cloned()))
+            })
         };
-        let Some(rec) = found else {
+        let Some((rec, body)) = found else {
             return Ok(());
         };
-        if !self.fetch_blob(store, &rec)? {
-            return Ok(());
-        }
-        store.set_cache(&entry_name(key), &rec)?;
+        let body = match body {
+            Some(b) => b,
+            None => match self.fetch_small(&rec)? {
+                Some(b) => b,
+                None => return Ok(()),
+            },
+        };
+        super::cache::put_record(store, key, &body)?;
         Ok(())
+    }
+
+    /// The bytes of the small blob `d` (a record an older export did not carry inline),
+    /// fetched from the imported cache that lists it and checked. None when none lists it.
+    fn fetch_small(&self, d: &Digest) -> Result<Option<Vec<u8>>, BuildError> {
+        self.with_listed(d, &mut |src, desc| crate::copy::read_verified(src, desc))
+    }
+
+    /// Run `f` on a source of the imported cache that lists the blob `d` and its descriptor
+    /// (one open source, registry client and token, per thread and location). None when no
+    /// import lists `d`.
+    fn with_listed<T>(
+        &self,
+        d: &Digest,
+        f: &mut dyn FnMut(&mut dyn ImageSource, &Descriptor) -> Result<T, CopyError>,
+    ) -> Result<Option<T>, BuildError> {
+        let found = {
+            let st = self.state();
+            st.imported.iter().find_map(|i| {
+                i.blobs
+                    .get(d)
+                    .map(|desc| (i.location.clone(), desc.clone()))
+            })
+        };
+        let Some((location, desc)) = found else {
+            return Ok(None);
+        };
+        let mut run = || -> Result<T, CopyError> {
+            OPEN.with(|cell| {
+                let mut open = cell.borrow_mut();
+                let reuse = matches!(&*open, Some((l, _)) if *l == location);
+                let src = match &mut *open {
+                    Some((_, src)) if reuse => src,
+                    slot => {
+                        let r = location.image_ref()?;
+                        &mut slot
+                            .insert((location.clone(), open_source(&r, &self.remote)?))
+                            .1
+                    }
+                };
+                f(src.as_mut(), &desc)
+            })
+        };
+        run().map(Some).map_err(cache_err(&location))
     }
 
     /// Whether an imported cache lists the blob `d` (so [`fetch_blob`](Self::fetch_blob) can
@@ -351,41 +423,18 @@ impl CacheHook {
         if store.has_blob(d) {
             return Ok(true);
         }
-        let found = {
-            let st = self.state();
-            st.imported.iter().find_map(|i| {
-                i.blobs
-                    .get(d)
-                    .map(|desc| (i.location.clone(), desc.clone()))
-            })
-        };
-        let Some((location, desc)) = found else {
-            return Ok(false);
-        };
-        let fetch = || -> Result<(), CopyError> {
-            OPEN.with(|cell| {
-                let mut open = cell.borrow_mut();
-                // One source (one registry client and token) per thread and location.
-                if !matches!(&*open, Some((l, _)) if *l == location) {
-                    let r = location.image_ref()?;
-                    *open = Some((location.clone(), open_source(&r, &self.remote)?));
-                }
-                let Some((_, src)) = open.as_mut() else {
-                    return Ok(());
-                };
-                let reader = src.blob(&desc)?;
-                store.put_blob(
-                    reader,
-                    Some(&Expected {
-                        digest: d.clone(),
-                        size: Some(desc.size()),
-                    }),
-                )?;
-                Ok(())
-            })
-        };
-        fetch().map_err(cache_err(&location))?;
-        Ok(true)
+        let stored = self.with_listed(d, &mut |src, desc| {
+            let reader = src.blob(desc)?;
+            store.put_blob(
+                reader,
+                Some(&Expected {
+                    digest: d.clone(),
+                    size: Some(desc.size()),
+                }),
+            )?;
+            Ok(())
+        })?;
+        Ok(stored.is_some())
     }
 
     /// The builder used `key` (a hit, or a step it recorded).
@@ -406,17 +455,28 @@ impl CacheHook {
         let final_layers = image_layers(store, &result.digest)?;
         let used = self.state().used.clone();
         let mut records = BTreeMap::new();
+        let mut bodies = BTreeMap::new();
         let mut record_descs = Vec::new();
         let mut layer_descs: BTreeMap<Digest, Descriptor> = BTreeMap::new();
         for key in used {
-            let Some(rec) = store.get_cache(&entry_name(&key))? else {
+            let Some(rec) = store.get_cache_lenient(&entry_name(&key))? else {
                 continue;
             };
-            let bytes = store.read_blob(&rec)?;
+            let Some(bytes) = store.get_small_verified(&rec)? else {
+                continue;
+            };
             if let Some(target) = super::cache::alias_target(&bytes) {
                 // An alias goes wherever the step it names goes.
                 if records.contains_key(&target) {
-                    add_record(&mut records, &mut record_descs, key, &rec, &bytes, to)?;
+                    add_record(
+                        &mut records,
+                        &mut bodies,
+                        &mut record_descs,
+                        key,
+                        &rec,
+                        &bytes,
+                        to,
+                    )?;
                 }
                 continue;
             }
@@ -445,7 +505,15 @@ impl CacheHook {
             if !complete {
                 continue;
             }
-            add_record(&mut records, &mut record_descs, key, &rec, &bytes, to)?;
+            add_record(
+                &mut records,
+                &mut bodies,
+                &mut record_descs,
+                key,
+                &rec,
+                &bytes,
+                to,
+            )?;
             for l in layers {
                 if let Ok(d) = Digest::from_oci(l.digest()) {
                     layer_descs.entry(d).or_insert(l);
@@ -464,9 +532,10 @@ impl CacheHook {
                 }
             }
         }
-        let config =
-            crate::oci::json::to_canonical_vec(&json!({ "records": records, "mounts": mounts }))
-                .map_err(|e| cache_err(&to.location)(e.into()))?;
+        let config = crate::oci::json::to_canonical_vec(
+            &json!({ "records": records, "bodies": bodies, "mounts": mounts }),
+        )
+        .map_err(|e| cache_err(&to.location)(e.into()))?;
         let config_info = store.put_bytes(&config)?;
         let config_desc =
             media::descriptor(CONFIG_MEDIA_TYPE, &config_info.digest, config.len() as u64)
@@ -520,6 +589,7 @@ impl CacheHook {
 /// Put the record blob `rec` (`bytes`) of `key` into an export's key map and blob list.
 fn add_record(
     records: &mut BTreeMap<String, Value>,
+    bodies: &mut BTreeMap<String, Value>,
     descs: &mut Vec<Descriptor>,
     key: String,
     rec: &Digest,
@@ -527,6 +597,9 @@ fn add_record(
     to: &CacheTo,
 ) -> Result<(), BuildError> {
     records.insert(key, json!(rec.to_string()));
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        bodies.insert(rec.to_string(), json!(text));
+    }
     if !descs
         .iter()
         .any(|d| d.digest().to_string() == rec.to_string())

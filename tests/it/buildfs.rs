@@ -86,6 +86,7 @@ impl Req {
             &r,
             &PlanOptions {
                 hash_cache: cache.map(Path::to_path_buf),
+                known: None,
             },
         )
     }

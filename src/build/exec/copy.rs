@@ -14,8 +14,8 @@ use crate::build::cache::{link_keys, step_key};
 use crate::build::config::{history, StageState, Step};
 use crate::build::error::BuildError;
 use crate::build::fs::{
-    lookup_chown, parse_chmod, plan_copy_with, AddOptions, CopyRequest, DockerIgnore, FsError,
-    LayerStack, SourceRoot,
+    lookup_chown, numeric_chown, parse_chmod, plan_copy_with, AddOptions, CopyPlan, CopyRequest,
+    DockerIgnore, FsError, LayerStack, SourceRoot,
 };
 use crate::dockerfile::expand::Lexer;
 use crate::dockerfile::{CopyArgs, Instruction, InstructionKind};
@@ -141,26 +141,28 @@ pub fn copy_step(
     // the same request on the same parent) hits by this alias without unpacking or hashing
     // the source; the content key below stays the one the chain continues with.
     // Not for `--link`: its record key is not the key later steps chain from.
+    // What the step asks for, as written (expanded); each key below adds what names its input.
+    let request = json!({
+        "op": what,
+        "sources": sources,
+        "dest": dest,
+        "workdir": workdir,
+        "from": from,
+        "chmod": chmod,
+        "link": link,
+        "parents": parents,
+        "excludes": excludes,
+        "checksum": checksum,
+        "unpack": unpack,
+    });
     let alias = from_state.as_ref().filter(|_| !link).map(|st| {
         let layers: Vec<String> = st.layers.iter().map(|l| l.diff_id.to_string()).collect();
         step_key(
             &state.key,
-            &json!({
-                "op": what,
-                "alias": "from-layers",
-                "sources": sources,
-                "dest": dest,
-                "workdir": workdir,
-                "from": from,
-                "fromLayers": layers,
-                "chown": chown,
-                "chmod": chmod,
-                "link": link,
-                "parents": parents,
-                "excludes": excludes,
-                "checksum": checksum,
-                "unpack": unpack,
-            }),
+            &extended(
+                &request,
+                json!({"alias": "from-layers", "fromLayers": layers, "chown": chown}),
+            ),
         )
     });
     if let Some(a) = &alias {
@@ -168,14 +170,13 @@ pub fn copy_step(
             return Ok(true);
         }
     }
-    ensure_lowers(ctx, state)?;
-    let view = LayerStack::new(lowers_top_first(state));
-    let chown_ids = match &chown {
-        Some(spec) => Some(lookup_chown(&view, spec).map_err(fs_err)?),
-        None => None,
-    };
     let chmod_parsed = match &chmod {
         Some(c) => Some(parse_chmod(c).map_err(fs_err)?),
+        None => None,
+    };
+    // A numeric --chown needs nothing from the image; a name is looked up in its files.
+    let numeric_ids = match &chown {
+        Some(spec) => numeric_chown(spec).map_err(fs_err)?,
         None => None,
     };
     // The source root.
@@ -206,7 +207,7 @@ pub fn copy_step(
         sources: &sources,
         dest: &dest,
         workdir: &workdir,
-        chown: chown_ids,
+        chown: numeric_ids,
         chmod: chmod_parsed.as_ref(),
         parents,
         excludes: &excludes,
@@ -216,35 +217,40 @@ pub fn copy_step(
             unpack,
         }),
     };
-    let plan = plan_copy_with(
-        &root,
-        if link { None } else { Some(&view) },
-        &req,
-        &plan_options(ctx),
-    )
-    .map_err(fs_err)?;
-    let step_json = json!({
-            "op": what,
-            "sources": sources,
-            "dest": dest,
-            "workdir": workdir,
-            "from": from,
-            "chown": chown_ids,
-            "chmod": chmod,
-            "link": link,
-            "parents": parents,
-            "excludes": excludes,
-            "checksum": checksum,
-            "unpack": unpack,
-            "content": plan.digest().to_string(),
-    });
-    // `--link`: the layer does not depend on the parent, so neither does its record's key.
-    let (key, chain_key) = if link {
-        let root = root_key(ctx, "link", &state_platform(ctx, state));
-        link_keys(&state.key, &root, &step_json)
-    } else {
-        let key = step_key(&state.key, &step_json);
+    // The parent's files only matter through its key: the key names them exactly. So the
+    // step is keyed by a plan made without them (the sources' content and the request) and
+    // the parent is unpacked only when the step runs. Not for `--link` (its key leaves the
+    // parent out, so a --chown name is resolved first) nor for URLs (fetched once, below).
+    let keyed_without_parent = !link && !sources.iter().any(|s| crate::build::fs::is_url(s));
+    let mut plan = None;
+    let mut opts = plan_options(ctx);
+    let (key, chain_key) = if keyed_without_parent {
+        let p = plan_copy_with(&root, None, &req, &opts).map_err(fs_err)?;
+        let key = step_key(
+            &state.key,
+            &extended(
+                &request,
+                json!({"keyedBy": "sources", "chown": chown, "content": p.digest().to_string()}),
+            ),
+        );
+        opts.known = Some(p.known_hashes());
         (key.clone(), key)
+    } else {
+        let p = plan_with_parent(ctx, state, &root, &req, chown.as_deref(), &opts)
+            .map_err(|e| e.at(&loc))?;
+        let step_json = extended(
+            &request,
+            json!({"chown": p.1, "content": p.0.digest().to_string()}),
+        );
+        plan = Some(p.0);
+        // `--link`: the layer does not depend on the parent, so neither does its record's key.
+        if link {
+            let root = root_key(ctx, "link", &state_platform(ctx, state));
+            link_keys(&state.key, &root, &step_json)
+        } else {
+            let key = step_key(&state.key, &step_json);
+            (key.clone(), key)
+        }
     };
     let mut shown = vec![what.to_string()];
     shown.extend(shown_flags);
@@ -259,6 +265,14 @@ pub fn copy_step(
         state.key = chain_key;
         return Ok(true);
     }
+    let plan = match plan {
+        Some(p) => p,
+        None => {
+            plan_with_parent(ctx, state, &root, &req, chown.as_deref(), &opts)
+                .map_err(|e| e.at(&loc))?
+                .0
+        }
+    };
     let root_builder = is_root() && crate::build::sandbox::current_map().is_none();
     let streamed = (!tree_needed_later(ctx, ins))
         .then(|| plan.stream_entries(unix_now(), root_builder))
@@ -283,6 +297,69 @@ pub fn copy_step(
     }
     state.key = chain_key;
     Ok(false)
+}
+
+/// `base` (a JSON object) with the fields of `more` added.
+fn extended(base: &serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+    let mut v = base.clone();
+    if let (Some(o), serde_json::Value::Object(m)) = (v.as_object_mut(), more) {
+        o.extend(m);
+    }
+    v
+}
+
+/// Why planning against the parent failed: the build's own error, or the planner's (placed at
+/// the step by [`PlanError::at`]).
+enum PlanError {
+    Build(BuildError),
+    Fs(FsError),
+}
+
+impl From<BuildError> for PlanError {
+    fn from(e: BuildError) -> Self {
+        PlanError::Build(e)
+    }
+}
+
+impl PlanError {
+    fn at(self, loc: &crate::build::error::Loc) -> BuildError {
+        match self {
+            PlanError::Build(e) => e,
+            PlanError::Fs(e) => BuildError::Copy {
+                loc: loc.clone(),
+                message: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Plan `req` onto the parent's files (unpacked here when needed): the destination resolved
+/// through its symlinks and directories, and a `--chown` name (`chown`) looked up in its
+/// `/etc/passwd` and `/etc/group`. Returns the plan and the owner it gave.
+fn plan_with_parent(
+    ctx: &Ctx,
+    state: &mut StageState,
+    root: &SourceRoot,
+    req: &CopyRequest,
+    chown: Option<&str>,
+    opts: &crate::build::fs::PlanOptions,
+) -> Result<(CopyPlan, Option<(u32, u32)>), PlanError> {
+    let needs_view = !req.link || (chown.is_some() && req.chown.is_none());
+    if !needs_view {
+        let p = plan_copy_with(root, None, req, opts).map_err(PlanError::Fs)?;
+        return Ok((p, req.chown));
+    }
+    ensure_lowers(ctx, state)?;
+    let view = LayerStack::new(lowers_top_first(state));
+    let ids = match (chown, req.chown) {
+        (_, Some(ids)) => Some(ids),
+        (Some(spec), None) => Some(lookup_chown(&view, spec).map_err(PlanError::Fs)?),
+        (None, None) => None,
+    };
+    let req = CopyRequest { chown: ids, ..*req };
+    let p =
+        plan_copy_with(root, (!req.link).then_some(&view), &req, opts).map_err(PlanError::Fs)?;
+    Ok((p, ids))
 }
 
 /// Whether the files of the layer `ins` makes are needed on disk later in this build: by a

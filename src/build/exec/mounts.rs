@@ -357,6 +357,7 @@ pub fn state_platform(ctx: &Ctx, state: &StageState) -> crate::dockerfile::scope
 pub fn plan_options(ctx: &Ctx) -> PlanOptions {
     PlanOptions {
         hash_cache: Some(ctx.store.root().join("ctxcache")),
+        known: None,
     }
 }
 

@@ -111,6 +111,7 @@ impl HashCache {
     pub(crate) fn hash_all(
         &mut self,
         jobs: &[HashJob],
+        known: Option<&HashMap<StatKey, [u8; 32]>>,
     ) -> Result<(Vec<[u8; 32]>, HashStats), FsError> {
         let start_ns = now_ns();
         let files_read = AtomicU64::new(0);
@@ -120,7 +121,10 @@ impl HashCache {
         let results: Vec<Result<([u8; 32], bool), FsError>> = jobs
             .par_iter()
             .map(|j| {
-                if let Some(h) = map.get(&j.key) {
+                if let Some(h) = known
+                    .and_then(|k| k.get(&j.key))
+                    .or_else(|| map.get(&j.key))
+                {
                     hits.fetch_add(1, Ordering::Relaxed);
                     return Ok((*h, false));
                 }

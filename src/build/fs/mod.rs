@@ -22,6 +22,7 @@
 //! `.dockerignore` excluded names the pattern.
 
 mod add;
+pub(crate) use add::is_url;
 mod chmod;
 mod hashcache;
 mod layers;
@@ -38,10 +39,12 @@ pub use crate::dockerfile::dockerignore::{DockerIgnore, IgnoreError};
 pub use chmod::{parse_chmod, Chmod};
 pub use hashcache::HashStats;
 pub use layers::LayerStack;
-pub use plan::{plan_copy, plan_copy_with, AddOptions, CopyRequest, PlanOptions, SourceRoot};
+pub use plan::{
+    plan_copy, plan_copy_with, AddOptions, CopyRequest, KnownHashes, PlanOptions, SourceRoot,
+};
 pub use planned::CopyPlan;
 pub use stream::StreamedLayer;
-pub use users::{lookup_chown, lookup_user, Ids};
+pub use users::{lookup_chown, lookup_user, numeric_chown, Ids};
 
 /// Metadata of one node of a filesystem view.
 #[derive(Debug, Clone, PartialEq, Eq)]

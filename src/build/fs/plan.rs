@@ -28,6 +28,7 @@ pub enum SourceRoot<'a> {
 }
 
 /// One COPY or ADD instruction, with its arguments already expanded.
+#[derive(Clone, Copy)]
 pub struct CopyRequest<'a> {
     /// Expanded source args (wildcards allowed); URLs only for ADD.
     pub sources: &'a [String],
@@ -82,7 +83,17 @@ pub struct AddOptions<'a> {
 pub struct PlanOptions {
     /// Directory of the persistent stat → sha256 cache (None: no persistence).
     pub hash_cache: Option<PathBuf>,
+    /// Hashes an earlier plan of the same build computed (see [`CopyPlan::known_hashes`]):
+    /// asked before the persistent cache and never written to it, so a second plan of the
+    /// same sources reads nothing again, not even files too new for the persistent cache.
+    pub known: Option<KnownHashes>,
 }
+
+/// Content hashes by stat key, from one plan for the next (cheap to clone).
+#[derive(Debug, Clone, Default)]
+pub struct KnownHashes(
+    pub(crate) std::sync::Arc<std::collections::HashMap<super::hashcache::StatKey, [u8; 32]>>,
+);
 
 impl PlanOptions {
     /// The default: the cache under `$HOIST_HOME/ctxcache` (the store's root), when it can be
@@ -92,6 +103,7 @@ impl PlanOptions {
             hash_cache: crate::oci::store::Store::default_root()
                 .ok()
                 .map(|r| r.join("ctxcache")),
+            known: None,
         }
     }
 }

@@ -161,6 +161,24 @@ impl CopyPlan {
             .collect()
     }
 
+    /// The content hash of every source file this plan read, by stat key: pass them as
+    /// [`PlanOptions::known`](super::PlanOptions) to plan the same sources again without
+    /// reading them.
+    pub fn known_hashes(&self) -> super::plan::KnownHashes {
+        let mut m = HashMap::new();
+        for e in self.entries.values() {
+            if let (Some(key), None) = (e.key, &e.hardlink_to) {
+                if e.src.is_some() {
+                    m.insert(key, e.sha);
+                }
+            }
+        }
+        for a in &self.archives {
+            m.insert(a.key, a.sha);
+        }
+        super::plan::KnownHashes(std::sync::Arc::new(m))
+    }
+
     /// What hashing the sources did (files read vs. answered from the stat cache).
     pub fn hash_stats(&self) -> HashStats {
         self.stats
@@ -222,7 +240,7 @@ pub(crate) fn finish(
             key: a.key,
         });
     }
-    let (hashes, stats) = cache.hash_all(&jobs)?;
+    let (hashes, stats) = cache.hash_all(&jobs, opts.known.as_ref().map(|k| &*k.0))?;
     drop(jobs);
     let n = idx.len();
     for (k, h) in idx.into_iter().zip(&hashes) {

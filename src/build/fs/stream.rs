@@ -222,7 +222,7 @@ mod tests {
             link: false,
             add: None,
         };
-        let opts = PlanOptions { hash_cache: None };
+        let opts = PlanOptions::default();
         plan_copy_with(&root, None, &req, &opts).unwrap()
     }
 

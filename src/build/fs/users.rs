@@ -166,6 +166,17 @@ pub fn lookup_user(view: &LayerStack, spec: &str) -> Result<Ids, FsError> {
     })
 }
 
+/// A `--chown` spec that names no user or group (`uid`, `uid:gid`): its ids without looking
+/// at the image. `Ok(None)` when a name must be looked up with [`lookup_chown`].
+pub fn numeric_chown(spec: &str) -> Result<Option<(u32, u32)>, FsError> {
+    let (u, g) = split_spec(spec)?;
+    Ok(match (numeric(u), g.map(numeric)) {
+        (Some(uid), None) => Some((uid, uid)),
+        (Some(uid), Some(Some(gid))) => Some((uid, gid)),
+        _ => None,
+    })
+}
+
 /// (uid, gid) for `--chown=spec` in `view`: "user", "user:group", numeric forms.
 pub fn lookup_chown(view: &LayerStack, spec: &str) -> Result<(u32, u32), FsError> {
     let (u, g) = split_spec(spec)?;

@@ -31,6 +31,7 @@ mod marker;
 use marker::{classify, Kind};
 mod prune;
 mod refs;
+mod volatile;
 
 use std::collections::HashSet;
 use std::fs::{self, File};
