@@ -49,6 +49,16 @@ pub fn store_source(store: &Store, name: &Reference) -> Result<StoreSource, Copy
 
 /// Open any reference as a destination (registries over HTTP with `opts`).
 pub fn open_dest(r: &ImageRef, opts: &RemoteOptions) -> Result<Box<dyn ImageDest>, CopyError> {
+    if let ImageRef::OciLayout { tag: Some(t), .. } | ImageRef::OciArchive { tag: Some(t), .. } = r
+    {
+        if t.starts_with('@') {
+            return Err(CopyError::Unsupported {
+                reference: r.to_string(),
+                reason: "a digest names an image to read; write a layout with :TAG or none"
+                    .to_string(),
+            });
+        }
+    }
     match r {
         ImageRef::Registry(reference) => Ok(Box::new(RegistryDest::open(reference, opts)?)),
         ImageRef::OciLayout { dir, tag } => Ok(Box::new(LayoutDest::create(dir, tag.as_deref())?)),

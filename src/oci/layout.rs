@@ -186,6 +186,18 @@ pub fn resolve_in_index(
             }),
         },
         Some(t) => {
+            if let Some(d) = t.strip_prefix('@') {
+                // A digest (`oci:DIR@sha256:…`): the entry listing it.
+                return entries
+                    .iter()
+                    .find(|e| e.digest().to_string() == d)
+                    .cloned()
+                    .ok_or_else(|| LayoutError::TagNotFound {
+                        where_: where_.to_string(),
+                        tag: t.to_string(),
+                        available: available(),
+                    });
+            }
             if let Some(d) = entries.iter().rev().find(|d| ref_name(d) == Some(t)) {
                 return Ok(d.clone());
             }
@@ -489,7 +501,43 @@ impl OciLayout {
 
     /// The entry for `tag` (or the only entry).
     pub fn resolve(&self, tag: Option<&str>) -> Result<Descriptor, LayoutError> {
+        if let Some(d) = tag.and_then(|t| t.strip_prefix('@')) {
+            return self.resolve_digest(&d.parse()?);
+        }
         resolve_in_index(&self.index()?, tag, &self.where_())
+    }
+
+    /// The manifest or index `d` of the layout (`oci:DIR@DIGEST`): its entry in `index.json`,
+    /// else any manifest blob the layout holds (a platform manifest inside an index, an
+    /// untagged image), as BuildKit's oci-layout contexts allow.
+    fn resolve_digest(&self, d: &Digest) -> Result<Descriptor, LayoutError> {
+        if let Ok(m) = resolve_in_index(&self.index()?, Some(&format!("@{d}")), "") {
+            return Ok(m);
+        }
+        let size = match fsafe::regular_size(&self.blob_path(d)) {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                return Err(LayoutError::MissingBlob {
+                    where_: self.where_(),
+                    digest: d.clone(),
+                })
+            }
+            Err(e) => return Err(self.refused(&format!("blob {d}"), e)),
+        };
+        let bytes = self.read_blob(d, size, MAX_MANIFEST_SIZE)?;
+        let media_type = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| {
+                v.get("mediaType")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .filter(|m| super::media::is_manifest(m) || super::media::is_index(m))
+            .ok_or_else(|| LayoutError::Malformed {
+                path: self.blob_path(d),
+                reason: format!("{d} is not an image manifest or index with a mediaType"),
+            })?;
+        Ok(super::media::descriptor(&media_type, d, size)?)
     }
 
     /// Read and verify the manifest or index a descriptor points to.

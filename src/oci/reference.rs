@@ -6,7 +6,8 @@
 //!   is a registry domain only when it contains `.` or `:`, is `localhost`, or has an uppercase
 //!   letter; otherwise the domain is `docker.io`, and single-component Docker Hub names get the
 //!   `library/` prefix. A reference with neither tag nor digest gets the tag `latest`.
-//! - [`ImageRef`]: where an image lives, with skopeo-style transport prefixes: `oci:DIR[:TAG]`,
+//! - [`ImageRef`]: where an image lives, with skopeo-style transport prefixes: `oci:DIR[:TAG]`
+//!   (or `oci:DIR@sha256:…`, a manifest or index the layout holds, to read),
 //!   `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME]`, `docker://NAME`, and hoist's own
 //!   `hoist:NAME[:TAG]` (an image in the local content store, e.g. one `hoist build -t` named). Anything without a
 //!   known prefix is a registry reference (`docker://` implied). As in skopeo, the path and the
@@ -487,7 +488,7 @@ pub fn is_valid_layout_tag(tag: &str) -> bool {
 /// Where an image is read from or written to.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum ImageRef {
-    /// `oci:DIR[:TAG]`: an OCI image layout directory.
+    /// `oci:DIR[:TAG]` or `oci:DIR@DIGEST`: an OCI image layout directory.
     OciLayout {
         /// The layout directory.
         dir: PathBuf,
@@ -532,6 +533,27 @@ impl ImageRef {
         };
         match prefix {
             "oci" | "oci-archive" => {
+                // `oci:DIR@sha256:…`: the manifest or index of that digest in the layout
+                // (kept as the tag `@sha256:…`, which no ref name can be).
+                if let Some((path, d)) = rest.rsplit_once('@') {
+                    if let Ok(d) = d.parse::<Digest>() {
+                        if path.is_empty() {
+                            return Err(ReferenceError::MissingPath(input.to_string()));
+                        }
+                        let tag = Some(format!("@{d}"));
+                        return Ok(if prefix == "oci" {
+                            ImageRef::OciLayout {
+                                dir: path.into(),
+                                tag,
+                            }
+                        } else {
+                            ImageRef::OciArchive {
+                                file: path.into(),
+                                tag,
+                            }
+                        });
+                    }
+                }
                 let (path, tag) = split_path_tag(input, rest)?;
                 if let Some(t) = tag {
                     if !is_valid_layout_tag(t) {
@@ -655,8 +677,10 @@ impl fmt::Display for ImageRef {
             }
         };
         write!(f, "{prefix}:{}", path.display())?;
-        if let Some(t) = tag {
-            write!(f, ":{t}")?;
+        match tag {
+            Some(t) if t.starts_with('@') => write!(f, "{t}")?,
+            Some(t) => write!(f, ":{t}")?,
+            None => {}
         }
         Ok(())
     }
@@ -877,6 +901,26 @@ mod tests {
             "docker://docker.io/library/nginx:latest"
         );
         assert_eq!(t("oci:/a/b:v1").to_string(), "oci:/a/b:v1");
+        let d = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(
+            t(&format!("oci:/a/b@{d}")),
+            ImageRef::OciLayout {
+                dir: "/a/b".into(),
+                tag: Some(format!("@{d}"))
+            }
+        );
+        assert_eq!(
+            t(&format!("oci:/a/b@{d}")).to_string(),
+            format!("oci:/a/b@{d}")
+        );
+        // Not a digest after the '@': an ordinary path (and tag).
+        assert_eq!(
+            t("oci:/a@b:v1"),
+            ImageRef::OciLayout {
+                dir: "/a@b".into(),
+                tag: Some("v1".into())
+            }
+        );
         assert_eq!(
             t("docker-archive:x.tar:app").to_string(),
             "docker-archive:x.tar:docker.io/library/app:latest"

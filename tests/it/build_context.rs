@@ -4,6 +4,7 @@
 //! replacing a FROM image, `oci-layout://` and `docker-image://` values; errors naming the flag.
 
 use std::fs;
+use std::path::Path;
 
 use crate::build_support::*;
 
@@ -191,4 +192,52 @@ fn bad_build_contexts_name_the_flag() {
         );
         assert!(stderr.contains(&flag), "{flag}: {stderr}");
     }
+}
+
+#[test]
+fn oci_layout_context_by_digest_needs_no_tag() {
+    let Some(_) = can_build() else { return };
+    let layout = busybox_dir();
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(Path::new(&layout).join("index.json")).unwrap()).unwrap();
+    let digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A copy of the layout whose index lists nothing: the manifest is found by digest alone.
+    let copy = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{layout}/."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    fs::write(
+        copy.path().join("index.json"),
+        r#"{"schemaVersion":2,"manifests":[]}"#,
+    )
+    .unwrap();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM pinned\nRUN cp /etc/passwd /p\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let flag = format!("pinned=oci-layout://{}@{digest}", copy.path().display());
+    let (d, stderr) = build_ok(home.path(), &["--build-context", &flag], ctx.path());
+    let (code, out) = run_image(home.path(), &d, Some(vec!["cat".into(), "/p".into()]));
+    assert_eq!(code, 0, "{out} {stderr}");
+    assert!(out.starts_with("root:x:0:0:"), "{out}");
+    // A digest the layout does not hold is an error naming the flag.
+    let other = format!("sha256:{}", "0".repeat(64));
+    let flag = format!("pinned=oci-layout://{}@{other}", copy.path().display());
+    let out = hoist_build(home.path(), &["--build-context", &flag], ctx.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--build-context") && stderr.contains("missing"),
+        "{stderr}"
+    );
 }

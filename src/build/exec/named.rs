@@ -85,31 +85,28 @@ pub fn load(
                         .find(|(n, _)| n == t)
                         .and_then(|(_, d)| descriptor_digest(d).ok())
                 };
-                let tag = match (tag, digest) {
+                let image = match (tag, digest) {
                     (Some(t), None) => match named(t) {
-                        Some(_) => t.clone(),
+                        Some(_) => format!("oci:{shown}:{t}"),
                         None => return Err(fail(format!("the layout has no image tagged {t:?}"))),
                     },
                     (Some(t), Some(d)) => match named(t) {
-                        Some(found) if found == *d => t.clone(),
+                        Some(found) if found == *d => format!("oci:{shown}:{t}"),
                         Some(found) => {
                             return Err(fail(format!("tag {t:?} names {found}, not {d}")))
                         }
                         None => return Err(fail(format!("the layout has no image tagged {t:?}"))),
                     },
-                    (None, Some(d)) => tags
-                        .iter()
-                        .find(|(_, desc)| descriptor_digest(desc).ok().as_ref() == Some(d))
-                        .map(|(n, _)| n.clone())
-                        .ok_or_else(|| {
-                            fail(format!(
-                                "no tag of the layout names {d}; tag it in the layout or pass \
-                                 oci-layout://{shown}:TAG"
-                            ))
-                        })?,
+                    // BuildKit reads any manifest of the layout by digest, tagged or not.
+                    (None, Some(d)) => {
+                        layout
+                            .resolve(Some(&format!("@{d}")))
+                            .map_err(|e| fail(e.to_string()))?;
+                        format!("oci:{shown}@{d}")
+                    }
                     (None, None) => return Err(fail("a tag or a digest is needed".into())),
                 };
-                Loaded::Image(format!("oci:{shown}:{tag}"))
+                Loaded::Image(image)
             }
         };
         out.insert(name.clone(), loaded);
