@@ -1,6 +1,7 @@
 //! A `--platform a,b` build runs a `FROM --platform=$BUILDPLATFORM` stage that uses no TARGET*
 //! ARG once, shared by both platforms (the platforms build concurrently), and gives the same
-//! index as a `--jobs 1` build.
+//! index as a `--jobs 1` build. `--no-cache` ignores earlier builds but still shares that
+//! run between the platforms of the one build.
 
 use std::fs;
 use std::path::Path;
@@ -92,4 +93,21 @@ fn build_platform_stage_runs_once_for_all_platforms() {
         ctx.path(),
     );
     assert_eq!(index1, index);
+
+    // --no-cache: the step runs again (the cache mount counts 2), once for both platforms.
+    let (again, stderr) = build_ok(
+        home.path(),
+        &["--platform", &platforms, "--jobs", "2", "--no-cache"],
+        ctx.path(),
+    );
+    assert_eq!(
+        ran_steps(&stderr)
+            .iter()
+            .filter(|t| t.as_str() == RUN_TITLE)
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let c = counts(home.path(), &again);
+    assert!(c.iter().all(|(_, n)| n == "2"), "{c:?}");
 }

@@ -2,7 +2,9 @@
 //! (the platforms of one `--platform a,b` build) claim a step's cache key before they look it
 //! up and run it, so a step that is the same for every platform (a `FROM
 //! --platform=$BUILDPLATFORM` stage that uses no TARGET* ARG) runs once and the other platforms
-//! find it in the cache when the claim is released.
+//! find it in the cache when the claim is released. Keys recorded by this build are
+//! remembered, so under `--no-cache` (which ignores what earlier builds recorded) the other
+//! platforms still reuse the step this build just ran instead of running it again.
 
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -12,6 +14,8 @@ use std::sync::{Condvar, Mutex, PoisonError};
 pub struct InFlight {
     keys: Mutex<HashSet<String>>,
     released: Condvar,
+    /// Keys this build recorded (ran), for `--no-cache`.
+    built: Mutex<HashSet<String>>,
 }
 
 /// A claimed key; released (and waiters woken) when dropped.
@@ -21,6 +25,22 @@ pub struct Claim<'a> {
 }
 
 impl InFlight {
+    /// This build ran and recorded the step `key`.
+    pub fn mark_built(&self, key: &str) {
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.to_string());
+    }
+
+    /// Whether this build ran the step `key` (so its record is this build's own).
+    pub fn built_here(&self, key: &str) -> bool {
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
+    }
+
     /// Wait until no one holds `key`, then hold it.
     pub fn claim(&self, key: &str) -> Claim<'_> {
         // A holder that panicked left the set as it was: go on with it.

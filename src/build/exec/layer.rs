@@ -46,7 +46,8 @@ pub fn try_cache(
     key: &str,
     no_cache: bool,
 ) -> Result<bool, BuildError> {
-    if no_cache {
+    // `--no-cache` ignores earlier builds, not a step this build ran for another platform.
+    if no_cache && !ctx.opts.in_flight.built_here(key) {
         return Ok(false);
     }
     if let Some(hook) = &ctx.opts.cache_hook {
@@ -234,6 +235,7 @@ fn push_record(
     key: &str,
 ) -> Result<(), BuildError> {
     cache::record(&ctx.store, key, &rec)?;
+    ctx.opts.in_flight.mark_built(key);
     if let Some(hook) = &ctx.opts.cache_hook {
         hook.used(key);
     }
