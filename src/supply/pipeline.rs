@@ -216,8 +216,9 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// The base images of the build for `platform`, resolved to digests (they are in the store
-/// since the build fetched them; a registry tag is asked for again).
+/// The base images of the build for `platform` (named image contexts included), resolved to
+/// digests (they are in the store since the build fetched them; a registry tag is asked for
+/// again).
 pub fn dependencies(
     store: &Store,
     opts: &BuildOptions,
@@ -232,13 +233,21 @@ pub fn dependencies(
         contexts: opts.named_contexts.keys().cloned().collect(),
     })
     .map_err(Box::new)?;
+    let contexts = crate::build::exec::load_contexts(&opts.named_contexts).map_err(Box::new)?;
     let mut out: Vec<Dependency> = Vec::new();
     for i in &p.order {
         let Some(stage) = p.stages.get(*i) else {
             continue;
         };
-        let BaseRef::Image(r) = &stage.base else {
-            continue;
+        // An image named by a `--build-context` (docker-image://, oci-layout://) is a base
+        // like any other; a directory context is part of the sources, not a dependency.
+        let r = match &stage.base {
+            BaseRef::Image(r) => r,
+            BaseRef::Context(name) => match contexts.get(name) {
+                Some(crate::build::exec::Loaded::Image(r)) => r,
+                _ => continue,
+            },
+            _ => continue,
         };
         let digest = fetch_image(store, r, &stage.platform, &opts.remote).map_err(|e| {
             Box::new(BuildError::Output {

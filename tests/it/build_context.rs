@@ -241,3 +241,61 @@ fn oci_layout_context_by_digest_needs_no_tag() {
         "{stderr}"
     );
 }
+
+#[test]
+fn image_contexts_are_provenance_dependencies() {
+    let Some(_) = can_build() else { return };
+    let layout = busybox_dir();
+    let read = |dir: &Path, d: &str| -> serde_json::Value {
+        let hex = d.trim_start_matches("sha256:");
+        serde_json::from_slice(&fs::read(dir.join("blobs/sha256").join(hex)).unwrap()).unwrap()
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(Path::new(&layout).join("index.json")).unwrap()).unwrap();
+    let base_digest = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ctx = tempfile::tempdir().unwrap();
+    fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM pinned\nRUN echo hi > /hi\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("img");
+    let flag = format!("pinned=oci-layout://{layout}:latest");
+    let to = format!("type=oci,dest={}", dest.display());
+    build_ok(
+        home.path(),
+        &["--build-context", &flag, "--provenance", "-o", &to],
+        ctx.path(),
+    );
+    // The layout's image index: the image and its attestation manifest.
+    let top: serde_json::Value =
+        serde_json::from_slice(&fs::read(dest.join("index.json")).unwrap()).unwrap();
+    let image_index = read(&dest, top["manifests"][0]["digest"].as_str().unwrap());
+    let att = image_index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["platform"]["os"] == "unknown")
+        .map(|m| read(&dest, m["digest"].as_str().unwrap()))
+        .unwrap();
+    let statement = att["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| read(&dest, l["digest"].as_str().unwrap()))
+        .find(|s| s["predicateType"] == "https://slsa.dev/provenance/v1")
+        .unwrap();
+    let deps = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    let hex = base_digest.trim_start_matches("sha256:");
+    assert!(
+        deps.iter().any(|d| d["digest"]["sha256"] == hex),
+        "{deps:?}"
+    );
+}

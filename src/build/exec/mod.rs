@@ -30,6 +30,7 @@ use crate::oci::Store;
 
 pub use base::BaseImage;
 pub use inflight::InFlight;
+pub use named::{load as load_contexts, Loaded};
 
 /// Shared state of one build.
 pub struct Ctx<'a> {
