@@ -153,18 +153,56 @@ fn apply_context(sp: &mut StagePlan, contexts: &BTreeSet<String>) {
     sp.base = BaseRef::Context(name);
 }
 
-/// `order` without the stages the target no longer needs once contexts replaced stages.
-fn reachable_in_order(stages: &[StagePlan], target: usize, order: Vec<usize>) -> Vec<usize> {
-    let mut needed = BTreeSet::new();
-    let mut todo = vec![target];
-    while let Some(s) = todo.pop() {
-        if needed.insert(s) {
-            if let Some(sp) = stages.get(s) {
-                todo.extend(sp.deps.iter().copied());
-            }
+/// The stages the target needs once contexts replaced stages, dependencies first (each
+/// stage's dependencies in index order); a cycle that remains is an error naming it.
+fn order_after_contexts(stages: &[StagePlan], target: usize) -> Result<Vec<usize>, BuildError> {
+    fn visit(
+        stages: &[StagePlan],
+        s: usize,
+        path: &mut Vec<usize>,
+        done: &mut BTreeSet<usize>,
+        out: &mut Vec<usize>,
+    ) -> Result<(), BuildError> {
+        if done.contains(&s) {
+            return Ok(());
         }
+        if let Some(at) = path.iter().position(|p| *p == s) {
+            let name = |i: &usize| {
+                stages
+                    .get(*i)
+                    .map_or_else(|| i.to_string(), StagePlan::display_name)
+            };
+            let mut cycle: Vec<String> = path
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .map(name)
+                .collect();
+            cycle.push(name(&s));
+            return Err(BuildError::Cycle { stages: cycle });
+        }
+        path.push(s);
+        for d in stages
+            .get(s)
+            .map(|sp| sp.deps.as_slice())
+            .unwrap_or_default()
+        {
+            visit(stages, *d, path, done, out)?;
+        }
+        path.pop();
+        done.insert(s);
+        out.push(s);
+        Ok(())
     }
-    order.into_iter().filter(|s| needed.contains(s)).collect()
+    let mut out = Vec::new();
+    visit(
+        stages,
+        target,
+        &mut Vec::new(),
+        &mut BTreeSet::new(),
+        &mut out,
+    )?;
+    Ok(out)
 }
 
 /// Expand a word with `env`; errors name the instruction's line.
@@ -260,7 +298,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
     let target = model
         .resolve_target(input.target.as_deref())
         .map_err(model_err)?;
-    let order = model.plan(target).map_err(model_err)?;
+    // With named contexts, a replaced stage's own dependencies are gone: the model's order
+    // (and its cycle check) is recomputed below on what remains.
+    let order = match model.plan(target) {
+        Ok(o) => o,
+        Err(ModelError::Cycle { .. }) if !input.contexts.is_empty() => Vec::new(),
+        Err(e) => return Err(model_err(e)),
+    };
     let mut stages: Vec<StagePlan> = Vec::new();
     for st in model.stages() {
         let base = match &st.origin {
@@ -300,7 +344,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
     let order = if input.contexts.is_empty() {
         order
     } else {
-        reachable_in_order(&stages, target, order)
+        order_after_contexts(&stages, target)?
     };
     let globals = model
         .global_vars()
@@ -381,6 +425,27 @@ mod tests {
         assert_eq!(p.stages[1].base, BaseRef::Context("gen".to_string()));
         assert_eq!(p.stages[1].end, p.stages[1].from + 1);
         assert_eq!(p.order, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_replaced_stage_breaks_a_cycle() {
+        let df = "FROM scratch AS one\nCOPY --from=two / /\nFROM one AS two\nFROM two\n";
+        let mut i = input(df, None);
+        let e = plan(&i).unwrap_err();
+        assert!(e.to_string().contains("two -> one -> two"), "{e}");
+        i.contexts.insert("two".to_string());
+        let p = plan(&i).unwrap();
+        assert_eq!(p.order, vec![1, 2]);
+        // A cycle the context does not touch is still one.
+        i.contexts = ["other".to_string()].into();
+        let e = plan(&i).unwrap_err();
+        assert!(matches!(e, BuildError::Cycle { .. }), "{e}");
+        let df =
+            "FROM scratch AS a\nCOPY --from=b / /\nFROM scratch AS b\nCOPY --from=a / /\nFROM b\n";
+        let mut i = input(df, None);
+        i.contexts.insert("x".to_string());
+        let e = plan(&i).unwrap_err();
+        assert!(e.to_string().contains("b -> a -> b"), "{e}");
     }
 
     #[test]
