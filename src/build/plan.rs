@@ -9,7 +9,7 @@ use super::contexts::context_name;
 use super::error::{BuildError, Loc};
 use crate::dockerfile::expand::{Env, Lexer};
 use crate::dockerfile::flags::parse_platform;
-use crate::dockerfile::model::{Model, ModelError, ModelOptions, Origin};
+use crate::dockerfile::model::{Model, ModelError, ModelOptions, Origin, Source};
 use crate::dockerfile::{self, Dockerfile, Instruction, InstructionKind};
 use crate::oci::image::Platform;
 
@@ -44,6 +44,9 @@ pub struct StagePlan {
     pub platform: Platform,
     /// Stages it needs before it can run (base, `--from`, mount sources), sorted.
     pub deps: Vec<usize>,
+    /// Images its `COPY --from` / `ADD --from` / `RUN --mount=from=` read (expanded
+    /// references that name no stage), in order, each once.
+    pub images: Vec<String>,
 }
 
 impl StagePlan {
@@ -149,6 +152,7 @@ fn apply_context(sp: &mut StagePlan, contexts: &BTreeSet<String>) {
     if by_name.is_some() {
         sp.end = sp.from + 1;
         sp.deps.clear();
+        sp.images.clear();
     }
     sp.base = BaseRef::Context(name);
 }
@@ -329,6 +333,14 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             }
         }
         let deps: BTreeSet<usize> = st.stage_deps().collect();
+        let mut images: Vec<String> = Vec::new();
+        for d in &st.deps {
+            if let Source::Image(r) = &d.source {
+                if !images.contains(r) {
+                    images.push(r.clone());
+                }
+            }
+        }
         let mut sp = StagePlan {
             index: st.index,
             name: st.name.clone(),
@@ -337,6 +349,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, BuildError> {
             base,
             platform,
             deps: deps.into_iter().collect(),
+            images,
         };
         apply_context(&mut sp, &input.contexts);
         stages.push(sp);

@@ -216,8 +216,8 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// The base images of the build for `platform` (named image contexts included), resolved to
-/// digests (they are in the store since the build fetched them; a registry tag is asked for
+/// The images of the build for `platform` (bases, `COPY --from` and mount sources, named
+/// image contexts included), resolved to digests (they are in the store since the build fetched them; a registry tag is asked for
 /// again).
 pub fn dependencies(
     store: &Store,
@@ -234,34 +234,47 @@ pub fn dependencies(
     })
     .map_err(Box::new)?;
     let contexts = crate::build::exec::load_contexts(&opts.named_contexts).map_err(Box::new)?;
+    // An image a `--build-context` names (docker-image://, oci-layout://) counts like any
+    // other; a directory context is part of the sources, not a dependency.
+    let context_image = |name: &str| match contexts.get(name) {
+        Some(crate::build::exec::Loaded::Image(r)) => Some(r.clone()),
+        _ => None,
+    };
     let mut out: Vec<Dependency> = Vec::new();
     for i in &p.order {
         let Some(stage) = p.stages.get(*i) else {
             continue;
         };
-        // An image named by a `--build-context` (docker-image://, oci-layout://) is a base
-        // like any other; a directory context is part of the sources, not a dependency.
-        let r = match &stage.base {
-            BaseRef::Image(r) => r,
-            BaseRef::Context(name) => match contexts.get(name) {
-                Some(crate::build::exec::Loaded::Image(r)) => r,
-                _ => continue,
-            },
-            _ => continue,
-        };
-        let digest = fetch_image(store, r, &stage.platform, &opts.remote).map_err(|e| {
-            Box::new(BuildError::Output {
-                dest: r.clone(),
-                source: Box::new(e),
-            })
-        })?;
-        let dep = Dependency {
-            reference: r.clone(),
-            platform: stage.platform.to_string(),
-            digest,
-        };
-        if !out.contains(&dep) {
-            out.push(dep);
+        let mut refs: Vec<String> = Vec::new();
+        match &stage.base {
+            BaseRef::Image(r) => refs.push(r.clone()),
+            BaseRef::Context(name) => refs.extend(context_image(name)),
+            _ => {}
+        }
+        // Images read by COPY --from and RUN --mount=from (BuildKit lists them too).
+        for r in &stage.images {
+            match crate::build::contexts::context_name(r)
+                .filter(|n| opts.named_contexts.contains_key(n))
+            {
+                Some(name) => refs.extend(context_image(&name)),
+                None => refs.push(r.clone()),
+            }
+        }
+        for r in refs {
+            let digest = fetch_image(store, &r, &stage.platform, &opts.remote).map_err(|e| {
+                Box::new(BuildError::Output {
+                    dest: r.clone(),
+                    source: Box::new(e),
+                })
+            })?;
+            let dep = Dependency {
+                reference: r,
+                platform: stage.platform.to_string(),
+                digest,
+            };
+            if !out.contains(&dep) {
+                out.push(dep);
+            }
         }
     }
     Ok(out)

@@ -256,20 +256,38 @@ fn image_contexts_are_provenance_dependencies() {
         .as_str()
         .unwrap()
         .to_string();
+    // COPY --from an image no FROM names (a copy of the layout, so its reference differs).
+    let copy = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{layout}/."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
     let ctx = tempfile::tempdir().unwrap();
     fs::write(
         ctx.path().join("Dockerfile"),
-        "FROM pinned\nRUN echo hi > /hi\n",
+        "ARG SRC\nFROM pinned\nARG SRC\nCOPY --from=$SRC /etc/group /g\nRUN echo hi > /hi\n",
     )
     .unwrap();
     let home = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("img");
     let flag = format!("pinned=oci-layout://{layout}:latest");
+    let src = format!("SRC=oci:{}:latest", copy.path().display());
     let to = format!("type=oci,dest={}", dest.display());
     build_ok(
         home.path(),
-        &["--build-context", &flag, "--provenance", "-o", &to],
+        &[
+            "--build-context",
+            &flag,
+            "--build-arg",
+            &src,
+            "--provenance",
+            "-o",
+            &to,
+        ],
         ctx.path(),
     );
     // The layout's image index: the image and its attestation manifest.
@@ -294,8 +312,14 @@ fn image_contexts_are_provenance_dependencies() {
         .as_array()
         .unwrap();
     let hex = base_digest.trim_start_matches("sha256:");
-    assert!(
-        deps.iter().any(|d| d["digest"]["sha256"] == hex),
-        "{deps:?}"
-    );
+    // The context's image and the COPY --from image: the same digest, two references.
+    let uris: Vec<&str> = deps
+        .iter()
+        .filter(|d| d["digest"]["sha256"] == hex)
+        .map(|d| d["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris.len(), 2, "{deps:?}");
+    assert!(uris.iter().any(|u| u.contains(&layout)), "{uris:?}");
+    let copied = copy.path().display().to_string();
+    assert!(uris.iter().any(|u| u.contains(&copied)), "{uris:?}");
 }
