@@ -56,7 +56,8 @@ fn run() -> Result<i32, SetupError> {
     redirect_stdin()?;
     let spec = match &req.job {
         Job::Run(spec) => spec,
-        Job::Chown(owners) => return super::userns::chown(owners),
+        Job::Chown { root, owners } => return super::as_root::chown(root, owners),
+        Job::Tar(job) => return super::as_root::tar_dir(job),
     };
     match spec.isolation {
         Isolation::Namespaces => super::ns::run(spec, false),

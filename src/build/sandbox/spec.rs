@@ -8,12 +8,27 @@ use super::{RunSpec, SetupError};
 /// The file descriptor the helper reports its status on.
 pub(crate) const STATUS_FD: i32 = 3;
 
-/// A path and the owner to give it (container ids).
+/// A path and the owner to give it (container ids). The path is relative to the tree the
+/// request names and resolved inside it as in a chroot (symlinks never lead out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub path: std::path::PathBuf,
     pub uid: u32,
     pub gid: u32,
+}
+
+/// A directory to write as an uncompressed layer on the helper's stdout (the same entries,
+/// order and metadata as `oci::layer::write_dir`), read as container root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TarDir {
+    /// The directory (not itself an entry).
+    pub dir: std::path::PathBuf,
+    /// Record extended attributes.
+    pub xattrs: bool,
+    /// The directory is an overlayfs upper dir (whiteouts, opaque directories).
+    pub overlay_whiteouts: bool,
+    /// Clamp mtimes to this (`SOURCE_DATE_EPOCH`).
+    pub source_date_epoch: Option<i64>,
 }
 
 /// What the helper is asked to do (a field of the request: `"spec"` or `"chown"`).
@@ -22,9 +37,16 @@ pub(crate) enum Job {
     /// Run one RUN step.
     #[serde(rename = "spec")]
     Run(Box<RunSpec>),
-    /// Set owners from inside a rootless user namespace.
+    /// Set owners of entries of a tree from inside a rootless user namespace.
     #[serde(rename = "chown")]
-    Chown(Vec<Owner>),
+    Chown {
+        /// The tree the paths are relative to.
+        root: std::path::PathBuf,
+        owners: Vec<Owner>,
+    },
+    /// Write a directory as a layer from inside a rootless user namespace.
+    #[serde(rename = "tar")]
+    Tar(TarDir),
 }
 
 /// What the parent sends (JSON, then EOF).
@@ -52,19 +74,22 @@ mod tests {
     #[test]
     fn requests_name_their_job() {
         let r = Request {
-            job: Job::Chown(vec![Owner {
-                path: "/x".into(),
-                uid: 1,
-                gid: 2,
-            }]),
+            job: Job::Chown {
+                root: "/t".into(),
+                owners: vec![Owner {
+                    path: "x".into(),
+                    uid: 1,
+                    gid: 2,
+                }],
+            },
             parent_pid: 7,
         };
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(
             text,
-            r#"{"chown":[{"path":"/x","uid":1,"gid":2}],"parent_pid":7}"#
+            r#"{"chown":{"root":"/t","owners":[{"path":"x","uid":1,"gid":2}]},"parent_pid":7}"#
         );
         let back: Request = serde_json::from_str(&text).unwrap();
-        assert!(matches!(back.job, Job::Chown(o) if o.len() == 1));
+        assert!(matches!(back.job, Job::Chown { owners, .. } if owners.len() == 1));
     }
 }

@@ -441,6 +441,22 @@ impl<W: Write> LayerWriter<W> {
     /// Write the end-of-archive marker, finish compression and return the output and digests.
     pub fn finish(mut self) -> Result<(W, LayerInfo), LayerError> {
         self.out.write_all(&[0u8; 2 * BLOCK]).map_err(out_err)?;
+        self.finish_raw()
+    }
+
+    /// Pass bytes of a whole uncompressed layer made elsewhere (the output of a
+    /// [`LayerWriter`] with [`Compression::None`], end-of-archive marker included, such as one
+    /// written by a helper process) through this writer's hashing and compression, so the
+    /// blob is the one [`LayerWriter::finish`] would give for the same entries. The bytes are
+    /// not checked: their entries and order are the producer's. End with
+    /// [`LayerWriter::finish_raw`]; do not mix with [`LayerWriter::append`].
+    pub fn write_raw(&mut self, bytes: &[u8]) -> Result<(), LayerError> {
+        self.out.write_all(bytes).map_err(out_err)
+    }
+
+    /// Finish compression (no end-of-archive marker added: the raw bytes carried theirs) and
+    /// return the output and digests.
+    pub fn finish_raw(self) -> Result<(W, LayerInfo), LayerError> {
         let tar_hasher = self.out.into_inner().map_err(|e| out_err(e.into_error()))?;
         let (enc, diff_id, uncompressed_size) = tar_hasher.finish();
         let digest_w = enc.finish().map_err(out_err)?;
