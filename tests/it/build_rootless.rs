@@ -44,24 +44,38 @@ fn context(home: &Path, name: &str, dockerfile: &str, files: &[(&str, &str)]) ->
     dir
 }
 
-/// `hoist build --isolation=rootless` of `ctx` by the rootless user with `IMG=img`; `None`
-/// (with a note) when this kernel forbids unprivileged user namespaces.
-fn rootless_build(home: &Path, img: &str, ctx: &Path) -> Option<(String, String)> {
-    let out: Output = Command::new("setpriv")
+/// `hoist ARGS` run by the rootless user with `home` as its home.
+fn as_user(home: &Path, args: &[&str]) -> Output {
+    Command::new("setpriv")
         .arg(format!("--reuid={ROOTLESS_USER}"))
         .arg(format!("--regid={ROOTLESS_USER}"))
         .arg("--init-groups")
         .arg(env!("CARGO_BIN_EXE_hoist"))
-        .args(["build", "--progress=plain", "--isolation=rootless"])
-        .arg("--build-arg")
-        .arg(format!("IMG={img}"))
-        .arg(ctx)
+        .args(args)
         .env_clear()
         .env("HOME", home)
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .current_dir(home)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `hoist build --isolation=rootless` of `ctx` by the rootless user with `IMG=img`; `None`
+/// (with a note) when this kernel forbids unprivileged user namespaces.
+fn rootless_build(home: &Path, img: &str, ctx: &Path) -> Option<(String, String)> {
+    let img_arg = format!("IMG={img}");
+    let ctx = ctx.display().to_string();
+    let out = as_user(
+        home,
+        &[
+            "build",
+            "--progress=plain",
+            "--isolation=rootless",
+            "--build-arg",
+            &img_arg,
+            &ctx,
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if stderr.contains("user namespaces are disabled") {
         eprintln!("note: unprivileged user namespaces are forbidden here; skipping");
@@ -133,6 +147,17 @@ fn temp_dirs_before(uid: u32, home: &Path) -> Vec<String> {
     crate::build_features::owned_by_user(&tmps, uid, home)
 }
 
+/// How many unpacked layers of the user's store lack the owners their entries need.
+fn owners_unset(home: &Path) -> usize {
+    fs::read_dir(home.join(".local/share/hoist/layers/sha256"))
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            fs::read_to_string(e.path().join("complete")).is_ok_and(|t| t.contains("owners-unset"))
+        })
+        .count()
+}
+
 /// The base: entries owned by 1000:1000 (a setuid+setgid file among them, a private
 /// directory, a symlink), a setuid-root file.
 const BASE_DF: &str = "ARG IMG
@@ -185,6 +210,19 @@ RUN cat /srv/priv/f /srv/owned.txt > /tmp/read-by-1000
     );
     let ctx = context(home.path(), "ctx", &df, &[]);
     let want = root_build(&img, &ctx);
+    // The user's store first unpacks the base for another command, which cannot give the
+    // entries their owners; the build extracts those layers again with them.
+    let sbom = as_user(home.path(), &["sbom", "-q", "-f", "json", &img]);
+    assert!(
+        sbom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sbom.stderr)
+    );
+    assert_eq!(
+        owners_unset(home.path()),
+        3,
+        "the two COPY --chown and the RUN layer"
+    );
     let Some((got, stderr)) = rootless_build(home.path(), &img, &ctx) else {
         return;
     };
@@ -206,6 +244,7 @@ RUN cat /srv/priv/f /srv/owned.txt > /tmp/read-by-1000
         "{stderr}"
     );
     assert_eq!(got, want, "{stderr}");
+    assert_eq!(owners_unset(home.path()), 0);
     // A second build is all cache hits and the same image.
     let (again, stderr) = rootless_build(home.path(), &img, &ctx).unwrap();
     assert_eq!(again, want);

@@ -513,6 +513,50 @@ mod tests {
     }
 
     #[test]
+    fn raw_tar_bytes_give_the_blob_of_the_entries() {
+        let entries: Vec<(LayerEntry, Vec<u8>)> = (0..12)
+            .map(|i| {
+                let body: Vec<u8> = (0..(i * 97_000)).map(|n| (n * 31 % 251) as u8).collect();
+                (file(&format!("f{i:02}"), body.len() as u64), body)
+            })
+            .collect();
+        let write = |opts: &LayerOptions| {
+            let mut w = LayerWriter::new(Vec::new(), opts).unwrap();
+            for (e, body) in &entries {
+                w.append(e, Some(&mut &body[..])).unwrap();
+            }
+            w.finish().unwrap()
+        };
+        let (tar, plain) = write(&LayerOptions {
+            compression: Compression::None,
+            ..Default::default()
+        });
+        for compression in [
+            Compression::Gzip { level: 6 },
+            Compression::Zstd { level: 3 },
+        ] {
+            let opts = LayerOptions {
+                compression,
+                gzip_threads: 2,
+                zstd_workers: 2,
+                ..Default::default()
+            };
+            let (want_bytes, want) = write(&opts);
+            assert_eq!(want.diff_id, plain.digest);
+            // Fed in odd chunk sizes, as a pipe delivers them.
+            for chunk in [1000, 16 * 1024, 3 << 20] {
+                let mut w = LayerWriter::new(Vec::new(), &opts).unwrap();
+                for c in tar.chunks(chunk) {
+                    w.write_raw(c).unwrap();
+                }
+                let (bytes, info) = w.finish_raw().unwrap();
+                assert_eq!(info, want, "{compression:?} in chunks of {chunk}");
+                assert!(bytes == want_bytes);
+            }
+        }
+    }
+
+    #[test]
     fn pax_for_long_names_and_big_ids() {
         let long = "d/".repeat(80) + "file";
         let mut e = file(&long, 3);

@@ -577,3 +577,75 @@ impl Unpacker<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(kind: tar::EntryType, uid: u64, gid: u64, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_uid(uid);
+        h.set_gid(gid);
+        h.set_mode(mode);
+        h.set_size(size);
+        h.set_mtime(0);
+        h
+    }
+
+    #[test]
+    fn an_unprivileged_unpack_reports_the_owners_it_could_not_set() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, kind, uid, gid, mode| {
+            let mut h = header(kind, uid, gid, mode, 0);
+            b.append_data(&mut h, path, &b""[..]).unwrap();
+        };
+        add("a/", tar::EntryType::Directory, 1000, 1000, 0o700);
+        add("a/f", tar::EntryType::Regular, 1000, 50, 0o4755);
+        add("b", tar::EntryType::Regular, 0, 0, 0o644);
+        // Replaced by a root-owned entry: nothing to do.
+        add("c", tar::EntryType::Regular, 5, 6, 0o644);
+        add("c", tar::EntryType::Regular, 0, 0, 0o644);
+        // A file replaced by a root-owned directory.
+        add("e", tar::EntryType::Regular, 7, 7, 0o644);
+        add("e/", tar::EntryType::Directory, 0, 0, 0o755);
+        // Whited out below: gone.
+        add("g", tar::EntryType::Regular, 9, 9, 0o644);
+        add(".wh.g", tar::EntryType::Regular, 0, 0, 0o644);
+        let mut l = header(tar::EntryType::Symlink, 3, 4, 0o777, 0);
+        b.append_link(&mut l, "s", "a/f").unwrap();
+        let mut h = header(tar::EntryType::Link, 8, 8, 0o644, 0);
+        b.append_link(&mut h, "h", "a/f").unwrap();
+        let bytes = b.into_inner().unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let opts = UnpackOptions {
+            whiteouts: WhiteoutMode::Overlay(OverlayXattr::User),
+            same_owner: false,
+            xattrs: false,
+            devices: false,
+            expected_diff_id: None,
+        };
+        let stats = unpack_tar(&bytes[..], dir.path(), &opts).unwrap();
+        let owners: Vec<(&str, u32, u32)> = stats
+            .owners
+            .iter()
+            .map(|(p, u, g)| (p.to_str().unwrap(), *u, *g))
+            .collect();
+        assert_eq!(
+            owners,
+            [("a", 1000, 1000), ("a/f", 1000, 50), ("s", 3, 4)],
+            "hardlink h shares a/f's inode and is not listed"
+        );
+        // With same_owner (root) the unpacker set them itself and reports none.
+        let dir = tempfile::tempdir().unwrap();
+        let opts = UnpackOptions {
+            same_owner: true,
+            ..opts
+        };
+        if super::super::is_root() {
+            let stats = unpack_tar(&bytes[..], dir.path(), &opts).unwrap();
+            assert!(stats.owners.is_empty());
+        }
+    }
+}
