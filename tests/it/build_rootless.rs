@@ -60,12 +60,11 @@ fn as_user(home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `hoist build --isolation=rootless` of `ctx` by the rootless user with `IMG=img`; `None`
-/// (with a note) when this kernel forbids unprivileged user namespaces.
-fn rootless_build(home: &Path, img: &str, ctx: &Path) -> Option<(String, String)> {
+/// `hoist build --isolation=rootless` of `ctx` by the rootless user with `IMG=img`.
+fn rootless_build_output(home: &Path, img: &str, ctx: &Path) -> Output {
     let img_arg = format!("IMG={img}");
     let ctx = ctx.display().to_string();
-    let out = as_user(
+    as_user(
         home,
         &[
             "build",
@@ -75,7 +74,13 @@ fn rootless_build(home: &Path, img: &str, ctx: &Path) -> Option<(String, String)
             &img_arg,
             &ctx,
         ],
-    );
+    )
+}
+
+/// [`rootless_build_output`], successful: (digest, stderr); `None` (with a note) when this
+/// kernel forbids unprivileged user namespaces.
+fn rootless_build(home: &Path, img: &str, ctx: &Path) -> Option<(String, String)> {
+    let out = rootless_build_output(home, img, ctx);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if stderr.contains("user namespaces are disabled") {
         eprintln!("note: unprivileged user namespaces are forbidden here; skipping");
@@ -312,4 +317,36 @@ RUN umask 077 && echo secret > /home/x/f && mkdir -m 700 /home/x/d && echo y > /
         );
     }
     assert_nothing_left(uid, home.path(), &before);
+}
+
+/// What remains: COPY --from reads a stage's files as the builder, so a file a RUN step made
+/// private to a container user other than root stops the build with the reason and the way
+/// out.
+#[test]
+fn rootless_copy_from_a_private_stage_file_says_why_it_cannot() {
+    let Some(busybox) = shared_base() else { return };
+    let Some((uid, gid)) = rootless_user() else {
+        return;
+    };
+    let home = user_home(uid, gid);
+    let df = "ARG IMG
+FROM $IMG AS a
+USER 1000
+RUN mkdir -m 700 /tmp/p && echo s > /tmp/p/f
+FROM $IMG
+COPY --from=a /tmp/p /p
+";
+    let ctx = context(home.path(), "ctx", df, &[]);
+    let out = rootless_build_output(home.path(), busybox, &ctx);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("user namespaces are disabled") {
+        return;
+    }
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Dockerfile:6")
+            && stderr.contains("/rootfs/tmp/p")
+            && stderr.contains("make them readable in that stage (chmod) or build as root"),
+        "{stderr}"
+    );
 }

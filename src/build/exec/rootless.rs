@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::build::error::{BuildError, Loc};
-use crate::build::fs::CopyPlan;
+use crate::build::fs::{CopyPlan, FsError};
 use crate::build::sandbox::{self, IdMap, Owner, RunOptions, TarDir};
 use crate::oci::layer::{LayerError, LayerInfo, LayerOptions, LayerWriter, WalkOptions};
 use crate::oci::store::OwnerFix;
@@ -190,6 +190,25 @@ pub fn owner_fix() -> Option<OwnerFix<'static>> {
         })
     }
     needs_helper().then_some(&fix as OwnerFix<'static>)
+}
+
+/// Why a builder without privileges could not read a file of its store (a COPY --from a
+/// stage whose RUN step made it private to a container user other than root): the builder
+/// reads such sources itself, not through the helper. `None` for other errors.
+pub fn explain_denied(store: &Store, e: &FsError) -> Option<String> {
+    let FsError::Io { path, source } = e else {
+        return None;
+    };
+    if source.kind() != std::io::ErrorKind::PermissionDenied
+        || !needs_helper()
+        || !path.starts_with(store.root().join("layers"))
+    {
+        return None;
+    }
+    Some(format!(
+        "{}: {source}: a RUN step made this private to a container user other than root, and a rootless build cannot copy such files from a stage yet; make them readable in that stage (chmod) or build as root",
+        path.display()
+    ))
 }
 
 /// Write `dir` (a RUN step's upper dir, whose files may belong to subordinate ids and be
