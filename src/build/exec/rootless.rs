@@ -1,14 +1,25 @@
 //! Builds by a non-root user: the store holds shifted ids (container uid N is host id
 //! start+N-1 of the user's subordinate range, container root the user; see
 //! [`crate::build::sandbox::IdMap`]), which is what RUN steps see through the rootless sandbox.
-//! A layer is written with its ids mapped back to the image's. The entries the builder writes
-//! itself (COPY, ADD, WORKDIR) it cannot chown without privileges: their intended owners go
-//! into the layer from [`Owners`], and onto the disk (so later RUN steps see them) by the
-//! sandbox helper from inside a user namespace, before the directory becomes a lower.
+//! What the user cannot do to those trees without privileges, the sandbox helper does as
+//! container root inside a user namespace with the sandbox's mapping (as rootless buildah and
+//! podman run their storage code in that namespace):
+//! - base layers: the unpacker reports the entries whose owner is not 0:0 and the helper
+//!   chowns them (setuid/setgid bits kept) before the tree counts as unpacked
+//!   ([`owner_fix`]); a tree another command unpacked without them is extracted again;
+//! - RUN layers: the helper reads the step's upper dir (files private to `USER 1000` too) and
+//!   streams the uncompressed tar, which the builder compresses and hashes ([`write_layer`]),
+//!   so the blob is byte for byte the one a root build writes;
+//! - entries the builder writes itself (COPY, ADD, WORKDIR): their intended owners go into the
+//!   layer from [`Owners`] and onto the disk by the helper ([`apply`]) before the directory
+//!   becomes a lower.
 //!
-//! Limits: base image layers are unpacked by the user without privileges, so their files
-//! belong to container root in RUN steps and in layers that copy them up; an ADD of a local
-//! archive keeps the archive's owners only with `--chown`.
+//! Without a subordinate range (single mapping) no id but container root exists in the
+//! sandbox: base-layer entries belong to container root and a COPY/ADD owner other than
+//! 0:0 is refused. Limits: COPY --from reads a stage's files as the builder, so a file a RUN
+//! step made private to another container user stops the build with that reason
+//! ([`explain_denied`]); an ADD of a local archive keeps the archive's owners only with
+//! `--chown`; file capabilities (`security.capability`) of base layers are not restored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

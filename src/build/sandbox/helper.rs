@@ -1,5 +1,6 @@
 //! The helper process (`hoist __sandbox`): single-threaded; reads the request, ties its life
-//! to the parent's, dispatches to the isolation mode, reports the status on fd 3.
+//! to the parent's, dispatches the job (a RUN step to its isolation mode, a rootless builder's
+//! store work to `as_root`), reports the status on fd 3.
 
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
