@@ -254,6 +254,27 @@ RUN cat /srv/priv/f /srv/owned.txt > /tmp/read-by-1000
     let (again, stderr) = rootless_build(home.path(), &img, &ctx).unwrap();
     assert_eq!(again, want);
     assert!(ran_steps(&stderr).is_empty(), "{stderr}");
+    // Forgotten (no cache entry, no name), every tree goes with `hoist prune`, also those
+    // holding entries of subordinate ids the user may not unlink.
+    let store = home.path().join(".local/share/hoist");
+    for dir in ["cache", "refs"] {
+        for e in fs::read_dir(store.join(dir)).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                fs::remove_dir_all(&p).unwrap();
+            } else {
+                fs::remove_file(&p).unwrap();
+            }
+        }
+    }
+    let prune = as_user(home.path(), &["prune"]);
+    assert!(
+        prune.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prune.stderr)
+    );
+    let left: Vec<_> = fs::read_dir(store.join("layers/sha256")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
     assert_nothing_left(uid, home.path(), &before);
 }
 

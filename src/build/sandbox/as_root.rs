@@ -4,7 +4,9 @@
 //! - [`chown`]: give entries of a tree their owners (container ids), setuid/setgid bits kept;
 //! - [`tar_dir`]: write a directory a RUN step produced as an uncompressed layer on stdout,
 //!   reading files that belong to subordinate ids (a `0600` file of `USER 1000`) and seeing
-//!   their owners as container ids, so no mapping back is needed.
+//!   their owners as container ids, so no mapping back is needed;
+//! - [`remove`]: remove a tree of the store holding entries of subordinate ids (pruning,
+//!   cleaning up), which the user may not unlink.
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -106,6 +108,15 @@ pub(super) fn tar_dir(job: &TarDir) -> Result<i32, SetupError> {
                 job.dir.display()
             ))
         })?;
+        Ok(0)
+    })
+}
+
+/// Remove the tree `path` from inside a user namespace.
+pub(super) fn remove(path: &Path) -> Result<i32, SetupError> {
+    in_userns(|| {
+        crate::oci::unpack::remove_tree(path)
+            .map_err(|e| SetupError::io(format!("removing {}", path.display()), &e))?;
         Ok(0)
     })
 }

@@ -59,6 +59,7 @@ fn run() -> Result<i32, SetupError> {
         Job::Run(spec) => spec,
         Job::Chown { root, owners } => return super::as_root::chown(root, owners),
         Job::Tar(job) => return super::as_root::tar_dir(job),
+        Job::Remove(path) => return super::as_root::remove(path),
     };
     match spec.isolation {
         Isolation::Namespaces => super::ns::run(spec, false),

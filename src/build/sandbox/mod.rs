@@ -199,6 +199,18 @@ pub fn tar_dir(
     parent::tar_dir(job, opts, on_tar)
 }
 
+/// In a process of a user without privileges whose sandbox maps subordinate ids, let
+/// [`crate::oci::unpack::remove_tree`] remove what that user may not (store trees holding
+/// entries of subordinate ids: pruned layers, leftovers) through the helper, as container
+/// root in a user namespace. The binary calls this at start.
+pub fn install_tree_remover() {
+    if current_map().is_some_and(IdMap::has_range) {
+        crate::oci::unpack::set_tree_remover(|path| {
+            parent::remove_tree(path).map_err(std::io::Error::other)
+        });
+    }
+}
+
 /// The hidden subcommand entry: `hoist __sandbox …` (re-exec of /proc/self/exe). main.rs calls
 /// this before clap when `argv[1] == "__sandbox"` and exits with its return value.
 pub fn helper_main() -> i32 {

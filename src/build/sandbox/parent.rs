@@ -115,6 +115,18 @@ pub(super) fn tar_dir(
     })
 }
 
+/// Remove the tree `path` from inside a rootless user namespace.
+pub(super) fn remove_tree(path: &Path) -> Result<(), SandboxError> {
+    let mut output = Vec::new();
+    let what = format!("removing {}", path.display());
+    run_job(
+        Job::Remove(path.to_path_buf()),
+        &what,
+        &RunOptions::default(),
+        &mut |_, b| output.extend_from_slice(b),
+    )
+}
+
 fn run_job(
     job: Job,
     what: &str,

@@ -47,6 +47,9 @@ pub(crate) enum Job {
     /// Write a directory as a layer from inside a rootless user namespace.
     #[serde(rename = "tar")]
     Tar(TarDir),
+    /// Remove a tree from inside a rootless user namespace.
+    #[serde(rename = "remove")]
+    Remove(std::path::PathBuf),
 }
 
 /// What the parent sends (JSON, then EOF).

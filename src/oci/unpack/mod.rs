@@ -34,7 +34,7 @@ mod fsops;
 mod tar_reader;
 
 pub use extract::unpack_tar;
-pub use fsops::remove_tree;
+pub use fsops::{remove_tree, set_tree_remover};
 pub use tar_reader::{parse_pax, TarEntry, TarReader};
 
 const BUF: usize = 1 << 20;
