@@ -16,10 +16,12 @@
 //!
 //! Without a subordinate range (single mapping) no id but container root exists in the
 //! sandbox: base-layer entries belong to container root and a COPY/ADD owner other than
-//! 0:0 is refused. Limits: COPY --from reads a stage's files as the builder, so a file a RUN
-//! step made private to another container user stops the build with that reason
-//! ([`explain_denied`]); an ADD of a local archive keeps the archive's owners only with
-//! `--chown`; file capabilities (`security.capability`) of base layers are not restored.
+//! 0:0 is refused. Limits: COPY --from and RUN --mount=type=bind,from= read a stage's files as
+//! the builder, so a file a RUN step made private to another container user stops the build
+//! with that reason ([`explain_denied`]); so do other readers of the store's trees as the
+//! user (`hoist sbom` of a built image with such files); an ADD of a local archive keeps the
+//! archive's owners only with `--chown`; file capabilities (`security.capability`) of base
+//! layers are not restored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -203,9 +205,10 @@ pub fn owner_fix() -> Option<OwnerFix<'static>> {
     needs_helper().then_some(&fix as OwnerFix<'static>)
 }
 
-/// Why a builder without privileges could not read a file of its store (a COPY --from a
-/// stage whose RUN step made it private to a container user other than root): the builder
-/// reads such sources itself, not through the helper. `None` for other errors.
+/// Why a builder without privileges could not read a file of its store (a COPY --from or
+/// RUN --mount=type=bind,from= of a stage whose RUN step made it private to a container user
+/// other than root): the builder reads such sources itself, not through the helper. `None`
+/// for other errors.
 pub fn explain_denied(store: &Store, e: &FsError) -> Option<String> {
     let FsError::Io { path, source } = e else {
         return None;
