@@ -10,14 +10,34 @@ use std::process::{Command, Output};
 use crate::build_support::*;
 use crate::sandbox::{rootless_user, ROOTLESS_USER};
 
-/// A home owned by the rootless user (its store and the build contexts live there).
-fn user_home(uid: u32, gid: u32) -> tempfile::TempDir {
+/// What each test starts from.
+struct Setup {
+    /// The busybox base, readable by the rootless user.
+    busybox: &'static str,
+    /// The rootless user's uid.
+    uid: u32,
+    /// A home owned by the rootless user (its store and the build contexts live there).
+    home: tempfile::TempDir,
+    /// What the user owned in the temp dirs before.
+    before: Vec<String>,
+}
+
+/// `None` (with a note) where the build or rootless tests cannot run.
+fn setup() -> Option<Setup> {
+    let busybox = shared_base()?;
+    let (uid, gid) = rootless_user()?;
     let home = tempfile::Builder::new()
         .prefix("rootless-owners-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     std::os::unix::fs::chown(home.path(), Some(uid), Some(gid)).unwrap();
-    home
+    let before = temp_dirs_before(uid, home.path());
+    Some(Setup {
+        busybox,
+        uid,
+        home,
+        before,
+    })
 }
 
 fn readable(path: &Path) {
@@ -114,14 +134,15 @@ fn shared_base() -> Option<&'static str> {
 
 /// Nothing of the user's is left behind: no process, no mount naming its home, no file
 /// outside its home in the temp dirs, nothing in its store's `tmp/`.
-fn assert_nothing_left(uid: u32, home: &Path, before: &[String]) {
+fn assert_nothing_left(t: &Setup) {
+    let home = t.home.path();
     let tmps: Vec<&Path> = ["/tmp", "/var/tmp", "/dev/shm"]
         .iter()
         .map(Path::new)
         .collect();
     assert_eq!(
-        crate::build_features::owned_by_user(&tmps, uid, home),
-        before
+        crate::build_features::owned_by_user(&tmps, t.uid, home),
+        t.before
     );
     // Processes of this test's builds (others of the same user may run in parallel tests):
     // their environment names this home.
@@ -180,12 +201,8 @@ const STAT: &str = "stat -c '%n %u:%g %a' /srv/owned.txt /srv/d /srv/d/f /srv/pr
 
 #[test]
 fn rootless_runs_see_base_owners_and_copy_ups_keep_them() {
-    let Some(busybox) = shared_base() else { return };
-    let Some((uid, gid)) = rootless_user() else {
-        return;
-    };
-    let home = user_home(uid, gid);
-    let before = temp_dirs_before(uid, home.path());
+    let Some(t) = setup() else { return };
+    let (busybox, home) = (t.busybox, &t.home);
     // The base, built as root and written as a layout the user reads.
     let base_ctx = context(
         home.path(),
@@ -275,17 +292,13 @@ RUN cat /srv/priv/f /srv/owned.txt > /tmp/read-by-1000
     );
     let left: Vec<_> = fs::read_dir(store.join("layers/sha256")).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
-    assert_nothing_left(uid, home.path(), &before);
+    assert_nothing_left(&t);
 }
 
 #[test]
 fn rootless_private_files_of_a_run_user_reach_the_layer() {
-    let Some(busybox) = shared_base() else { return };
-    let Some((uid, gid)) = rootless_user() else {
-        return;
-    };
-    let home = user_home(uid, gid);
-    let before = temp_dirs_before(uid, home.path());
+    let Some(t) = setup() else { return };
+    let (busybox, home) = (t.busybox, &t.home);
     let df = "ARG IMG
 FROM $IMG
 RUN mkdir -p /home/x && chown 1000:1000 /home/x
@@ -337,7 +350,7 @@ RUN umask 077 && echo secret > /home/x/f && mkdir -m 700 /home/x/d && echo y > /
             "{path} {mode} {owner} not in the layer:\n{text}"
         );
     }
-    assert_nothing_left(uid, home.path(), &before);
+    assert_nothing_left(&t);
 }
 
 /// What remains: COPY --from reads a stage's files as the builder, so a file a RUN step made
@@ -345,11 +358,8 @@ RUN umask 077 && echo secret > /home/x/f && mkdir -m 700 /home/x/d && echo y > /
 /// out.
 #[test]
 fn rootless_copy_from_a_private_stage_file_says_why_it_cannot() {
-    let Some(busybox) = shared_base() else { return };
-    let Some((uid, gid)) = rootless_user() else {
-        return;
-    };
-    let home = user_home(uid, gid);
+    let Some(t) = setup() else { return };
+    let (busybox, home) = (t.busybox, &t.home);
     let df = "ARG IMG
 FROM $IMG AS a
 USER 1000
