@@ -36,11 +36,11 @@ pub struct TarDir {
 /// A path as the array of its bytes.
 mod path_bytes {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(p: &PathBuf, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(p.as_os_str().as_bytes())
     }
 
