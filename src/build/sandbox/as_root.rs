@@ -8,8 +8,9 @@
 //! - [`remove`]: remove a tree of the store holding entries of subordinate ids (pruning,
 //!   cleaning up), which the user may not unlink.
 
+use std::ffi::OsStr;
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
@@ -28,25 +29,28 @@ pub(super) fn chown(root: &Path, owners: &[Owner]) -> Result<i32, SetupError> {
             Mode::empty(),
         )
         .map_err(|e| SetupError::io(format!("opening {}", root.display()), &e.into()))?;
+        // Entries come sorted, siblings together: each parent is resolved once per run.
+        let mut parent_dir: Option<(&Path, OwnedFd)> = None;
         for o in owners {
-            chown_one(tree.as_fd(), root, o)?;
+            let (parent, leaf) = match (o.path.parent(), o.path.file_name()) {
+                (Some(p), Some(l)) => (p, l),
+                _ => (Path::new(""), OsStr::new(".")),
+            };
+            let dir = match parent_dir.take() {
+                Some((p, fd)) if p == parent => fd,
+                _ => open_parent(tree.as_fd(), root, parent)?,
+            };
+            chown_at(dir.as_fd(), leaf, root, o)?;
+            parent_dir = Some((parent, dir));
         }
         Ok(0)
     })
 }
 
-fn chown_one(tree: std::os::fd::BorrowedFd<'_>, root: &Path, o: &Owner) -> Result<(), SetupError> {
-    let shown = root.join(&o.path);
-    let at = |what: &str, e: rustix::io::Errno| {
-        SetupError::io(format!("{what} {}", shown.display()), &e.into())
-    };
-    let (parent, leaf) = match (o.path.parent(), o.path.file_name()) {
-        (Some(p), Some(l)) => (p, l),
-        _ => (Path::new(""), std::ffi::OsStr::new(".")),
-    };
-    // The parent is resolved with `root` as "/" (absolute symlinks and `..` stay inside), the
-    // way the unpacker resolved it; the leaf itself is never followed.
-    let dir = rustix::fs::openat2(
+/// `parent` (relative to the tree) resolved with the tree as "/": absolute symlinks and `..`
+/// stay inside, the way the unpacker resolved it.
+fn open_parent(tree: BorrowedFd<'_>, root: &Path, parent: &Path) -> Result<OwnedFd, SetupError> {
+    rustix::fs::openat2(
         tree,
         if parent.as_os_str().is_empty() {
             Path::new(".")
@@ -57,11 +61,23 @@ fn chown_one(tree: std::os::fd::BorrowedFd<'_>, root: &Path, o: &Owner) -> Resul
         Mode::empty(),
         ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
     )
-    .map_err(|e| at("resolving the parent of", e))?;
-    let st =
-        rustix::fs::statat(&dir, leaf, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| at("stat", e))?;
+    .map_err(|e| {
+        SetupError::io(
+            format!("resolving {}", root.join(parent).display()),
+            &e.into(),
+        )
+    })
+}
+
+/// Chown `leaf` of `dir` (never following it), setuid/setgid bits put back.
+fn chown_at(dir: BorrowedFd<'_>, leaf: &OsStr, root: &Path, o: &Owner) -> Result<(), SetupError> {
+    let shown = root.join(&o.path);
+    let at = |what: &str, e: rustix::io::Errno| {
+        SetupError::io(format!("{what} {}", shown.display()), &e.into())
+    };
+    let st = rustix::fs::statat(dir, leaf, AtFlags::SYMLINK_NOFOLLOW).map_err(|e| at("stat", e))?;
     rustix::fs::chownat(
-        &dir,
+        dir,
         leaf,
         Some(rustix::fs::Uid::from_raw(o.uid)),
         Some(rustix::fs::Gid::from_raw(o.gid)),
@@ -79,7 +95,7 @@ fn chown_one(tree: std::os::fd::BorrowedFd<'_>, root: &Path, o: &Owner) -> Resul
     let is_link = FileType::from_raw_mode(st.st_mode) == FileType::Symlink;
     if !is_link && mode & 0o6000 != 0 {
         // chown cleared setuid/setgid; the leaf is no symlink, so this does not follow one.
-        rustix::fs::chmodat(&dir, leaf, Mode::from_raw_mode(mode), AtFlags::empty())
+        rustix::fs::chmodat(dir, leaf, Mode::from_raw_mode(mode), AtFlags::empty())
             .map_err(|e| at("chmod", e))?;
     }
     Ok(())
