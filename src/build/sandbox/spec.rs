@@ -50,7 +50,8 @@ mod path_bytes {
     }
 }
 
-/// What the helper is asked to do (a field of the request: `"spec"` or `"chown"`).
+/// What the helper is asked to do (a field of the request: `"spec"`, `"chown"`, `"tar"` or
+/// `"remove"`).
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum Job {
     /// Run one RUN step.
