@@ -9,5 +9,6 @@ fn main() {
     if std::env::args_os().nth(1).as_deref() == Some(std::ffi::OsStr::new("__sandbox")) {
         std::process::exit(hoist::build::sandbox::helper_main())
     }
+    hoist::build::sandbox::install_tree_remover();
     std::process::exit(cli::main());
 }

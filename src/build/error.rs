@@ -188,6 +188,15 @@ pub enum BuildError {
     /// A step was cancelled because another one failed.
     #[error("cancelled")]
     Cancelled,
+    /// The helper of a builder without privileges (working as container root in a user
+    /// namespace) failed on a tree of the store.
+    #[error("{path}: {message}")]
+    Rootless {
+        /// The tree.
+        path: PathBuf,
+        /// What failed and what to do.
+        message: String,
+    },
 }
 
 fn tail_text(lines: &[String]) -> String {

@@ -93,7 +93,7 @@ fn copy_link_layer_is_reused_when_what_is_below_changes() {
 
 /// Files and dirs under `roots` owned by `uid` or the subordinate range of the rootless test
 /// user (1100000–1165535), outside `allowed`.
-fn owned_by_user(roots: &[&Path], uid: u32, allowed: &Path) -> Vec<String> {
+pub(crate) fn owned_by_user(roots: &[&Path], uid: u32, allowed: &Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack: Vec<std::path::PathBuf> = roots.iter().map(|p| p.to_path_buf()).collect();
     while let Some(d) = stack.pop() {

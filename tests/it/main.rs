@@ -16,6 +16,7 @@ mod build_memory;
 mod build_out;
 mod build_perf;
 mod build_qemu;
+mod build_rootless;
 mod build_shared_stage;
 mod build_stream;
 mod build_supply;

@@ -149,12 +149,14 @@ pub fn ensure_lowers(ctx: &Ctx, state: &mut StageState) -> Result<(), BuildError
         return Ok(());
     }
     let mut lowers = Vec::with_capacity(state.layers.len());
+    // A builder without privileges has the helper give base-layer entries their owners.
+    let fix = super::rootless::owner_fix();
     for l in &state.layers {
-        let p = match ctx.store.unpacked_layer(&l.diff_id) {
+        let p = match ctx.store.unpacked_layer_for(&l.diff_id, fix) {
             Some(p) => p,
             None => {
                 super::layer::fetch_layers(ctx, std::slice::from_ref(l))?;
-                ctx.store.unpack_layer(&l.digest, &l.diff_id)?
+                ctx.store.unpack_layer_with(&l.digest, &l.diff_id, fix)?
             }
         };
         lowers.push(p);

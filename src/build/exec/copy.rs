@@ -39,7 +39,7 @@ pub fn copy_step(
     };
     let fs_err = |e: FsError| BuildError::Copy {
         loc: loc.clone(),
-        message: e.to_string(),
+        message: super::rootless::explain_denied(&ctx.store, &e).unwrap_or_else(|| e.to_string()),
     };
     let lexer = ctx.plan.lexer();
     let vars = state.vars();

@@ -180,12 +180,15 @@ pub fn commit_dir_owned(
         let none = Owners::none();
         let owners = owned.map_or(&none, |(o, _)| o);
         let map = sandbox::current_map();
-        let info = ctx.store.write_dir_layer_owned(
-            dir,
-            &layer_options(ctx),
-            &walk,
-            &|rel, uid, gid| rootless::layer_owner(map, owners, rel, uid, gid),
-        )?;
+        let info = if owned.is_none() && rootless::needs_helper() {
+            // A RUN step's files may be private to subordinate ids: read them as container root.
+            rootless::write_layer(&ctx.store, dir, &layer_options(ctx), &walk)?
+        } else {
+            ctx.store
+                .write_dir_layer_owned(dir, &layer_options(ctx), &walk, &|rel, uid, gid| {
+                    rootless::layer_owner(map, owners, rel, uid, gid)
+                })?
+        };
         let layer = LayerRef::from_info(&info, MediaFlavor::Oci);
         if let Some((o, loc)) = owned {
             if ctx.store.unpacked_layer(&layer.diff_id).is_none() {

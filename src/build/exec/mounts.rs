@@ -277,7 +277,10 @@ fn bind_source(
     let source = m.source.clone().unwrap_or_else(|| "/".to_string());
     let copy_err = |e: crate::build::fs::FsError| BuildError::Copy {
         loc: loc.clone(),
-        message: format!("RUN --mount=type=bind source {source:?}: {e}"),
+        message: format!(
+            "RUN --mount=type=bind source {source:?}: {}",
+            super::rootless::explain_denied(&ctx.store, &e).unwrap_or_else(|| e.to_string())
+        ),
     };
     // The directory read when the source is the build context or a named directory context;
     // the layers read when it is a stage or an image.

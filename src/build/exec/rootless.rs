@@ -1,21 +1,37 @@
 //! Builds by a non-root user: the store holds shifted ids (container uid N is host id
 //! start+N-1 of the user's subordinate range, container root the user; see
 //! [`crate::build::sandbox::IdMap`]), which is what RUN steps see through the rootless sandbox.
-//! A layer is written with its ids mapped back to the image's. The entries the builder writes
-//! itself (COPY, ADD, WORKDIR) it cannot chown without privileges: their intended owners go
-//! into the layer from [`Owners`], and onto the disk (so later RUN steps see them) by the
-//! sandbox helper from inside a user namespace, before the directory becomes a lower.
+//! What the user cannot do to those trees without privileges, the sandbox helper does as
+//! container root inside a user namespace with the sandbox's mapping (as rootless buildah and
+//! podman run their storage code in that namespace):
+//! - base layers: the unpacker reports the entries whose owner is not 0:0 and the helper
+//!   chowns them (setuid/setgid bits kept) before the tree counts as unpacked
+//!   ([`owner_fix`]); a tree another command unpacked without them is extracted again;
+//! - RUN layers: the helper reads the step's upper dir (files private to `USER 1000` too) and
+//!   streams the uncompressed tar, which the builder compresses and hashes ([`write_layer`]),
+//!   so the blob is byte for byte the one a root build writes;
+//! - entries the builder writes itself (COPY, ADD, WORKDIR): their intended owners go into the
+//!   layer from [`Owners`] and onto the disk by the helper ([`apply`]) before the directory
+//!   becomes a lower.
 //!
-//! Limits: base image layers are unpacked by the user without privileges, so their files
-//! belong to container root in RUN steps and in layers that copy them up; an ADD of a local
-//! archive keeps the archive's owners only with `--chown`.
+//! Without a subordinate range (single mapping) no id but container root exists in the
+//! sandbox: base-layer entries belong to container root and a COPY/ADD owner other than
+//! 0:0 is refused. Limits: COPY --from and RUN --mount=type=bind,from= read a stage's files as
+//! the builder, so a file a RUN step made private to another container user stops the build
+//! with that reason ([`explain_denied`]); so do other readers of the store's trees as the
+//! user (`hoist sbom` of a built image with such files); an ADD of a local archive keeps the
+//! archive's owners only with `--chown`; file capabilities (`security.capability`) of base
+//! layers are not restored.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::build::error::{BuildError, Loc};
-use crate::build::fs::CopyPlan;
-use crate::build::sandbox::{self, IdMap, Owner, RunOptions};
+use crate::build::fs::{CopyPlan, FsError};
+use crate::build::sandbox::{self, IdMap, Owner, RunOptions, TarDir};
+use crate::oci::layer::{LayerError, LayerInfo, LayerOptions, LayerWriter, WalkOptions};
+use crate::oci::store::OwnerFix;
+use crate::oci::{Expected, Store, StoreError};
 
 /// Owners (container ids) the builder meant for entries it wrote, by path relative to the
 /// layer directory.
@@ -64,13 +80,13 @@ impl Owners {
     }
 
     /// Entries under `dir` whose owner is not container root (the owner of whatever the
-    /// user writes), with their paths on disk.
+    /// user writes), with their paths relative to `dir`.
     fn to_set(&self, dir: &Path) -> Result<Vec<Owner>, BuildError> {
         let mut out = Vec::new();
         let mut push = |rel: &Path, (uid, gid): (u32, u32)| {
             if (uid, gid) != (0, 0) {
                 out.push(Owner {
-                    path: dir.join(rel),
+                    path: rel.to_path_buf(),
                     uid,
                     gid,
                 });
@@ -139,11 +155,11 @@ pub fn apply(dir: &Path, owners: &Owners, loc: &Loc) -> Result<(), BuildError> {
             "owner {}:{} of {} cannot exist in a rootless build of a user without subordinate ids: add a range to /etc/subuid and /etc/subgid (usermod --add-subuids/--add-subgids) and install uidmap",
             first.uid,
             first.gid,
-            first.path.strip_prefix(dir).unwrap_or(&first.path).display(),
+            first.path.display(),
         )));
     }
     let mut output = Vec::new();
-    sandbox::set_owners(list, &RunOptions::default(), &mut |_, b| {
+    sandbox::set_owners(dir, list, &RunOptions::default(), &mut |_, b| {
         output.extend_from_slice(b)
     })
     .map_err(|e| {
@@ -152,6 +168,99 @@ pub fn apply(dir: &Path, owners: &Owners, loc: &Loc) -> Result<(), BuildError> {
             String::from_utf8_lossy(&output).trim()
         ))
     })
+}
+
+/// Whether this builder needs the helper to work on its store as container root: it runs
+/// without privileges and its sandbox maps subordinate ids (with the single mapping every
+/// entry belongs to the user, who can do all of it alone, and no other owner can exist).
+pub fn needs_helper() -> bool {
+    sandbox::current_map().is_some_and(IdMap::has_range)
+}
+
+/// Gives the entries of a layer this builder unpacked without privileges the owners the
+/// layer gives them (an [`OwnerFix`] for [`crate::oci::Store::unpack_layer_with`]): the
+/// helper chowns them in the user namespace. `None` when not [`needs_helper`] (then every
+/// base-image entry belongs to container root, as no other id exists in the sandbox).
+pub fn owner_fix() -> Option<OwnerFix<'static>> {
+    fn fix(rootfs: &Path, owners: &[(PathBuf, u32, u32)]) -> Result<(), String> {
+        let list = owners
+            .iter()
+            .map(|(path, uid, gid)| Owner {
+                path: path.clone(),
+                uid: *uid,
+                gid: *gid,
+            })
+            .collect();
+        let mut output = Vec::new();
+        sandbox::set_owners(rootfs, list, &RunOptions::default(), &mut |_, b| {
+            output.extend_from_slice(b)
+        })
+        .map_err(|e| {
+            format!(
+                "in a user namespace: {e} {}",
+                String::from_utf8_lossy(&output).trim()
+            )
+        })
+    }
+    needs_helper().then_some(&fix as OwnerFix<'static>)
+}
+
+/// Why a builder without privileges could not read a file of its store (a COPY --from or
+/// RUN --mount=type=bind,from= of a stage whose RUN step made it private to a container user
+/// other than root): the builder reads such sources itself, not through the helper. `None`
+/// for other errors.
+pub fn explain_denied(store: &Store, e: &FsError) -> Option<String> {
+    let FsError::Io { path, source } = e else {
+        return None;
+    };
+    if source.kind() != std::io::ErrorKind::PermissionDenied
+        || !needs_helper()
+        || !path.starts_with(store.root().join("layers"))
+    {
+        return None;
+    }
+    Some(format!(
+        "{}: {source}: a RUN step made this private to a container user other than root, and a rootless build cannot copy such files from a stage yet; make them readable in that stage (chmod) or build as root",
+        path.display()
+    ))
+}
+
+/// Write `dir` (a RUN step's upper dir, whose files may belong to subordinate ids and be
+/// private to them) as a layer blob in `store`: the helper reads it as container root in the
+/// user namespace and streams the uncompressed tar, which is compressed and hashed here
+/// exactly as [`crate::oci::Store::write_dir_layer`] would, so the blob is the root build's.
+pub fn write_layer(
+    store: &Store,
+    dir: &Path,
+    opts: &LayerOptions,
+    walk: &WalkOptions,
+) -> Result<LayerInfo, BuildError> {
+    let mut lw = LayerWriter::new(store.blob_writer()?, opts).map_err(StoreError::from)?;
+    let mut failed: Option<LayerError> = None;
+    let job = TarDir {
+        dir: dir.to_path_buf(),
+        xattrs: walk.xattrs,
+        overlay_whiteouts: walk.overlay_whiteouts,
+        source_date_epoch: opts.source_date_epoch,
+    };
+    sandbox::tar_dir(job, &RunOptions::default(), &mut |bytes| {
+        if failed.is_none() {
+            failed = lw.write_raw(bytes).err();
+        }
+    })
+    .map_err(|e| BuildError::Rootless {
+        path: dir.to_path_buf(),
+        message: format!("reading the step's files as container root in a user namespace: {e}"),
+    })?;
+    if let Some(e) = failed {
+        return Err(StoreError::from(e).into());
+    }
+    let (w, info) = lw.finish_raw().map_err(StoreError::from)?;
+    w.commit(Some(&Expected {
+        digest: info.digest.clone(),
+        size: Some(info.size),
+    }))?;
+    Ok(info)
 }
 
 #[cfg(test)]

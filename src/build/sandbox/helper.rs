@@ -1,5 +1,6 @@
 //! The helper process (`hoist __sandbox`): single-threaded; reads the request, ties its life
-//! to the parent's, dispatches to the isolation mode, reports the status on fd 3.
+//! to the parent's, dispatches the job (a RUN step to its isolation mode, a rootless builder's
+//! store work to `as_root`), reports the status on fd 3.
 
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -56,7 +57,9 @@ fn run() -> Result<i32, SetupError> {
     redirect_stdin()?;
     let spec = match &req.job {
         Job::Run(spec) => spec,
-        Job::Chown(owners) => return super::userns::chown(owners),
+        Job::Chown { root, owners } => return super::as_root::chown(root, owners),
+        Job::Tar(job) => return super::as_root::tar_dir(job),
+        Job::Remove(path) => return super::as_root::remove(path),
     };
     match spec.isolation {
         Isolation::Namespaces => super::ns::run(spec, false),

@@ -16,8 +16,10 @@
 //! Concerns by file: `spec` (wire format between parent and helper), `parent` (the `run` side),
 //! `helper` (the helper's flow), `container` (the last steps before exec, shared by every mode),
 //! `probe` (isolation detection), `merged` (read-only merged view of the lowers), `tree`
-//! (copying trees with metadata).
+//! (copying trees with metadata), `as_root` (store work of a rootless builder done as
+//! container root in a user namespace: owners, reading private files into a layer).
 
+mod as_root;
 mod chroot;
 mod container;
 mod devices;
@@ -39,7 +41,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use error::{SandboxError, SetupError};
-pub use spec::Owner;
+pub use spec::{Owner, TarDir};
 pub use userns::{current_map, IdMap, Range};
 
 /// How a RUN step is isolated from the host.
@@ -171,15 +173,42 @@ pub fn run_with(
     parent::run(spec, opts, on_output)
 }
 
-/// Give each of `owners` (paths the caller owns) its owner, in container ids, from inside a
-/// user namespace with the rootless sandbox's mapping: how a non-root builder puts the owners
-/// it cannot set itself on the layers of its store. Output of the helper goes to `on_output`.
+/// Give each of `owners` (paths relative to `root`, a tree the caller owns, resolved inside
+/// it as in a chroot) its owner, in container ids, from inside a user namespace with the
+/// rootless sandbox's mapping: how a non-root builder puts the owners it cannot set itself on
+/// the layers of its store. setuid/setgid bits survive. Output of the helper goes to
+/// `on_output`.
 pub fn set_owners(
+    root: &std::path::Path,
     owners: Vec<Owner>,
     opts: &RunOptions,
     on_output: &mut dyn FnMut(OutputStream, &[u8]),
 ) -> Result<(), SandboxError> {
-    parent::set_owners(owners, opts, on_output)
+    parent::set_owners(root, owners, opts, on_output)
+}
+
+/// Write `job.dir` as an uncompressed layer (the bytes `oci::layer::write_dir` gives with
+/// compression off) read as container root from inside a user namespace with the rootless
+/// sandbox's mapping: how a non-root builder reads what a RUN step made private to a
+/// subordinate id. The bytes go to `on_tar` as they come.
+pub fn tar_dir(
+    job: TarDir,
+    opts: &RunOptions,
+    on_tar: &mut dyn FnMut(&[u8]),
+) -> Result<(), SandboxError> {
+    parent::tar_dir(job, opts, on_tar)
+}
+
+/// In a process of a user without privileges whose sandbox maps subordinate ids, let
+/// [`crate::oci::unpack::remove_tree`] remove what that user may not (store trees holding
+/// entries of subordinate ids: pruned layers, leftovers) through the helper, as container
+/// root in a user namespace. The binary calls this at start.
+pub fn install_tree_remover() {
+    if current_map().is_some_and(IdMap::has_range) {
+        crate::oci::unpack::set_tree_remover(|path| {
+            parent::remove_tree(path).map_err(std::io::Error::other)
+        });
+    }
 }
 
 /// The hidden subcommand entry: `hoist __sandbox …` (re-exec of /proc/self/exe). main.rs calls

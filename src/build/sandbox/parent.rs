@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use super::spec::{Job, Owner, Request, Status, STATUS_FD};
+use super::spec::{Job, Owner, Request, Status, TarDir, STATUS_FD};
 use super::{OutputStream, RunOptions, RunOutcome, RunSpec, SandboxError};
 
 pub(super) fn run(
@@ -76,19 +76,69 @@ enum Event {
     Done,
 }
 
-/// Give each of `owners` its owner from inside a rootless user namespace (the helper's
-/// output goes to `on_output`).
+/// Give each of `owners` (relative to `root`) its owner from inside a rootless user
+/// namespace (the helper's output goes to `on_output`).
 pub(super) fn set_owners(
+    root: &Path,
     owners: Vec<Owner>,
     opts: &RunOptions,
     on_output: &mut dyn FnMut(OutputStream, &[u8]),
 ) -> Result<(), SandboxError> {
+    let job = Job::Chown {
+        root: root.to_path_buf(),
+        owners,
+    };
+    run_job(job, "setting owners", opts, on_output)
+}
+
+/// Write a directory as an uncompressed layer from inside a rootless user namespace; the tar
+/// bytes go to `on_tar` as they come.
+pub(super) fn tar_dir(
+    job: TarDir,
+    opts: &RunOptions,
+    on_tar: &mut dyn FnMut(&[u8]),
+) -> Result<(), SandboxError> {
+    let mut stderr = Vec::new();
+    let what = format!("writing {} as a layer", job.dir.display());
+    run_job(Job::Tar(job), &what, opts, &mut |s, b| match s {
+        OutputStream::Stdout => on_tar(b),
+        OutputStream::Stderr => stderr.extend_from_slice(b),
+    })
+    .map_err(|e| match e {
+        SandboxError::HelperDied { exe, status } if !stderr.is_empty() => {
+            SandboxError::HelperDied {
+                exe,
+                status: format!("{status}: {}", String::from_utf8_lossy(&stderr).trim()),
+            }
+        }
+        e => e,
+    })
+}
+
+/// Remove the tree `path` from inside a rootless user namespace.
+pub(super) fn remove_tree(path: &Path) -> Result<(), SandboxError> {
+    let mut output = Vec::new();
+    let what = format!("removing {}", path.display());
+    run_job(
+        Job::Remove(path.to_path_buf()),
+        &what,
+        &RunOptions::default(),
+        &mut |_, b| output.extend_from_slice(b),
+    )
+}
+
+fn run_job(
+    job: Job,
+    what: &str,
+    opts: &RunOptions,
+    on_output: &mut dyn FnMut(OutputStream, &[u8]),
+) -> Result<(), SandboxError> {
     let helper = helper_command(opts);
-    match run_helper(Job::Chown(owners), &helper, on_output)?.exit_code {
+    match run_helper(job, &helper, on_output)?.exit_code {
         0 => Ok(()),
         code => Err(SandboxError::HelperDied {
             exe: PathBuf::from(&helper[0]),
-            status: format!("setting owners ended with exit code {code}"),
+            status: format!("{what} ended with exit code {code}"),
         }),
     }
 }
@@ -139,7 +189,8 @@ fn run_helper(
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let mut status_file = std::fs::File::from(status_r);
-    let (tx, rx) = mpsc::channel::<Event>();
+    // Bounded: a helper streaming a layer waits for the consumer instead of filling memory.
+    let (tx, rx) = mpsc::sync_channel::<Event>(64);
     let mut status_bytes = Vec::new();
     let wait = std::thread::scope(|s| {
         for (stream, pipe) in [

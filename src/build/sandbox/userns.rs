@@ -5,8 +5,8 @@
 //!
 //! The same mapping ([`IdMap`]) serves the builder of a non-root user: its store holds
 //! shifted ids (container uid N is host id start+N-1), so layers are written with the ids
-//! mapped back, and the owners the builder itself cannot set are set by a helper in a user
-//! namespace ([`set_owners`]).
+//! mapped back, and what the builder itself cannot do to those trees (set owners, read what a
+//! RUN step made private) a helper does in a user namespace with this mapping (`as_root`).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -121,37 +121,9 @@ pub(super) fn run(spec: &RunSpec) -> Result<i32, SetupError> {
     in_userns(|| super::ns::run(spec, true))
 }
 
-/// Give each path its owner (container ids) from inside a user namespace with the sandbox's
-/// mapping; setuid/setgid bits that chown clears are put back.
-pub(super) fn chown(owners: &[super::spec::Owner]) -> Result<i32, SetupError> {
-    in_userns(|| {
-        for o in owners {
-            let md = std::fs::symlink_metadata(&o.path)
-                .map_err(|e| SetupError::io(format!("stat {}", o.path.display()), &e))?;
-            std::os::unix::fs::lchown(&o.path, Some(o.uid), Some(o.gid)).map_err(|e| {
-                SetupError::Invalid(format!(
-                    "chown {}:{} {} in the user namespace: {e}; ids other than 0 need a range for this user in /etc/subuid and /etc/subgid (and newuidmap/newgidmap)",
-                    o.uid,
-                    o.gid,
-                    o.path.display()
-                ))
-            })?;
-            let mode = std::os::unix::fs::PermissionsExt::mode(&md.permissions());
-            if !md.file_type().is_symlink() && mode & 0o6000 != 0 {
-                std::fs::set_permissions(
-                    &o.path,
-                    std::os::unix::fs::PermissionsExt::from_mode(mode & 0o7777),
-                )
-                .map_err(|e| SetupError::io(format!("chmod {}", o.path.display()), &e))?;
-            }
-        }
-        Ok(0)
-    })
-}
-
 /// Fork a child into a new user namespace, map its ids, make it root there and run `f` in it;
 /// the child's exit code (or the error it reported).
-fn in_userns(f: impl FnOnce() -> Result<i32, SetupError>) -> Result<i32, SetupError> {
+pub(super) fn in_userns(f: impl FnOnce() -> Result<i32, SetupError>) -> Result<i32, SetupError> {
     let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SetupError::sys("pipe2", e))?;

@@ -441,6 +441,22 @@ impl<W: Write> LayerWriter<W> {
     /// Write the end-of-archive marker, finish compression and return the output and digests.
     pub fn finish(mut self) -> Result<(W, LayerInfo), LayerError> {
         self.out.write_all(&[0u8; 2 * BLOCK]).map_err(out_err)?;
+        self.finish_raw()
+    }
+
+    /// Pass bytes of a whole uncompressed layer made elsewhere (the output of a
+    /// [`LayerWriter`] with [`Compression::None`], end-of-archive marker included, such as one
+    /// written by a helper process) through this writer's hashing and compression, so the
+    /// blob is the one [`LayerWriter::finish`] would give for the same entries. The bytes are
+    /// not checked: their entries and order are the producer's. End with
+    /// [`LayerWriter::finish_raw`]; do not mix with [`LayerWriter::append`].
+    pub fn write_raw(&mut self, bytes: &[u8]) -> Result<(), LayerError> {
+        self.out.write_all(bytes).map_err(out_err)
+    }
+
+    /// Finish compression (no end-of-archive marker added: the raw bytes carried theirs) and
+    /// return the output and digests.
+    pub fn finish_raw(self) -> Result<(W, LayerInfo), LayerError> {
         let tar_hasher = self.out.into_inner().map_err(|e| out_err(e.into_error()))?;
         let (enc, diff_id, uncompressed_size) = tar_hasher.finish();
         let digest_w = enc.finish().map_err(out_err)?;
@@ -494,6 +510,50 @@ mod tests {
             .append(&file("c", 10), Some(&mut &b"abc"[..]))
             .unwrap_err();
         assert!(matches!(err, LayerError::SizeMismatch { got: 3, .. }));
+    }
+
+    #[test]
+    fn raw_tar_bytes_give_the_blob_of_the_entries() {
+        let entries: Vec<(LayerEntry, Vec<u8>)> = (0..12)
+            .map(|i| {
+                let body: Vec<u8> = (0..(i * 97_000)).map(|n| (n * 31 % 251) as u8).collect();
+                (file(&format!("f{i:02}"), body.len() as u64), body)
+            })
+            .collect();
+        let write = |opts: &LayerOptions| {
+            let mut w = LayerWriter::new(Vec::new(), opts).unwrap();
+            for (e, body) in &entries {
+                w.append(e, Some(&mut &body[..])).unwrap();
+            }
+            w.finish().unwrap()
+        };
+        let (tar, plain) = write(&LayerOptions {
+            compression: Compression::None,
+            ..Default::default()
+        });
+        for compression in [
+            Compression::Gzip { level: 6 },
+            Compression::Zstd { level: 3 },
+        ] {
+            let opts = LayerOptions {
+                compression,
+                gzip_threads: 2,
+                zstd_workers: 2,
+                ..Default::default()
+            };
+            let (want_bytes, want) = write(&opts);
+            assert_eq!(want.diff_id, plain.digest);
+            // Fed in odd chunk sizes, as a pipe delivers them.
+            for chunk in [1000, 16 * 1024, 3 << 20] {
+                let mut w = LayerWriter::new(Vec::new(), &opts).unwrap();
+                for c in tar.chunks(chunk) {
+                    w.write_raw(c).unwrap();
+                }
+                let (bytes, info) = w.finish_raw().unwrap();
+                assert_eq!(info, want, "{compression:?} in chunks of {chunk}");
+                assert!(bytes == want_bytes);
+            }
+        }
     }
 
     #[test]

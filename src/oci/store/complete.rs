@@ -15,6 +15,9 @@ use super::{fsync_dir, io_err, StoreError};
 use crate::oci::digest::Digest;
 
 const NAME: &str = "complete";
+/// Appended to the origin of a tree unpacked by an unprivileged user without its owners
+/// (see [`super::OwnerFix`]).
+pub(super) const OWNERS_UNSET: &str = " owners-unset";
 
 /// This boot's id (`/proc/sys/kernel/random/boot_id`), if the kernel tells it.
 fn boot_id() -> Option<&'static str> {
@@ -38,6 +41,12 @@ pub(super) fn is_complete(dir: &Path) -> bool {
         None => true,
         Some(id) => boot_id() == Some(id),
     }
+}
+
+/// Whether the marker of `dir` says its entries lack the owners the layer gives them.
+pub(super) fn owners_unset(dir: &Path) -> bool {
+    fs::read_to_string(dir.join(NAME))
+        .is_ok_and(|t| t.lines().nth(1).is_some_and(|l| l.ends_with(OWNERS_UNSET)))
 }
 
 /// Mark the tree under `work` (a directory whose handle is `handle`) complete for `diff_id`,

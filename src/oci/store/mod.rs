@@ -140,7 +140,21 @@ pub enum StoreError {
     /// Unpacking a layer failed.
     #[error(transparent)]
     Unpack(#[from] UnpackError),
+    /// The owners of an unpacked layer could not be given (see [`OwnerFix`]).
+    #[error("layer {diff_id}: giving the entries their owners: {message}")]
+    Owners {
+        /// The layer.
+        diff_id: Digest,
+        /// What failed and what to do.
+        message: String,
+    },
 }
+
+/// Gives the entries of a layer unpacked by an unprivileged user their owners from the layer
+/// (which that user cannot set itself): called with the unpacked tree and
+/// [`unpack::UnpackStats::owners`] (paths relative to the tree), before the tree is marked
+/// complete. The error says what failed and what to do.
+pub type OwnerFix<'a> = &'a dyn Fn(&Path, &[(PathBuf, u32, u32)]) -> Result<(), String>;
 
 fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> StoreError {
     let path = path.into();
@@ -485,11 +499,31 @@ impl Store {
         complete::is_complete(&dir).then(|| dir.join("rootfs"))
     }
 
+    /// [`Store::unpacked_layer`] for a caller that gives owners with `fix` (see
+    /// [`Store::unpack_layer_with`]): not a tree unpacked without the owners it needed.
+    pub fn unpacked_layer_for(&self, diff_id: &Digest, fix: Option<OwnerFix>) -> Option<PathBuf> {
+        self.unpacked_layer(diff_id)
+            .filter(|_| fix.is_none() || !complete::owners_unset(&self.layer_root(diff_id)))
+    }
+
     /// Extract the layer blob `blob` (whose uncompressed stream must hash to `diff_id`) once
     /// into `layers/sha256/<diffid>/rootfs` and return that path. Concurrent callers for the
     /// same layer wait for the first one.
     pub fn unpack_layer(&self, blob: &Digest, diff_id: &Digest) -> Result<PathBuf, StoreError> {
-        if let Some(p) = self.unpacked_layer(diff_id) {
+        self.unpack_layer_with(blob, diff_id, None)
+    }
+
+    /// [`Store::unpack_layer`] that, in the store of an unprivileged user, gives the entries
+    /// their owners from the layer through `fix` before the tree is marked complete (see
+    /// [`OwnerFix`]). A tree unpacked earlier without a fix whose entries needed one is
+    /// extracted again.
+    pub fn unpack_layer_with(
+        &self,
+        blob: &Digest,
+        diff_id: &Digest,
+        fix: Option<OwnerFix>,
+    ) -> Result<PathBuf, StoreError> {
+        if let Some(p) = self.unpacked_layer_for(diff_id, fix) {
             return Ok(p);
         }
         let _gc = self.gc_lock(false)?;
@@ -499,7 +533,7 @@ impl Store {
                 .join(format!("locks/layer-{}.lock", diff_id.hex())),
             true,
         )?;
-        if let Some(p) = self.unpacked_layer(diff_id) {
+        if let Some(p) = self.unpacked_layer_for(diff_id, fix) {
             return Ok(p);
         }
         let final_dir = self.layer_root(diff_id);
@@ -530,8 +564,19 @@ impl Store {
             devices: root,
             expected_diff_id: Some(diff_id.clone()),
         };
-        unpack::unpack_layer(io::BufReader::with_capacity(BUF, blob_file), &rootfs, &opts)?;
-        let durable = complete::write(&work_path, &dir_handle, diff_id, &blob.to_string())?;
+        let stats =
+            unpack::unpack_layer(io::BufReader::with_capacity(BUF, blob_file), &rootfs, &opts)?;
+        let mut origin = blob.to_string();
+        if !stats.owners.is_empty() {
+            match fix {
+                Some(f) => f(&rootfs, &stats.owners).map_err(|message| StoreError::Owners {
+                    diff_id: diff_id.clone(),
+                    message,
+                })?,
+                None => origin.push_str(complete::OWNERS_UNSET),
+            }
+        }
+        let durable = complete::write(&work_path, &dir_handle, diff_id, &origin)?;
         fs::rename(&work_path, &final_dir).map_err(io_err(&final_dir))?;
         work.disarm();
         drop(dir_handle);

@@ -2,10 +2,12 @@
 //! directory fds (chroot-style path resolution, whiteouts, ownership, xattrs, deferred
 //! directory metadata).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
@@ -40,6 +42,7 @@ pub fn unpack_tar<R: Read>(
         skipped: Vec::new(),
         buf: vec![0; BUF],
         entries: 0,
+        owners: BTreeMap::new(),
     };
     while let Some(entry) = reader.next_entry()? {
         u.entry(&entry, &mut reader)?;
@@ -61,6 +64,11 @@ pub fn unpack_tar<R: Read>(
         uncompressed_size,
         entries: u.entries,
         skipped: u.skipped,
+        owners: u
+            .owners
+            .into_iter()
+            .map(|(k, (uid, gid))| (PathBuf::from(OsString::from_vec(k)), uid, gid))
+            .collect(),
     })
 }
 
@@ -82,6 +90,9 @@ struct Unpacker<'o> {
     skipped: Vec<String>,
     buf: Vec<u8>,
     entries: u64,
+    /// Without `same_owner`: the owners (other than 0:0) the layer gives entries that stand
+    /// in the target, by path (joined with `/`).
+    owners: BTreeMap<Vec<u8>, (u32, u32)>,
 }
 
 fn join(parts: &[&[u8]]) -> Vec<u8> {
@@ -114,7 +125,7 @@ impl Unpacker<'_> {
                 let r = open_dir_at(self.root.as_fd(), b".").map_err(|e| io_err(&shown, e))?;
                 self.own_fd(r.as_fd(), &meta, &shown)?;
                 self.dirs.push((Vec::new(), meta.mode, meta.mtime));
-                return Ok(());
+                return self.note_owner(b"", &meta, true, &shown);
             }
             return Err(unsafe_entry(raw, "non-directory entry for the root"));
         };
@@ -236,8 +247,56 @@ impl Unpacker<'_> {
                 })
             }
         }
+        if kind == tar::EntryType::Link {
+            self.forget(&key);
+        } else {
+            self.note_owner(&key, &meta, kind.is_dir(), &shown)?;
+        }
         self.created.insert(key);
         Ok(())
+    }
+
+    /// Without `same_owner`, remember the owner the layer gives `key` (0:0, what the
+    /// unprivileged caller's files amount to, is not kept). `keeps_children`: a directory
+    /// entry, whose existing children stay.
+    fn note_owner(
+        &mut self,
+        key: &[u8],
+        meta: &Meta,
+        keeps_children: bool,
+        shown: &str,
+    ) -> Result<(), UnpackError> {
+        if self.opts.same_owner {
+            return Ok(());
+        }
+        if !keeps_children {
+            self.forget(key);
+        }
+        let uid = u32::try_from(meta.uid)
+            .map_err(|_| unsafe_entry(shown.as_bytes(), "uid out of range"))?;
+        let gid = u32::try_from(meta.gid)
+            .map_err(|_| unsafe_entry(shown.as_bytes(), "gid out of range"))?;
+        if (uid, gid) == (0, 0) {
+            self.owners.remove(key);
+        } else {
+            self.owners.insert(key.to_vec(), (uid, gid));
+        }
+        Ok(())
+    }
+
+    /// `key` and everything below it are gone (replaced or whited out).
+    fn forget(&mut self, key: &[u8]) {
+        if self.owners.is_empty() {
+            return;
+        }
+        self.owners.remove(key);
+        let (mut lo, mut hi) = (key.to_vec(), key.to_vec());
+        lo.push(b'/');
+        hi.push(b'/' + 1);
+        let below: Vec<Vec<u8>> = self.owners.range(lo..hi).map(|(k, _)| k.clone()).collect();
+        for k in below {
+            self.owners.remove(&k);
+        }
     }
 
     fn meta(entry: &TarEntry) -> Meta {
@@ -390,6 +449,7 @@ impl Unpacker<'_> {
                     k.extend_from_slice(name);
                     if !self.created.contains(&k) {
                         remove_all_at(dfd.as_fd(), name).map_err(|e| io_err(&shown, e))?;
+                        self.forget(&k);
                     }
                 }
             }
@@ -419,6 +479,7 @@ impl Unpacker<'_> {
                         k.push(b'/');
                     }
                     k.extend_from_slice(name);
+                    self.forget(&k);
                     self.created.insert(k);
                 }
             }
@@ -514,5 +575,77 @@ impl Unpacker<'_> {
             rustix::fs::futimens(&fd, &times(*mtime)).map_err(|e| io_err(&shown, e.into()))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(kind: tar::EntryType, uid: u64, gid: u64, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_uid(uid);
+        h.set_gid(gid);
+        h.set_mode(mode);
+        h.set_size(size);
+        h.set_mtime(0);
+        h
+    }
+
+    #[test]
+    fn an_unprivileged_unpack_reports_the_owners_it_could_not_set() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, kind, uid, gid, mode| {
+            let mut h = header(kind, uid, gid, mode, 0);
+            b.append_data(&mut h, path, &b""[..]).unwrap();
+        };
+        add("a/", tar::EntryType::Directory, 1000, 1000, 0o700);
+        add("a/f", tar::EntryType::Regular, 1000, 50, 0o4755);
+        add("b", tar::EntryType::Regular, 0, 0, 0o644);
+        // Replaced by a root-owned entry: nothing to do.
+        add("c", tar::EntryType::Regular, 5, 6, 0o644);
+        add("c", tar::EntryType::Regular, 0, 0, 0o644);
+        // A file replaced by a root-owned directory.
+        add("e", tar::EntryType::Regular, 7, 7, 0o644);
+        add("e/", tar::EntryType::Directory, 0, 0, 0o755);
+        // Whited out below: gone.
+        add("g", tar::EntryType::Regular, 9, 9, 0o644);
+        add(".wh.g", tar::EntryType::Regular, 0, 0, 0o644);
+        let mut l = header(tar::EntryType::Symlink, 3, 4, 0o777, 0);
+        b.append_link(&mut l, "s", "a/f").unwrap();
+        let mut h = header(tar::EntryType::Link, 8, 8, 0o644, 0);
+        b.append_link(&mut h, "h", "a/f").unwrap();
+        let bytes = b.into_inner().unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let opts = UnpackOptions {
+            whiteouts: WhiteoutMode::Overlay(OverlayXattr::User),
+            same_owner: false,
+            xattrs: false,
+            devices: false,
+            expected_diff_id: None,
+        };
+        let stats = unpack_tar(&bytes[..], dir.path(), &opts).unwrap();
+        let owners: Vec<(&str, u32, u32)> = stats
+            .owners
+            .iter()
+            .map(|(p, u, g)| (p.to_str().unwrap(), *u, *g))
+            .collect();
+        assert_eq!(
+            owners,
+            [("a", 1000, 1000), ("a/f", 1000, 50), ("s", 3, 4)],
+            "hardlink h shares a/f's inode and is not listed"
+        );
+        // With same_owner (root) the unpacker set them itself and reports none.
+        let dir = tempfile::tempdir().unwrap();
+        let opts = UnpackOptions {
+            same_owner: true,
+            ..opts
+        };
+        if super::super::is_root() {
+            let stats = unpack_tar(&bytes[..], dir.path(), &opts).unwrap();
+            assert!(stats.owners.is_empty());
+        }
     }
 }

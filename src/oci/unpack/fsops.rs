@@ -90,9 +90,30 @@ pub(crate) fn remove_all_at(dir: BorrowedFd<'_>, leaf: &[u8]) -> io::Result<()> 
     }
 }
 
+/// What removes a tree an unprivileged caller may not (see [`set_tree_remover`]).
+static REMOVER: std::sync::OnceLock<fn(&Path) -> io::Result<()>> = std::sync::OnceLock::new();
+
+/// Let [`remove_tree`] hand a tree it may not remove (permission denied: entries a rootless
+/// build's RUN steps or base layers gave to subordinate ids) to `f`, which removes it with the
+/// rights that made it. Set once per process; later calls are ignored.
+pub fn set_tree_remover(f: fn(&Path) -> io::Result<()>) {
+    let _ = REMOVER.set(f);
+}
+
 /// Remove a directory tree by path, making read-only directories writable on the way
-/// (unpacked layers may contain `0555` directories). Symlinks are not followed.
+/// (unpacked layers may contain `0555` directories). Symlinks are not followed. What the
+/// caller may not remove goes to the remover set with [`set_tree_remover`], if any.
 pub fn remove_tree(path: &Path) -> io::Result<()> {
+    match remove_tree_here(path) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => match REMOVER.get() {
+            Some(f) => f(path),
+            None => Err(e),
+        },
+        r => r,
+    }
+}
+
+fn remove_tree_here(path: &Path) -> io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let Some(name) = path.file_name() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "no file name"));

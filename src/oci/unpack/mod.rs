@@ -24,7 +24,7 @@
 //! layer created when a whiteout comes later).
 
 use std::io::{self, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::digest::Digest;
 use super::media::{sniff_compression, LayerCompression};
@@ -34,7 +34,7 @@ mod fsops;
 mod tar_reader;
 
 pub use extract::unpack_tar;
-pub use fsops::remove_tree;
+pub use fsops::{remove_tree, set_tree_remover};
 pub use tar_reader::{parse_pax, TarEntry, TarReader};
 
 const BUF: usize = 1 << 20;
@@ -144,6 +144,11 @@ pub struct UnpackStats {
     /// Entries or attributes skipped, with the reason (devices when not allowed, xattrs the
     /// filesystem refuses, AUFS metadata).
     pub skipped: Vec<String>,
+    /// Without `same_owner` (an unprivileged caller owns everything it extracted): the
+    /// entries left in the target whose owner in the layer is not 0:0, as paths relative to
+    /// the target (the tar's, resolved from the target as a root) with that uid and gid.
+    /// Hardlinks are not listed (their inode is, by its first path).
+    pub owners: Vec<(PathBuf, u32, u32)>,
 }
 
 /// Unpack a layer blob, detecting gzip/zstd/plain tar from its first bytes.
