@@ -1,7 +1,9 @@
 //! Layer compressors: the encoder chain stage (plain, gzip, block-parallel gzip, zstd) with
 //! byte-identical output for any thread count.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::{mpsc, Arc, Mutex};
 
 pub(super) enum Encoder<W: Write> {
     Plain(W),
@@ -43,20 +45,36 @@ impl<W: Write> Write for Encoder<W> {
 const GZ_BLOCK: usize = 1 << 20;
 const GZ_DICT: usize = 32 << 10;
 
-/// Block-mode gzip: independent deflate pieces that concatenate into one stream, compressed
-/// `threads` blocks at a time on scoped threads.
+/// One block for a compression worker: (number, preset dictionary, data).
+type Job = (u64, Vec<u8>, Vec<u8>);
+/// A worker's answer: (number, raw deflate bytes).
+type Done = (u64, io::Result<Vec<u8>>);
+
+/// Block-mode gzip: independent deflate pieces that concatenate into one stream. Each full
+/// block goes to one of `threads` worker threads as soon as it is filled (with the 32 KiB
+/// before it as its dictionary) while the writer goes on filling the next, so reading,
+/// hashing and writing overlap with compression; outputs are written in block order. At most
+/// `2 × threads` blocks are in flight, so memory stays bounded.
 pub(super) struct ParGzip<W: Write> {
     out: W,
     level: u32,
     threads: usize,
-    /// Full blocks waiting for a batch.
-    pending: Vec<Vec<u8>>,
     /// The block being filled.
     cur: Vec<u8>,
-    /// The last 32 KiB of input before `pending[0]`.
+    /// The last 32 KiB of input before `cur`.
     dict: Vec<u8>,
     crc: flate2::Crc,
     header_written: bool,
+    /// Numbers of the next block to hand out and of the next to write.
+    next_seq: u64,
+    next_out: u64,
+    /// Finished blocks waiting for their turn.
+    ready: BTreeMap<u64, Vec<u8>>,
+    /// The workers' queue (started with the first full block; closed by `finish` or drop).
+    jobs: Option<mpsc::SyncSender<Job>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
 }
 
 fn tail(data: &[u8]) -> &[u8] {
@@ -101,15 +119,22 @@ fn deflate_block(level: u32, dict: &[u8], data: &[u8], finish: bool) -> io::Resu
 
 impl<W: Write> ParGzip<W> {
     pub(super) fn new(out: W, level: u32, threads: usize) -> Self {
+        let (done_tx, done_rx) = mpsc::channel();
         ParGzip {
             out,
             level,
             threads: threads.max(1),
-            pending: Vec::new(),
             cur: Vec::with_capacity(GZ_BLOCK),
             dict: Vec::new(),
             crc: flate2::Crc::new(),
             header_written: false,
+            next_seq: 0,
+            next_out: 0,
+            ready: BTreeMap::new(),
+            jobs: None,
+            workers: Vec::new(),
+            done_tx,
+            done_rx,
         }
     }
 
@@ -123,51 +148,91 @@ impl<W: Write> ParGzip<W> {
         Ok(())
     }
 
-    fn flush_batch(&mut self) -> io::Result<()> {
+    /// The workers' queue, starting them on first use.
+    fn queue(&mut self) -> io::Result<mpsc::SyncSender<Job>> {
+        if let Some(q) = &self.jobs {
+            return Ok(q.clone());
+        }
+        let (tx, rx) = mpsc::sync_channel::<Job>(self.threads);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..self.threads {
+            let (rx, done, level) = (rx.clone(), self.done_tx.clone(), self.level);
+            let h = std::thread::Builder::new()
+                .name(format!("gzip-{i}"))
+                .spawn(move || loop {
+                    let job = rx
+                        .lock()
+                        .map_err(|_| ())
+                        .and_then(|r| r.recv().map_err(|_| ()));
+                    let Ok((seq, dict, block)) = job else { return };
+                    let r = std::panic::catch_unwind(|| deflate_block(level, &dict, &block, false))
+                        .unwrap_or_else(|_| Err(io::Error::other("compression thread panicked")));
+                    // The writer is gone after an error: nothing to tell.
+                    let _ = done.send((seq, r));
+                })?;
+            self.workers.push(h);
+        }
+        self.jobs = Some(tx.clone());
+        Ok(tx)
+    }
+
+    /// Hand a full block to the workers, then write what is done (waiting when too many
+    /// blocks are in flight).
+    fn submit(&mut self, block: Vec<u8>) -> io::Result<()> {
         self.write_header()?;
-        if self.pending.is_empty() {
-            return Ok(());
+        let dict = std::mem::replace(&mut self.dict, tail(&block).to_vec());
+        let seq = self.next_seq;
+        self.queue()?
+            .send((seq, dict, block))
+            .map_err(|_| io::Error::other("compression threads stopped"))?;
+        self.next_seq += 1;
+        while let Ok((seq, r)) = self.done_rx.try_recv() {
+            self.ready.insert(seq, r?);
         }
-        let level = self.level;
-        let blocks = std::mem::take(&mut self.pending);
-        let dicts: Vec<&[u8]> = std::iter::once(&self.dict[..])
-            .chain(blocks.iter().map(|b| tail(b)))
-            .collect();
-        let outputs: Vec<io::Result<Vec<u8>>> = if blocks.len() == 1 {
-            vec![deflate_block(level, dicts[0], &blocks[0], false)]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = blocks
-                    .iter()
-                    .zip(&dicts)
-                    .map(|(b, d)| scope.spawn(move || deflate_block(level, d, b, false)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(io::Error::other("compression thread panicked"))
-                        })
-                    })
-                    .collect()
-            })
-        };
-        for o in outputs {
-            self.out.write_all(&o?)?;
+        self.write_ready()?;
+        while self.next_seq - self.next_out > 2 * self.threads as u64 {
+            self.wait_one()?;
         }
-        if let Some(last) = blocks.last() {
-            self.dict = tail(last).to_vec();
+        Ok(())
+    }
+
+    fn wait_one(&mut self) -> io::Result<()> {
+        let (seq, r) = self
+            .done_rx
+            .recv()
+            .map_err(|_| io::Error::other("compression threads stopped"))?;
+        self.ready.insert(seq, r?);
+        self.write_ready()
+    }
+
+    fn write_ready(&mut self) -> io::Result<()> {
+        while let Some(o) = self.ready.remove(&self.next_out) {
+            self.out.write_all(&o)?;
+            self.next_out += 1;
         }
         Ok(())
     }
 
     pub(super) fn finish(mut self) -> io::Result<W> {
+        self.write_header()?;
         if !self.cur.is_empty() {
             let b = std::mem::take(&mut self.cur);
-            self.pending.push(b);
+            if self.next_seq == 0 {
+                // One block in all: no thread needed.
+                let o = deflate_block(self.level, &[], &b, false)?;
+                self.out.write_all(&o)?;
+            } else {
+                self.submit(b)?;
+            }
         }
-        self.flush_batch()?;
-        // Always end with an empty final block, so where batches were cut never matters.
+        while self.next_out < self.next_seq {
+            self.wait_one()?;
+        }
+        self.jobs = None;
+        for h in std::mem::take(&mut self.workers) {
+            let _ = h.join();
+        }
+        // Always end with an empty final block, so where blocks were cut never matters.
         let end = deflate_block(self.level, &[], &[], true)?;
         self.out.write_all(&end)?;
         self.out.write_all(&self.crc.sum().to_le_bytes())?;
@@ -184,10 +249,7 @@ impl<W: Write> Write for ParGzip<W> {
         self.crc.update(take);
         if self.cur.len() == GZ_BLOCK {
             let full = std::mem::replace(&mut self.cur, Vec::with_capacity(GZ_BLOCK));
-            self.pending.push(full);
-            if self.pending.len() >= self.threads {
-                self.flush_batch()?;
-            }
+            self.submit(full)?;
         }
         Ok(take.len())
     }
@@ -195,5 +257,40 @@ impl<W: Write> Write for ParGzip<W> {
     fn flush(&mut self) -> io::Result<()> {
         // Block boundaries must not depend on flush calls; only the sink is flushed.
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest as _, Sha256};
+
+    /// The bytes of block mode are fixed: the same input gives the same stream whatever the
+    /// thread count and however it is fed (a change here changes every layer digest).
+    #[test]
+    fn block_mode_bytes_are_fixed() {
+        let mut data = Vec::new();
+        let mut x: u32 = 7;
+        while data.len() < (3 << 20) + 54321 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            data.extend_from_slice(format!("{} ", x % 7000).as_bytes());
+        }
+        for threads in [1, 2, 5] {
+            for chunk in [4096, 1 << 20, 3 << 20] {
+                let mut z = ParGzip::new(Vec::new(), 6, threads);
+                for c in data.chunks(chunk) {
+                    z.write_all(c).unwrap();
+                }
+                let out = z.finish().unwrap();
+                let hex: String = Sha256::digest(&out)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                assert_eq!(
+                    hex, "c732eff2169c50ac537bd83d977ec55f4271d8def5ce4216cec6f4a851ca5a1e",
+                    "threads {threads}, chunks of {chunk}"
+                );
+            }
+        }
     }
 }
