@@ -195,15 +195,23 @@ pub(crate) fn sha256_file(path: &Path) -> Result<([u8; 32], u64), FsError> {
         .open(path)
         .map_err(io_err(path))?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
     let mut n = 0u64;
-    loop {
-        let r = f.read(&mut buf).map_err(io_err(path))?;
-        if r == 0 {
-            break;
+    // One buffer per thread, not one per file: zeroing 256 KiB for each of a context's
+    // thousands of small files cost more than hashing them.
+    HASH_BUF.with(|cell| -> Result<(), FsError> {
+        let mut buf = cell.borrow_mut();
+        loop {
+            let r = f.read(&mut buf[..]).map_err(io_err(path))?;
+            if r == 0 {
+                return Ok(());
+            }
+            h.update(buf.get(..r).unwrap_or_default());
+            n += r as u64;
         }
-        h.update(&buf[..r]);
-        n += r as u64;
-    }
+    })?;
     Ok((h.finalize().into(), n))
+}
+
+thread_local! {
+    static HASH_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
 }
