@@ -424,6 +424,16 @@ impl CacheHook {
             return Ok(true);
         }
         let stored = self.with_listed(d, &mut |src, desc| {
+            // A registry download lands in a scratch file in the store's tmp/, verified as it
+            // arrived: the store takes that file over (one write, one hash).
+            src.spool_in(&store.tmp_dir());
+            if src.blob_path_is_scratch() {
+                if let Some(p) = src.blob_path(desc) {
+                    if store.adopt_blob(d, desc.size(), &p)? {
+                        return Ok(());
+                    }
+                }
+            }
             let reader = src.blob(desc)?;
             store.put_blob(
                 reader,
