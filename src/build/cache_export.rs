@@ -464,9 +464,7 @@ impl CacheHook {
     ) -> Result<(), BuildError> {
         let final_layers = image_layers(store, &result.digest)?;
         let used = self.state().used.clone();
-        let mut records = BTreeMap::new();
-        let mut bodies = BTreeMap::new();
-        let mut record_descs = Vec::new();
+        let mut records = ExportedRecords::default();
         let mut layer_descs: BTreeMap<Digest, Descriptor> = BTreeMap::new();
         for key in used {
             let Some(rec) = store.get_cache_lenient(&entry_name(&key))? else {
@@ -477,16 +475,8 @@ impl CacheHook {
             };
             if let Some(target) = super::cache::alias_target(&bytes) {
                 // An alias goes wherever the step it names goes.
-                if records.contains_key(&target) {
-                    add_record(
-                        &mut records,
-                        &mut bodies,
-                        &mut record_descs,
-                        key,
-                        &rec,
-                        &bytes,
-                        to,
-                    )?;
+                if records.keys.contains_key(&target) {
+                    records.add(key, &rec, &bytes, to)?;
                 }
                 continue;
             }
@@ -515,15 +505,7 @@ impl CacheHook {
             if !complete {
                 continue;
             }
-            add_record(
-                &mut records,
-                &mut bodies,
-                &mut record_descs,
-                key,
-                &rec,
-                &bytes,
-                to,
-            )?;
+            records.add(key, &rec, &bytes, to)?;
             for l in layers {
                 if let Ok(d) = Digest::from_oci(l.digest()) {
                     layer_descs.entry(d).or_insert(l);
@@ -543,14 +525,15 @@ impl CacheHook {
             }
         }
         let config = crate::oci::json::to_canonical_vec(
-            &json!({ "records": records, "bodies": bodies, "mounts": mounts }),
+            &json!({ "records": records.keys, "bodies": records.bodies, "mounts": mounts }),
         )
         .map_err(|e| cache_err(&to.location)(e.into()))?;
         let config_info = store.put_bytes(&config)?;
         let config_desc =
             media::descriptor(CONFIG_MEDIA_TYPE, &config_info.digest, config.len() as u64)
                 .map_err(|e| cache_err(&to.location)(e.into()))?;
-        let layers: Vec<Descriptor> = record_descs
+        let layers: Vec<Descriptor> = records
+            .descs
             .into_iter()
             .chain(layer_descs.into_values())
             .collect();
@@ -596,30 +579,39 @@ impl CacheHook {
     }
 }
 
-/// Put the record blob `rec` (`bytes`) of `key` into an export's key map and blob list.
-fn add_record(
-    records: &mut BTreeMap<String, Value>,
-    bodies: &mut BTreeMap<String, Value>,
-    descs: &mut Vec<Descriptor>,
-    key: String,
-    rec: &Digest,
-    bytes: &[u8],
-    to: &CacheTo,
-) -> Result<(), BuildError> {
-    records.insert(key, json!(rec.to_string()));
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        bodies.insert(rec.to_string(), json!(text));
+/// The step records of an export: key map, record bodies (by digest) and record blobs.
+#[derive(Default)]
+struct ExportedRecords {
+    keys: BTreeMap<String, Value>,
+    bodies: BTreeMap<String, Value>,
+    descs: Vec<Descriptor>,
+}
+
+impl ExportedRecords {
+    /// Put the record blob `rec` (`bytes`) of `key` into the key map, bodies and blob list.
+    fn add(
+        &mut self,
+        key: String,
+        rec: &Digest,
+        bytes: &[u8],
+        to: &CacheTo,
+    ) -> Result<(), BuildError> {
+        self.keys.insert(key, json!(rec.to_string()));
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            self.bodies.insert(rec.to_string(), json!(text));
+        }
+        if !self
+            .descs
+            .iter()
+            .any(|d| d.digest().to_string() == rec.to_string())
+        {
+            self.descs.push(
+                media::descriptor(super::cache::RECORD_MEDIA_TYPE, rec, bytes.len() as u64)
+                    .map_err(|e| cache_err(&to.location)(e.into()))?,
+            );
+        }
+        Ok(())
     }
-    if !descs
-        .iter()
-        .any(|d| d.digest().to_string() == rec.to_string())
-    {
-        descs.push(
-            media::descriptor(super::cache::RECORD_MEDIA_TYPE, rec, bytes.len() as u64)
-                .map_err(|e| cache_err(&to.location)(e.into()))?,
-        );
-    }
-    Ok(())
 }
 
 thread_local! {

@@ -194,17 +194,14 @@ fn bad_build_contexts_name_the_flag() {
     }
 }
 
-#[test]
-fn oci_layout_context_by_digest_needs_no_tag() {
-    let Some(_) = can_build() else { return };
-    let layout = busybox_dir();
+/// The digest of the only image of the OCI layout `layout`, and a copy of the layout.
+fn layout_digest_and_copy(layout: &str) -> (String, tempfile::TempDir) {
     let index: serde_json::Value =
-        serde_json::from_slice(&fs::read(Path::new(&layout).join("index.json")).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(Path::new(layout).join("index.json")).unwrap()).unwrap();
     let digest = index["manifests"][0]["digest"]
         .as_str()
         .unwrap()
         .to_string();
-    // A copy of the layout whose index lists nothing: the manifest is found by digest alone.
     let copy = tempfile::tempdir().unwrap();
     let st = std::process::Command::new("cp")
         .arg("-a")
@@ -213,6 +210,15 @@ fn oci_layout_context_by_digest_needs_no_tag() {
         .status()
         .unwrap();
     assert!(st.success());
+    (digest, copy)
+}
+
+#[test]
+fn oci_layout_context_by_digest_needs_no_tag() {
+    let Some(_) = can_build() else { return };
+    let layout = busybox_dir();
+    let (digest, copy) = layout_digest_and_copy(&layout);
+    // A copy of the layout whose index lists nothing: the manifest is found by digest alone.
     fs::write(
         copy.path().join("index.json"),
         r#"{"schemaVersion":2,"manifests":[]}"#,
@@ -250,21 +256,8 @@ fn image_contexts_are_provenance_dependencies() {
         let hex = d.trim_start_matches("sha256:");
         serde_json::from_slice(&fs::read(dir.join("blobs/sha256").join(hex)).unwrap()).unwrap()
     };
-    let index: serde_json::Value =
-        serde_json::from_slice(&fs::read(Path::new(&layout).join("index.json")).unwrap()).unwrap();
-    let base_digest = index["manifests"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
     // COPY --from an image no FROM names (a copy of the layout, so its reference differs).
-    let copy = tempfile::tempdir().unwrap();
-    let st = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(format!("{layout}/."))
-        .arg(copy.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let (base_digest, copy) = layout_digest_and_copy(&layout);
     let ctx = tempfile::tempdir().unwrap();
     fs::write(
         ctx.path().join("Dockerfile"),
