@@ -4,28 +4,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::build_support::*;
 use crate::oci_fixtures::{run_ok, tool};
-
-fn hoist(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hoist"))
-        .args(args)
-        .env("HOIST_HOME", home)
-        .output()
-        .unwrap()
-}
-
-fn hoist_ok(home: &Path, args: &[&str]) -> String {
-    let out = hoist(home, args);
-    assert!(
-        out.status.success(),
-        "hoist {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A context whose image adds `/hi` to the busybox base.
 fn context() -> tempfile::TempDir {

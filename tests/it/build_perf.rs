@@ -353,14 +353,5 @@ fn torn_cache_records_only_cost_a_rerun() {
     let (d3, stderr) = build_ok(home.path(), &[], ctx.path());
     assert_eq!(d3, d1);
     assert!(ran_steps(&stderr).is_empty(), "{stderr}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hoist"))
-        .arg("prune")
-        .env("HOIST_HOME", home.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    hoist_ok(home.path(), &["prune"]);
 }

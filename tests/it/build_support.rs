@@ -185,6 +185,26 @@ pub fn hoist_build(home: &Path, args: &[&str], context: &Path) -> Output {
         .unwrap()
 }
 
+/// Any hoist command with the store at `home`.
+pub fn hoist(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .args(args)
+        .env("HOIST_HOME", home)
+        .output()
+        .unwrap()
+}
+
+/// [`hoist`] asserting success; returns stdout.
+pub fn hoist_ok(home: &Path, args: &[&str]) -> String {
+    let out = hoist(home, args);
+    assert!(
+        out.status.success(),
+        "hoist {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Like [`hoist_build`] but asserting success; returns (digest, stderr).
 pub fn build_ok(home: &Path, args: &[&str], context: &Path) -> (Digest, String) {
     let out = hoist_build(home, args, context);

@@ -137,10 +137,6 @@ pub fn copy_step(
         }
         _ => None,
     };
-    // Its layers' diff IDs name its files exactly: a step seen before with the same ones (and
-    // the same request on the same parent) hits by this alias without unpacking or hashing
-    // the source; the content key below stays the one the chain continues with.
-    // Not for `--link`: its record key is not the key later steps chain from.
     // What the step asks for, as written (expanded); each key below adds what names its input.
     let request = json!({
         "op": what,
@@ -155,6 +151,10 @@ pub fn copy_step(
         "checksum": checksum,
         "unpack": unpack,
     });
+    // The --from source's layer diff IDs name its files exactly: a step seen before with the same ones (and
+    // the same request on the same parent) hits by this alias without unpacking or hashing
+    // the source; the content key below stays the one the chain continues with.
+    // Not for `--link`: its record key is not the key later steps chain from.
     let alias = from_state.as_ref().filter(|_| !link).map(|st| {
         let layers: Vec<String> = st.layers.iter().map(|l| l.diff_id.to_string()).collect();
         step_key(
